@@ -1,0 +1,1 @@
+"""The `foerderweg` command: an adapter over the engine, like api/ and schedules/."""

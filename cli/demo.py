@@ -1,0 +1,37 @@
+"""`foerderweg demo`: load and play the Leipzig 2016 scenario, then print where every proposal stands."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.output import console
+from workflow.actors import SYSTEM
+from workflow.context import build_context
+from workflow.demo.leipzig2016 import ALLIANCE, play
+from workflow.timeutil import DEFAULT_ZONE, utcnow
+
+
+def demo(lang: str = typer.Option("de", "--lang", help="label language: de or en")) -> None:
+    """Load the Leipzig 2016 scenario (alliance, budgets, two rounds, eight proposals) and play its timeline."""
+    ctx = build_context()
+    try:
+        result = play(ctx)
+        now = utcnow()
+        table = Table("#", "proposal", "state", "version", "last step (Europe/Berlin)",
+                      title=f"{ALLIANCE}: the 2016 timeline, played")
+        for proposal_id in result.proposals.values():
+            view = ctx.proposals.get(SYSTEM, proposal_id, now=now)
+            last = ctx.proposals.history(SYSTEM, proposal_id)[-1]
+            table.add_row(str(proposal_id), escape(view.title), f"{view.state_label[lang]} ({view.state})",
+                          str(view.version),
+                          f"{last.at.astimezone(DEFAULT_ZONE):%d.%m.%Y} {last.transition or last.kind}")
+        console.print(table)
+        procedure = ctx.procedures.latest(ctx.settings.default_procedure)
+        missing = sorted(set(procedure.states) - result.states_reached)
+        console.print(f"states reached: {len(result.states_reached)} of {len(procedure.states)}"
+                      + (f" (not reached: {', '.join(missing)})" if missing else " - every state of the procedure"))
+        console.print("look closer: foerderweg proposal show ID")
+    finally:
+        ctx.close()

@@ -1,0 +1,19 @@
+"""`foerderweg serve`: the HTTP service."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from api.app import create_app
+from workflow.settings import load_settings
+
+
+def serve(
+    host: str = typer.Option(None, help="address to bind (default from config: 127.0.0.1)"),
+    port: int = typer.Option(None, help="port (default from config: 8000)"),
+) -> None:
+    """Run the HTTP service on the configured database."""
+    settings = load_settings()
+    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level.lower())

@@ -1,0 +1,86 @@
+"""Real databases for every test: a migrated SQLite file per test by default, PostgreSQL when
+FOERDERWEG_TEST_DATABASE_URL is set (migrated once per run, emptied between tests)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from workflow import migrate
+from workflow.context import Context, build_context
+from workflow.db import Database
+from workflow.registry import ProcedureRegistry
+from workflow.settings import Settings
+
+PG_URL = os.environ.get("FOERDERWEG_TEST_DATABASE_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def _truncate_postgres(database: Database) -> None:
+    with database.engine.begin() as conn:
+        tables = [r[0] for r in conn.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        if tables:
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the newest schema: a SQLite file to copy, or the PostgreSQL URL itself."""
+    if PG_URL:
+        _reset_postgres(PG_URL)
+        database = Database(PG_URL)
+        migrate.upgrade(database)
+        database.dispose()
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return str(path)
+
+
+def fresh_database_url(template: str, folder: Path) -> str:
+    if PG_URL:
+        database = Database(PG_URL)
+        _truncate_postgres(database)
+        database.dispose()
+        return PG_URL
+    target = folder / "foerderweg.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    return fresh_database_url(migrated_template, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def procedures() -> ProcedureRegistry:
+    return ProcedureRegistry.from_dirs()
+
+
+def make_context(url: str) -> Context:
+    return build_context(Settings(database_url=url))
+
+
+@pytest.fixture
+def ctx(database_url: str) -> Iterator[Context]:
+    context = make_context(database_url)
+    yield context
+    context.close()

@@ -1,0 +1,155 @@
+"""Plain keyword factories, and a driver that walks a proposal to any state through the real service.
+
+The driver reads the procedure definition (shortest path, who may fire each step, what inputs it takes), so it
+works for any shipped procedure without knowing its states.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from workflow.actors import SYSTEM, Actor
+from workflow.context import Context
+from workflow.procedure import InputDef, Procedure, TransitionDef
+from workflow.roles import Role
+from workflow.timeutil import end_of_day, local
+
+ROUND_OPENS = local(date(2026, 4, 12))
+ROUND_CLOSES = end_of_day(date(2026, 5, 31))
+WHILE_OPEN = ROUND_OPENS + timedelta(days=10)
+AFTER_CLOSE = ROUND_CLOSES + timedelta(days=10)
+REASON = "Begründung laut Beschluss der Lenkungsgruppe"
+
+
+def complete_plan(year: int = 2026, *, staff: str = "40000", material: str = "10000") -> list[dict[str, Any]]:
+    """One year, grant exactly 90 % of the cost, own share from the city: passes funding_plan_complete."""
+    total = Decimal(staff) + Decimal(material)
+    grant = (total * Decimal("0.9")).quantize(Decimal("0.01"))
+    return [{
+        "year": year, "staff_fte": "1.0", "staff_costs": staff, "material_costs": material,
+        "grant_requested": str(grant), "own_share": str(total - grant),
+        "own_share_source": "Kofinanzierung Stadt Leipzig",
+    }]
+
+
+@dataclass
+class World:
+    alliance_id: int
+    other_alliance_id: int
+    organisation_id: int
+    other_organisation_id: int
+    round_id: int
+    actors: dict[Role, Actor]
+    other_applicant: Actor
+    other_manager: Actor
+
+    def actor(self, role: Role) -> Actor:
+        return self.actors[role]
+
+
+def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str | None = None) -> World:
+    admin = ctx.admin
+    org = admin.create_organisation(SYSTEM, "Zukunftsakademie Leipzig e.V.")
+    other_org = admin.create_organisation(SYSTEM, "Netzwerk Logistik Leipzig-Halle e.V.")
+    alliance = admin.create_alliance(SYSTEM, "Fachkräfteallianz Leipzig", region="Stadt Leipzig")
+    other = admin.create_alliance(SYSTEM, "Fachkräfteallianz Mittelsachsen", region="Landkreis Mittelsachsen")
+    assert org.id and other_org.id and alliance.id and other.id
+    for year in (2026, 2027):
+        admin.set_budget(SYSTEM, alliance.id, year, budget_eur * 100)
+    round_ = admin.create_round(SYSTEM, alliance.id, "Einreichungstermin 31. Mai", opens_at=ROUND_OPENS,
+                                closes_at=ROUND_CLOSES, procedure_key=procedure_key)
+    assert round_.id
+
+    def person(name: str, role: Role, **scope: int) -> Actor:
+        user = admin.create_user(SYSTEM, name, role, **scope)
+        assert user.id
+        return admin.actor_for(user.id)
+
+    actors = {
+        Role.APPLICANT: person("Prof. Wieland", Role.APPLICANT, organisation_id=org.id),
+        Role.REVIEWER: person("IHK zu Leipzig", Role.REVIEWER, alliance_id=alliance.id),
+        Role.MANAGER: person("Agentur für Arbeit Leipzig", Role.MANAGER, alliance_id=alliance.id),
+        Role.BANK: person("SAB Sachbearbeitung", Role.BANK),
+        Role.ADMIN: person("Betrieb", Role.ADMIN),
+        Role.SYSTEM: SYSTEM,
+    }
+    return World(
+        alliance_id=alliance.id, other_alliance_id=other.id, organisation_id=org.id,
+        other_organisation_id=other_org.id, round_id=round_.id, actors=actors,
+        other_applicant=person("Netzwerk Logistik", Role.APPLICANT, organisation_id=other_org.id),
+        other_manager=person("Landratsamt Mittelsachsen", Role.MANAGER, alliance_id=other.id),
+    )
+
+
+def sample_value(spec: InputDef) -> Any:
+    return {
+        "text": "SAB-2026-0815",
+        "text_list": ["Kooperativen Ansatz mit HTWK und Inspirata e.V. erarbeiten"],
+        "date": "2026-06-15",
+        "integer": 1,
+        "money": "1000.00",
+    }[spec.type]
+
+
+def sample_inputs(transition: TransitionDef) -> dict[str, Any]:
+    return {i.name: sample_value(i) for i in transition.inputs}
+
+
+def moment_for(transition: TransitionDef) -> datetime:
+    """A time at which the transition's time-bound rules hold in the factory world."""
+    return WHILE_OPEN if "round_open" in transition.guards else AFTER_CLOSE
+
+
+def path_to(procedure: Procedure, state: str) -> list[TransitionDef]:
+    """Shortest sequence of transitions from the initial state to `state`."""
+    previous: dict[str, tuple[str, TransitionDef] | None] = {procedure.initial: None}
+    queue = deque([procedure.initial])
+    while queue:
+        current = queue.popleft()
+        for t in procedure.transitions_from(current):
+            if t.to not in previous:
+                previous[t.to] = (current, t)
+                queue.append(t.to)
+    if state not in previous:
+        raise ValueError(f"{state} is unreachable in {procedure.ref}")
+    steps: list[TransitionDef] = []
+    while (link := previous[state]) is not None:
+        state, t = link
+        steps.append(t)
+    return list(reversed(steps))
+
+
+def new_draft(ctx: Context, world: World, *, title: str = "MINT-Netzwerk Leipzig", now: datetime = WHILE_OPEN,
+              plan: list[dict[str, Any]] | None = None) -> int:
+    view = ctx.proposals.create_draft(
+        world.actor(Role.APPLICANT),
+        {"round_id": world.round_id, "title": title,
+         "summary": "Vernetzung schulischer und außerschulischer MINT-Bildung",
+         "partners": ["HTWK Leipzig"], "funding_plan": complete_plan() if plan is None else plan},
+        now=now)
+    return view.id
+
+
+def fire_as_allowed(ctx: Context, world: World, proposal_id: int, transition: TransitionDef, version: int) -> int:
+    actor = world.actor(Role(transition.roles[0]))
+    result = ctx.proposals.fire(actor, proposal_id, transition.name, expected_version=version,
+                                now=moment_for(transition), reason=REASON, inputs=sample_inputs(transition))
+    return result.version
+
+
+def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Netzwerk Leipzig") -> tuple[int, int]:
+    """A new proposal driven to `state`; returns (id, version)."""
+    proposal_id = new_draft(ctx, world, title=title)
+    procedure = ctx.procedures.latest(ctx.settings.default_procedure)
+    version = 1
+    for t in path_to(procedure, state):
+        version = fire_as_allowed(ctx, world, proposal_id, t, version)
+    return proposal_id, version
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]

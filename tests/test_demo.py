@@ -1,0 +1,80 @@
+"""The Leipzig 2016 demo: every state reached, and an audit trail that explains every proposal's state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from workflow import repository as repo
+from workflow.actors import SYSTEM
+from workflow.context import Context
+from workflow.demo.leipzig2016 import MINT_DECISION, REVISION_CONDITION, TIMELINE, DemoResult, play
+from workflow.errors import Conflict
+from workflow.timeutil import DEFAULT_ZONE
+
+
+@pytest.fixture
+def played(ctx: Context) -> DemoResult:
+    return play(ctx)
+
+
+def test_every_state_of_the_procedure_is_reached(ctx: Context, played: DemoResult) -> None:
+    assert played.states_reached == set(ctx.procedures.latest("saxony-regional").states)
+    with ctx.db.read() as session:
+        in_audit = set(session.execute(sa.select(repo.AUDIT.c.to_state).distinct()).scalars())
+    assert in_audit == played.states_reached
+
+
+def test_each_state_equals_the_target_of_its_last_audit_event(ctx: Context, played: DemoResult) -> None:
+    last_seq = (sa.select(repo.AUDIT.c.proposal_id, sa.func.max(repo.AUDIT.c.seq).label("seq"))
+                .group_by(repo.AUDIT.c.proposal_id).subquery())
+    query = (sa.select(repo.PROPOSALS.c.id, repo.PROPOSALS.c.state, repo.PROPOSALS.c.version, repo.AUDIT.c.to_state,
+                       repo.AUDIT.c.seq)
+             .join(last_seq, last_seq.c.proposal_id == repo.PROPOSALS.c.id)
+             .join(repo.AUDIT, sa.and_(repo.AUDIT.c.proposal_id == last_seq.c.proposal_id,
+                                       repo.AUDIT.c.seq == last_seq.c.seq)))
+    with ctx.db.read() as session:
+        rows = session.execute(query).all()
+    assert len(rows) == len(played.proposals) == 8
+    for proposal_id, state, version, last_target, last_seq_value in rows:
+        assert state == last_target, proposal_id
+        assert version == last_seq_value, proposal_id  # one audit event per write, none missing
+
+
+def test_the_audit_trail_holds_every_step_with_actor_time_from_to_and_reason(ctx: Context, played: DemoResult) -> None:
+    events = [e for pid in played.proposals.values() for e in ctx.proposals.history(SYSTEM, pid)]
+    assert len(events) == len(TIMELINE)
+    for event in events:
+        assert event.actor_name and event.actor_role and event.at.tzinfo is not None and event.to_state
+        if event.kind == "transition":
+            assert event.from_state and event.transition
+        if event.transition in ("decline", "reject", "withdraw"):
+            assert event.reason and len(event.reason) > 10
+    by_step = {(e.transition, e.to_state) for e in events}
+    assert ("decline", "not_prioritised") in by_step and ("reject", "rejected") in by_step
+
+
+def test_the_mint_proposal_follows_the_2016_timeline(ctx: Context, played: DemoResult) -> None:
+    history = ctx.proposals.history(SYSTEM, played.proposals["mint"])
+    steps = [(e.at.astimezone(DEFAULT_ZONE).date(), e.transition or e.kind, e.to_state) for e in history]
+    assert (date(2016, 5, 4), "submit", "submitted") in steps
+    assert (date(2016, 5, 24), "request_revision", "revision_requested") in steps
+    assert (date(2016, 6, 13), "resubmit", "second_reading") in steps
+    assert steps[-1][1:] == ("decline", "not_prioritised")
+    revision = next(e for e in history if e.transition == "request_revision")
+    assert revision.inputs == {"conditions": [REVISION_CONDITION], "revision_deadline": "2016-06-13",
+                               "next_session": "2016-06-15"}
+    assert history[-1].reason == MINT_DECISION
+
+
+def test_inspirata_was_prioritised_then_rejected_by_the_bank(ctx: Context, played: DemoResult) -> None:
+    history = ctx.proposals.history(SYSTEM, played.proposals["inspirata"])
+    assert [e.to_state for e in history][-3:] == ["prioritised", "forwarded_to_bank", "rejected"]
+    assert history[-1].actor_role == "bank" and history[-1].inputs["bank_reference"] == "SAB-FKR-2016-0415"
+
+
+def test_the_demo_refuses_to_load_twice(ctx: Context, played: DemoResult) -> None:
+    with pytest.raises(Conflict, match="already loaded"):
+        play(ctx)

@@ -1,0 +1,23 @@
+"""The README shows the procedure as it is: its diagram is the one the code draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workflow.diagram import mermaid
+from workflow.registry import ProcedureRegistry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_diagram_is_generated_from_the_shipped_definition(procedures: ProcedureRegistry) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    drawn = mermaid(procedures.latest("saxony-regional"), language="en")
+    assert f"```mermaid\n{drawn}```" in readme, "regenerate: foerderweg procedure diagram saxony-regional --lang en"
+
+
+def test_readme_quickstart_names_the_two_commands_that_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert "python3 dev.py serve" in readme and "python3 dev.py test" in readme
+    assert "python3 dev.py test" in ci and "python3 dev.py serve" in ci

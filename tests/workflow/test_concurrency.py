@@ -1,0 +1,71 @@
+"""No lost update: two writers from the same version, one wins, the other is told, nothing is lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.conftest import make_context
+from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in
+from workflow.context import Context
+from workflow.errors import StaleVersion
+from workflow.roles import Role
+
+
+def test_second_writer_from_the_same_version_gets_stale_version(ctx: Context) -> None:
+    world = make_world(ctx)
+    applicant = world.actor(Role.APPLICANT)
+    proposal_id = new_draft(ctx, world)
+    # Both read version 1; the applicant's edit lands first, then the (older) submit decision arrives.
+    ctx.proposals.edit_draft(applicant, proposal_id, {"title": "Geänderter Titel"}, expected_version=1, now=WHILE_OPEN)
+    with pytest.raises(StaleVersion) as stale:
+        ctx.proposals.fire(applicant, proposal_id, "submit", expected_version=1, now=WHILE_OPEN)
+    assert (stale.value.expected, stale.value.current) == (1, 2)
+    view = ctx.proposals.get(applicant, proposal_id, now=WHILE_OPEN)
+    assert (view.title, view.state, view.version) == ("Geänderter Titel", "draft", 2)
+    assert [h.kind for h in ctx.proposals.history(applicant, proposal_id)] == ["created", "edited"]
+
+
+@pytest.mark.parametrize("writers", [2, 8])
+def test_concurrent_sessions_one_wins_the_rest_are_stale(database_url: str, writers: int) -> None:
+    setup = make_context(database_url)
+    world = make_world(setup)
+    proposal_id, version = proposal_in(setup, world, "in_review")
+    setup.close()
+
+    # Each thread has its own context (engine, pool, sessions), as separate processes or API workers would.
+    contexts = [make_context(database_url) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def decide(ctx: Context, transition: str) -> None:
+        barrier.wait()
+        try:
+            ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, transition, expected_version=version,
+                               now=AFTER_CLOSE, reason=REASON)
+            outcome = f"won:{transition}"
+        except StaleVersion:
+            outcome = "stale"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=decide, args=(c, "prioritise" if i % 2 else "decline"))
+               for i, c in enumerate(contexts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for c in contexts[1:]:
+        c.close()
+
+    winners = [o for o in outcomes if o.startswith("won")]
+    assert len(outcomes) == writers and len(winners) == 1 and outcomes.count("stale") == writers - 1
+    ctx = contexts[0]
+    history = ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)
+    view = ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE)
+    ctx.close()
+    assert history[-1].transition == winners[0].removeprefix("won:")
+    assert [h.seq for h in history] == list(range(1, version + 2))  # exactly one new event, no gap, no double
+    assert (view.state, view.version) == (history[-1].to_state, version + 1)

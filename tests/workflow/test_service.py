@@ -1,0 +1,280 @@
+"""Use cases on a real database: what applicants, the steering group and the bank notice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import (
+    AFTER_CLOSE,
+    REASON,
+    ROUND_CLOSES,
+    ROUND_OPENS,
+    WHILE_OPEN,
+    World,
+    complete_plan,
+    make_world,
+    new_draft,
+    proposal_in,
+)
+from workflow import repository as repo
+from workflow.context import Context
+from workflow.errors import (
+    Forbidden,
+    GuardFailed,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    StaleVersion,
+)
+from workflow.roles import Role
+
+
+@pytest.fixture
+def world(ctx: Context) -> World:
+    return make_world(ctx)
+
+
+def test_draft_starts_in_initial_state_pinned_to_its_version(ctx: Context, world: World) -> None:
+    view = ctx.proposals.create_draft(world.actor(Role.APPLICANT), {
+        "round_id": world.round_id, "title": "RobertaRegioZentrum", "funding_plan": complete_plan(),
+    }, now=WHILE_OPEN, request_id="req-1")
+    assert (view.state, view.version, view.procedure_key, view.procedure_version) == ("draft", 1, "saxony-regional", 1)
+    assert view.state_label == {"de": "Entwurf", "en": "Draft"}
+    assert view.organisation_id == world.organisation_id and view.alliance_id == world.alliance_id
+    assert view.funding_plan[0].total_cost == 50_000_00 and view.funding_plan[0].grant_requested == 45_000_00
+    [created] = ctx.proposals.history(world.actor(Role.APPLICANT), view.id)
+    assert (created.kind, created.from_state, created.to_state) == ("created", None, "draft")
+    assert created.request_id == "req-1"
+
+
+def test_only_applicants_create_drafts_in_open_rounds(ctx: Context, world: World) -> None:
+    with pytest.raises(Forbidden):
+        ctx.proposals.create_draft(world.actor(Role.MANAGER), {"round_id": world.round_id, "title": "X y z"},
+                                   now=WHILE_OPEN)
+    with pytest.raises(InvalidInput, match="closed"):
+        ctx.proposals.create_draft(world.actor(Role.APPLICANT), {"round_id": world.round_id, "title": "Zu spät"},
+                                   now=ROUND_CLOSES)
+    with pytest.raises(InvalidInput, match="round_id"):
+        ctx.proposals.create_draft(world.actor(Role.APPLICANT), {"round_id": 999, "title": "Keine Runde"},
+                                   now=WHILE_OPEN)
+
+
+def test_submit_refused_by_90_percent_rule_then_fixed(ctx: Context, world: World) -> None:
+    applicant = world.actor(Role.APPLICANT)
+    too_much = [{**complete_plan()[0], "grant_requested": "45000.01", "own_share": "4999.99"}]
+    proposal_id = new_draft(ctx, world, plan=too_much)
+    with pytest.raises(GuardFailed) as refused:
+        ctx.proposals.fire(applicant, proposal_id, "submit", expected_version=1, now=WHILE_OPEN)
+    [failure] = refused.value.failures
+    assert failure.rule == "funding_plan_complete"
+    assert "exceeds 90 %" in failure.why and "45.000,00 EUR" in failure.why
+    assert ctx.proposals.get(applicant, proposal_id, now=WHILE_OPEN).version == 1  # nothing written
+
+    view = ctx.proposals.edit_draft(applicant, proposal_id, {"funding_plan": complete_plan()}, expected_version=1,
+                                    now=WHILE_OPEN)
+    result = ctx.proposals.fire(applicant, proposal_id, "submit", expected_version=view.version, now=WHILE_OPEN)
+    assert (result.to_state, result.version) == ("submitted", 3)
+
+
+def test_submit_outside_the_round_names_the_rule(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world, now=ROUND_OPENS)
+    with pytest.raises(GuardFailed, match=r"round_open: round .* closed"):
+        ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "submit", expected_version=1, now=ROUND_CLOSES)
+    with pytest.raises(GuardFailed, match="opens only at"):
+        ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "submit", expected_version=1,
+                           now=ROUND_OPENS - timedelta(seconds=1))
+
+
+def test_all_failing_rules_are_reported_together(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world, plan=[])
+    with pytest.raises(GuardFailed) as refused:
+        ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "submit", expected_version=1, now=AFTER_CLOSE)
+    assert [f.rule for f in refused.value.failures] == ["funding_plan_complete", "round_open"]
+
+
+def test_review_opens_only_after_the_round_closed(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "submitted")
+    with pytest.raises(GuardFailed, match="still open"):
+        ctx.proposals.fire(world.actor(Role.SYSTEM), proposal_id, "open_review", expected_version=version,
+                           now=WHILE_OPEN)
+    ctx.proposals.fire(world.actor(Role.SYSTEM), proposal_id, "open_review", expected_version=version,
+                       now=ROUND_CLOSES)
+
+
+def test_decline_needs_a_reason_and_records_it(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "in_review")
+    manager = world.actor(Role.MANAGER)
+    with pytest.raises(GuardFailed, match="reason_given"):
+        ctx.proposals.fire(manager, proposal_id, "decline", expected_version=version, now=AFTER_CLOSE, reason="  ")
+    ctx.proposals.fire(manager, proposal_id, "decline", expected_version=version, now=AFTER_CLOSE, reason=REASON)
+    last = ctx.proposals.history(manager, proposal_id)[-1]
+    assert (last.to_state, last.reason, last.actor_name) == ("not_prioritised", REASON, manager.name)
+
+
+def test_second_reading_needs_its_inputs_and_audits_them(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "in_review")
+    manager = world.actor(Role.MANAGER)
+    with pytest.raises(InvalidInput) as missing:
+        ctx.proposals.fire(manager, proposal_id, "request_revision", expected_version=version, now=AFTER_CLOSE,
+                           inputs={"conditions": ["Kooperation mit HTWK"]})
+    assert {p.field for p in missing.value.problems} == {"inputs.revision_deadline", "inputs.next_session"}
+    inputs = {"conditions": ["Kooperation mit HTWK"], "revision_deadline": "2026-06-13", "next_session": "2026-06-15"}
+    ctx.proposals.fire(manager, proposal_id, "request_revision", expected_version=version, now=AFTER_CLOSE,
+                       inputs=inputs)
+    assert ctx.proposals.history(manager, proposal_id)[-1].inputs == inputs
+
+
+def test_forward_is_refused_when_the_yearly_budget_no_longer_covers_the_grant(ctx: Context) -> None:
+    world = make_world(ctx, budget_eur=100_000)  # two grants of 45,000 fit, a third does not
+    manager = world.actor(Role.MANAGER)
+    forwarded = []
+    for title in ("Erstes Projekt", "Zweites Projekt", "Drittes Projekt"):
+        forwarded.append(proposal_in(ctx, world, "prioritised", title=title))
+    for proposal_id, version in forwarded[:2]:
+        ctx.proposals.fire(manager, proposal_id, "forward", expected_version=version, now=AFTER_CLOSE)
+    third_id, third_version = forwarded[2]
+    refusal = r"budget_covers: 2026: grant 45\.000,00 EUR exceeds the free budget 10\.000,00"
+    with pytest.raises(GuardFailed, match=refusal):
+        ctx.proposals.fire(manager, third_id, "forward", expected_version=third_version, now=AFTER_CLOSE)
+
+    # A bank rejection frees the money it bound: now the third fits.
+    first_id, _ = forwarded[0]
+    ctx.proposals.fire(world.actor(Role.BANK), first_id, "reject", expected_version=forwarded[0][1] + 1,
+                       now=AFTER_CLOSE, reason="nicht förderfähig", inputs={"bank_reference": "SAB-1"})
+    ctx.proposals.fire(manager, third_id, "forward", expected_version=third_version, now=AFTER_CLOSE)
+
+
+def test_edit_only_in_editable_states_by_the_applicant(ctx: Context, world: World) -> None:
+    applicant = world.actor(Role.APPLICANT)
+    proposal_id, version = proposal_in(ctx, world, "submitted")
+    with pytest.raises(InvalidTransition, match="cannot be edited"):
+        ctx.proposals.edit_draft(applicant, proposal_id, {"title": "Neuer Titel"}, expected_version=version,
+                                 now=AFTER_CLOSE)
+    draft_id = new_draft(ctx, world)
+    with pytest.raises(Forbidden):
+        ctx.proposals.edit_draft(world.actor(Role.MANAGER), draft_id, {"title": "Neuer Titel"}, expected_version=1,
+                                 now=WHILE_OPEN)
+    with pytest.raises(InvalidInput, match="no changes"):
+        ctx.proposals.edit_draft(applicant, draft_id, {}, expected_version=1, now=WHILE_OPEN)
+    view = ctx.proposals.edit_draft(applicant, draft_id, {"title": "Neuer Titel", "partners": ["Inspirata e.V."]},
+                                    expected_version=1, now=WHILE_OPEN)
+    assert (view.title, view.partners, view.version) == ("Neuer Titel", ["Inspirata e.V."], 2)
+    edited = ctx.proposals.history(applicant, draft_id)[-1]
+    assert (edited.kind, edited.inputs) == ("edited", {"fields": ["partners", "title"]})
+
+
+def test_revision_requested_is_editable_again(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "revision_requested")
+    view = ctx.proposals.edit_draft(world.actor(Role.APPLICANT), proposal_id, {"goals": "Kooperativer Ansatz"},
+                                    expected_version=version, now=AFTER_CLOSE)
+    assert view.goals == "Kooperativer Ansatz"
+
+
+def test_visibility_by_organisation_and_alliance(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    for outsider in (world.other_applicant, world.other_manager, world.actor(Role.BANK)):
+        with pytest.raises(NotFound):
+            ctx.proposals.get(outsider, proposal_id, now=WHILE_OPEN)
+        with pytest.raises(NotFound):
+            ctx.proposals.history(outsider, proposal_id)
+        with pytest.raises(NotFound):
+            ctx.proposals.fire(outsider, proposal_id, "withdraw", expected_version=1, now=WHILE_OPEN, reason=REASON)
+    for insider in (Role.APPLICANT, Role.REVIEWER, Role.MANAGER, Role.ADMIN, Role.SYSTEM):
+        assert ctx.proposals.get(world.actor(insider), proposal_id, now=WHILE_OPEN).id == proposal_id
+
+
+def test_bank_sees_a_proposal_once_forwarded(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "forwarded_to_bank")
+    bank = world.actor(Role.BANK)
+    assert ctx.proposals.get(bank, proposal_id, now=AFTER_CLOSE).state == "forwarded_to_bank"
+    ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "withdraw", expected_version=version,
+                       now=AFTER_CLOSE, reason=REASON)
+    assert ctx.proposals.get(bank, proposal_id, now=AFTER_CLOSE).state == "withdrawn"
+
+
+def test_members_do_not_see_salary_lines(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    [member_view] = ctx.proposals.get(world.actor(Role.REVIEWER), proposal_id, now=WHILE_OPEN).funding_plan
+    assert (member_view.staff_costs, member_view.material_costs) == (None, None)
+    assert (member_view.staff_fte, member_view.total_cost) == (1.0, 50_000_00)
+    [own_view] = ctx.proposals.get(world.actor(Role.APPLICANT), proposal_id, now=WHILE_OPEN).funding_plan
+    assert (own_view.staff_costs, own_view.material_costs) == (40_000_00, 10_000_00)
+
+
+def test_allowed_transitions_with_what_blocks_them(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world, plan=[])
+    allowed = ctx.proposals.allowed_transitions(world.actor(Role.APPLICANT), proposal_id, now=WHILE_OPEN)
+    by_name = {a.transition.name: a for a in allowed}
+    assert set(by_name) == {"submit", "withdraw"}
+    assert [f.rule for f in by_name["submit"].blocked_by] == ["funding_plan_complete"]
+    assert by_name["withdraw"].blocked_by == ()  # the reason comes with the request, it does not block in advance
+    assert ctx.proposals.allowed_transitions(world.actor(Role.REVIEWER), proposal_id, now=WHILE_OPEN) == []
+    every = ctx.proposals.next_steps(world.actor(Role.ADMIN), proposal_id, now=WHILE_OPEN)
+    assert {a.transition.name for a in every} == {"submit", "withdraw"}
+
+
+def test_leaving_a_state_cancels_its_deadlines(ctx: Context, world: World) -> None:
+    proposal_id, version = proposal_in(ctx, world, "revision_requested")
+    with ctx.db.write() as session:
+        for kind, state in (("revision_due", "revision_requested"), ("proof_of_use", None)):
+            session.execute(sa.insert(repo.DEADLINES).values(
+                proposal_id=proposal_id, kind=kind, state=state, due_at=AFTER_CLOSE + timedelta(days=5),
+                status="open", created_at=AFTER_CLOSE))
+    assert {d.kind for d in ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE).deadlines} == {
+        "revision_due", "proof_of_use"}
+    ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "resubmit", expected_version=version, now=AFTER_CLOSE)
+    view = ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE)
+    assert [d.kind for d in view.deadlines] == ["proof_of_use"]
+    with ctx.db.read() as session:
+        status = session.execute(sa.select(repo.DEADLINES.c.status, repo.DEADLINES.c.closed_at)
+                                 .where(repo.DEADLINES.c.kind == "revision_due")).one()
+    assert status == ("cancelled", AFTER_CLOSE)
+
+
+def test_a_failed_step_writes_nothing_at_all(ctx: Context, world: World) -> None:
+    """The audit row is written last; if it fails, the state change must roll back with it."""
+    proposal_id, version = proposal_in(ctx, world, "in_review")
+    with ctx.db.write() as session:  # occupy the audit position the next step would take
+        session.execute(sa.insert(repo.AUDIT).values(
+            proposal_id=proposal_id, seq=version + 1, at=AFTER_CLOSE, kind="transition", actor_name="x",
+            actor_role="system", to_state="in_review", inputs={}, procedure_key="saxony-regional",
+            procedure_version=1))
+    with pytest.raises(sa.exc.IntegrityError):
+        ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "prioritise", expected_version=version,
+                           now=AFTER_CLOSE)
+    view = ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE)
+    assert (view.state, view.version) == ("in_review", version)
+
+
+def test_the_audit_trail_cannot_be_changed_or_deleted(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    for statement in (sa.update(repo.AUDIT).values(reason="rewritten"), sa.delete(repo.AUDIT)):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), ctx.db.write() as session:
+            session.execute(statement.where(repo.AUDIT.c.proposal_id == proposal_id))
+    assert len(ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)) == 1
+
+
+def test_stale_version_is_refused_before_anything_else(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    with pytest.raises(StaleVersion) as stale:
+        ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "submit", expected_version=7, now=WHILE_OPEN)
+    assert (stale.value.expected, stale.value.current) == (7, 1)
+
+
+def test_unknown_transition_and_unknown_inputs_are_named(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    applicant = world.actor(Role.APPLICANT)
+    with pytest.raises(InvalidTransition, match="'teleport' is not a transition"):
+        ctx.proposals.fire(applicant, proposal_id, "teleport", expected_version=1, now=WHILE_OPEN)
+    with pytest.raises(InvalidInput, match=r"inputs\.colour: unknown input"):
+        ctx.proposals.fire(applicant, proposal_id, "submit", expected_version=1, now=WHILE_OPEN,
+                           inputs={"colour": "blue"})
+
+
+def test_naive_times_are_refused(ctx: Context, world: World) -> None:
+    proposal_id = new_draft(ctx, world)
+    with pytest.raises(ValueError, match="naive"):
+        ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=WHILE_OPEN.replace(tzinfo=None))

@@ -1,0 +1,130 @@
+"""Use cases that set the stage: organisations, alliances and their yearly budgets, rounds, users."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from workflow import models
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.db import Database
+from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.registry import ProcedureRegistry
+from workflow.roles import Role
+from workflow.timeutil import require_aware
+
+OPERATORS = (Role.ADMIN, Role.SYSTEM)
+
+
+def _require(actor: Actor, *roles: Role, what: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"role '{actor.role}' may not {what}")
+
+
+def _require_alliance_steward(actor: Actor, alliance_id: int, what: str) -> None:
+    """Operators everywhere; a manager only in their own alliance."""
+    if actor.role in OPERATORS:
+        return
+    if actor.role == Role.MANAGER and actor.alliance_id == alliance_id:
+        return
+    raise Forbidden(f"role '{actor.role}' may not {what} of alliance {alliance_id}")
+
+
+class AdminService:
+    def __init__(self, database: Database, procedures: ProcedureRegistry, default_procedure: str) -> None:
+        self.db = database
+        self.procedures = procedures
+        self.default_procedure = default_procedure
+
+    def create_organisation(self, actor: Actor, name: str) -> models.Organisation:
+        _require(actor, *OPERATORS, what="create organisations")
+        name = _required_text("name", name)
+        with self.db.write() as session:
+            if repo.find_by_name(session, models.Organisation, name) is not None:
+                raise Conflict(f"an organisation named '{name}' exists already")
+            return repo.add(session, models.Organisation(name=name))
+
+    def create_alliance(self, actor: Actor, name: str, *, region: str = "",
+                        action_concept_adopted_on: date | None = None) -> models.Alliance:
+        _require(actor, *OPERATORS, what="create alliances")
+        name = _required_text("name", name)
+        with self.db.write() as session:
+            if repo.find_by_name(session, models.Alliance, name) is not None:
+                raise Conflict(f"an alliance named '{name}' exists already")
+            return repo.add(session, models.Alliance(name=name, region=region.strip(),
+                                                     action_concept_adopted_on=action_concept_adopted_on))
+
+    def set_budget(self, actor: Actor, alliance_id: int, year: int, amount_cents: int) -> models.Budget:
+        _require_alliance_steward(actor, alliance_id, "set the budget")
+        problems = []
+        if not 2000 <= year <= 2100:
+            problems.append(FieldProblem("year", "must be between 2000 and 2100"))
+        if amount_cents < 0:
+            problems.append(FieldProblem("amount", "must not be negative"))
+        if problems:
+            raise InvalidInput(problems)
+        with self.db.write() as session:
+            if repo.get(session, models.Alliance, alliance_id) is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            budget = repo.budget(session, alliance_id, year)
+            if budget is None:
+                return repo.add(session, models.Budget(alliance_id=alliance_id, year=year, amount=amount_cents))
+            budget.amount = amount_cents
+            return repo.add(session, budget)
+
+    def create_round(self, actor: Actor, alliance_id: int, name: str, *, opens_at: datetime, closes_at: datetime,
+                     procedure_key: str | None = None, procedure_version: int | None = None) -> models.Round:
+        _require_alliance_steward(actor, alliance_id, "open rounds")
+        require_aware(opens_at)
+        require_aware(closes_at)
+        name = _required_text("name", name)
+        if closes_at <= opens_at:
+            raise InvalidInput([FieldProblem("closes_at", "must be after opens_at")])
+        procedure = self.procedures.get(procedure_key or self.default_procedure, procedure_version)
+        with self.db.write() as session:
+            if repo.get(session, models.Alliance, alliance_id) is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            return repo.add(session, models.Round(
+                alliance_id=alliance_id, name=name, opens_at=opens_at, closes_at=closes_at,
+                procedure_key=procedure.key, procedure_version=procedure.version))
+
+    def create_user(self, actor: Actor, name: str, role: Role, *, organisation_id: int | None = None,
+                    alliance_id: int | None = None, email: str | None = None, language: str = "de",
+                    token_hash: str | None = None) -> models.User:
+        _require(actor, *OPERATORS, what="create users")
+        name = _required_text("name", name)
+        problems = []
+        if role == Role.SYSTEM:
+            problems.append(FieldProblem("role", "'system' is the service itself, not a person"))
+        if role == Role.APPLICANT and organisation_id is None:
+            problems.append(FieldProblem("organisation", "an applicant belongs to an organisation"))
+        if role in (Role.REVIEWER, Role.MANAGER) and alliance_id is None:
+            problems.append(FieldProblem("alliance", f"a {role.value} belongs to an alliance"))
+        if language not in ("de", "en"):
+            problems.append(FieldProblem("language", "must be 'de' or 'en'"))
+        if problems:
+            raise InvalidInput(problems)
+        with self.db.write() as session:
+            if organisation_id is not None and repo.get(session, models.Organisation, organisation_id) is None:
+                raise InvalidInput([FieldProblem("organisation", f"no organisation {organisation_id}")])
+            if alliance_id is not None and repo.get(session, models.Alliance, alliance_id) is None:
+                raise InvalidInput([FieldProblem("alliance", f"no alliance {alliance_id}")])
+            return repo.add(session, models.User(name=name, role=role.value, organisation_id=organisation_id,
+                                                 alliance_id=alliance_id, email=email, language=language,
+                                                 token_hash=token_hash))
+
+    def actor_for(self, user_id: int) -> Actor:
+        with self.db.read() as session:
+            user = repo.get(session, models.User, user_id)
+            if user is None or user.id is None:
+                raise NotFound(f"user {user_id} not found")
+            return Actor(user_id=user.id, name=user.name, role=Role(user.role),
+                         organisation_id=user.organisation_id, alliance_id=user.alliance_id,
+                         language=user.language)
+
+
+def _required_text(field: str, value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput([FieldProblem(field, "must not be empty")])
+    return value

@@ -1,0 +1,175 @@
+"""What callers hand to the use cases, validated before anything is written.
+
+Amounts come in as euros (Decimal, at most two places) and are kept as cents inside. The total cost of a year is
+the sum of its cost lines, so it can never disagree with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workflow.errors import FieldProblem, InvalidInput
+from workflow.money import to_cents
+from workflow.procedure import TransitionDef
+
+MAX_EUROS = Decimal("100000000")
+Euros = Annotated[Decimal, Field(ge=0, le=MAX_EUROS, max_digits=12, decimal_places=2)]
+MAX_YEARS = 10
+M = TypeVar("M", bound=BaseModel)
+
+
+class FundingYearInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100)
+    staff_fte: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=6, decimal_places=2,
+                               description="staff shares in full-time equivalents (VZÄ)")
+    staff_costs: Euros = Decimal(0)
+    material_costs: Euros = Decimal(0)
+    grant_requested: Euros = Decimal(0)
+    own_share: Euros = Decimal(0)
+    own_share_source: str = Field(default="", max_length=300)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.staff_costs + self.material_costs
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "staff_fte": float(self.staff_fte),
+            "staff_costs": to_cents(self.staff_costs),
+            "material_costs": to_cents(self.material_costs),
+            "total_cost": to_cents(self.total_cost),
+            "grant_requested": to_cents(self.grant_requested),
+            "own_share": to_cents(self.own_share),
+            "own_share_source": self.own_share_source.strip(),
+        }
+
+
+def _unique_years(plan: list[FundingYearInput] | None) -> list[FundingYearInput] | None:
+    if plan is None:
+        return None
+    years = [y.year for y in plan]
+    duplicates = sorted({y for y in years if years.count(y) > 1})
+    if duplicates:
+        raise ValueError(f"year(s) {', '.join(map(str, duplicates))} appear more than once")
+    return sorted(plan, key=lambda y: y.year)
+
+
+class DraftContent(BaseModel):
+    """The content an applicant writes; every field optional so that a PATCH can send only what changes."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str | None = Field(default=None, min_length=3, max_length=300)
+    summary: str | None = Field(default=None, max_length=20_000)
+    target_group: str | None = Field(default=None, max_length=2_000)
+    goals: str | None = Field(default=None, max_length=20_000)
+    partners: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=50)
+    funding_plan: list[FundingYearInput] | None = Field(default=None, max_length=MAX_YEARS)
+
+    _plan_years = field_validator("funding_plan")(_unique_years)
+
+
+class NewDraft(DraftContent):
+    round_id: int
+    title: str = Field(min_length=3, max_length=300)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> NewDraft:
+        self.partners = self.partners or []
+        self.funding_plan = self.funding_plan or []
+        return self
+
+
+def parse_model(model: type[M], data: Mapping[str, Any] | M) -> M:
+    """Validate into `model`, turning pydantic's errors into the domain's InvalidInput."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput([
+            FieldProblem(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) for err in exc.errors()
+        ]) from exc
+
+
+def normalise_transition_inputs(transition: TransitionDef, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check the inputs a transition declares; return them in a JSON-safe form for the audit row."""
+    raw = dict(raw or {})
+    declared = {i.name: i for i in transition.inputs}
+    problems: list[FieldProblem] = []
+    for name in sorted(set(raw) - set(declared)):
+        takes = ", ".join(declared) or "no inputs"
+        problems.append(FieldProblem(f"inputs.{name}", f"unknown input; '{transition.name}' takes: {takes}"))
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        value = raw.get(name)
+        if value is None or value in ("", []):
+            if spec.required:
+                problems.append(FieldProblem(f"inputs.{name}", f"required ({spec.label.en})"))
+            continue
+        try:
+            values[name] = COERCE[spec.type](value)
+        except ValueError as exc:
+            problems.append(FieldProblem(f"inputs.{name}", str(exc)))
+    if problems:
+        raise InvalidInput(problems)
+    return values
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty text")
+    if len(value) > 20_000:
+        raise ValueError("must be at most 20000 characters")
+    return value.strip()
+
+
+def _text_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("must be a list of non-empty texts")
+    if len(value) > 100:
+        raise ValueError("must have at most 100 entries")
+    return [v.strip() for v in value]
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        raise ValueError("must be a calendar date (YYYY-MM-DD), not a date with a time")
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError("must be a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
+def _money(value: Any) -> str:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"'{value}' is not an amount in EUR") from None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("must be a non-negative amount in EUR with at most two decimal places")
+    if amount > MAX_EUROS:
+        raise ValueError(f"must be at most {MAX_EUROS} EUR")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+# One coercer per input type a procedure may declare (InputDef.type); each returns a JSON-safe value.
+COERCE: dict[str, Callable[[Any], Any]] = {
+    "text": _text, "text_list": _text_list, "date": _date, "integer": _integer, "money": _money,
+}

@@ -1,0 +1,170 @@
+"""Database tables (SQLModel). API schemas live in api/; these do not validate, the service does.
+
+Amounts are integer euro cents; times are UTC (`UTCDateTime` returns aware datetimes on every database).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offset, and comparisons must not mix the two."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the engine only stores aware times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+
+
+class Alliance(SQLModel, table=True):
+    """A Fachkräfteallianz: the tenant whose steering group reviews and prioritises proposals."""
+
+    __tablename__ = "alliances"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    region: str = Field(default="", max_length=200)
+    # Date the current Handlungskonzept was adopted; it must be renewed at least every two years.
+    action_concept_adopted_on: date | None = None
+
+
+class Budget(SQLModel, table=True):
+    """Regionalbudget of one alliance for one calendar year (Jahresscheibe)."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (sa.UniqueConstraint("alliance_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alliance_id: int = Field(foreign_key="alliances.id", index=True)
+    year: int
+    amount: int = Field(sa_type=sa.BigInteger)
+
+
+class Round(SQLModel, table=True):
+    """A call for proposals with its submission deadline (Einreichungstermin)."""
+
+    __tablename__ = "rounds"
+    id: int | None = Field(default=None, primary_key=True)
+    alliance_id: int = Field(foreign_key="alliances.id", index=True)
+    name: str = Field(max_length=200)
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    procedure_key: str = Field(max_length=100)
+    procedure_version: int
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    role: str = Field(max_length=20)
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
+    alliance_id: int | None = Field(default=None, foreign_key="alliances.id", index=True)
+    language: str = Field(default="de", max_length=5)
+    token_hash: str | None = Field(default=None, unique=True, max_length=128)
+
+
+class Proposal(SQLModel, table=True):
+    """A Projektantrag. `version` counts every write: a write from an older version is refused."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (sa.Index("ix_proposals_alliance_state", "alliance_id", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="rounds.id", index=True)
+    # Copied from the round so that visibility checks and lists need no join.
+    alliance_id: int = Field(foreign_key="alliances.id")
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    title: str = Field(max_length=300)
+    summary: str = ""
+    target_group: str = ""
+    goals: str = ""
+    partners: list[str] = Field(default_factory=list, sa_type=JSON)
+    state: str = Field(max_length=60, index=True)
+    version: int = 1
+    procedure_key: str = Field(max_length=100)
+    procedure_version: int
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    # First time the proposal reached a bank-stage state; bank officers see proposals where this is set.
+    reached_bank_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Whether the current state binds the grant against the yearly budget, per the proposal's own procedure.
+    binds_budget: bool = False
+
+
+class FundingYear(SQLModel, table=True):
+    """One year (Jahresscheibe) of a proposal's funding plan. Staff costs are the salary lines reviewers do not see."""
+
+    __tablename__ = "funding_years"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    year: int
+    staff_fte: float = 0.0
+    staff_costs: int = Field(default=0, sa_type=sa.BigInteger)
+    material_costs: int = Field(default=0, sa_type=sa.BigInteger)
+    total_cost: int = Field(default=0, sa_type=sa.BigInteger)
+    grant_requested: int = Field(default=0, sa_type=sa.BigInteger)
+    own_share: int = Field(default=0, sa_type=sa.BigInteger)
+    own_share_source: str = Field(default="", max_length=300)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the database refuses UPDATE and DELETE on this table (see the first migration)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id")
+    # Position in the proposal's history; the unique key makes a doubled step impossible.
+    seq: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=20)  # created | edited | transition
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    actor_name: str = Field(max_length=200)
+    actor_role: str = Field(max_length=20)
+    transition: str | None = Field(default=None, max_length=100)
+    from_state: str | None = Field(default=None, max_length=60)
+    to_state: str = Field(max_length=60)
+    reason: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    request_id: str | None = Field(default=None, max_length=100)
+    procedure_key: str = Field(max_length=100)
+    procedure_version: int
+
+
+class Deadline(SQLModel, table=True):
+    """A date something is due. Rows, not scheduler jobs: sweeps select the due ones; leaving a state cancels them."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (sa.Index("ix_deadlines_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int | None = Field(default=None, foreign_key="proposals.id", index=True)
+    round_id: int | None = Field(default=None, foreign_key="rounds.id")
+    alliance_id: int | None = Field(default=None, foreign_key="alliances.id")
+    kind: str = Field(max_length=60)
+    # The state the deadline belongs to; leaving that state cancels it. None: not bound to a state.
+    state: str | None = Field(default=None, max_length=60)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="open", max_length=20)  # open | done | cancelled
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

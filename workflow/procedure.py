@@ -1,0 +1,252 @@
+"""Load and validate a procedure definition (TOML) into an immutable Procedure.
+
+A broken definition is refused as a whole, with every fault found, each naming the file, the key and the fault,
+so that whoever edits a procedure fixes it in one pass instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workflow.roles import ROLE_NAMES
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+
+class Labels(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    de: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.de
+
+
+class StateDef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: Labels
+    terminal: bool = False
+    # The applicant may change the proposal's content while it is in this state.
+    editable: bool = False
+    # Reaching this state hands the proposal to the bank: from then on bank officers see it.
+    bank_stage: bool = False
+    # In this state the requested grant counts against the alliance's yearly budget.
+    binds_budget: bool = False
+
+
+class InputDef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=IDENTIFIER)
+    type: Literal["text", "text_list", "date", "integer", "money"]
+    required: bool = True
+    label: Labels
+
+
+class TransitionDef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    name: str = Field(pattern=IDENTIFIER)
+    label: Labels
+    sources: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: str
+    roles: tuple[str, ...] = Field(min_length=1)
+    guards: tuple[str, ...] = ()
+    inputs: tuple[InputDef, ...] = ()
+
+
+class Header(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: int = Field(ge=1)
+    initial: str
+    title: Labels
+
+
+class DefinitionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    procedure: Header
+    states: dict[str, StateDef] = Field(min_length=1)
+    transitions: tuple[TransitionDef, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Fault:
+    key: str
+    message: str
+
+
+class ProcedureError(Exception):
+    """A definition that cannot be used. `faults` lists every problem found."""
+
+    def __init__(self, source: str, faults: list[Fault]) -> None:
+        self.source = source
+        self.faults = faults
+        lines = [f"{source}: {f.key}: {f.message}" if f.key else f"{source}: {f.message}" for f in faults]
+        super().__init__("procedure definition refused:\n  " + "\n  ".join(lines))
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A validated, immutable procedure version. Build it only through `load_procedure`/`parse_procedure`."""
+
+    key: str
+    version: int
+    title: Labels
+    initial: str
+    states: dict[str, StateDef]
+    transitions: dict[str, TransitionDef]
+    source: str
+    digest: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.key}@{self.version}"
+
+    def state(self, name: str) -> StateDef:
+        return self.states[name]
+
+    def transitions_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions.values() if state in t.sources]
+
+
+def load_procedure(path: Path, known_guards: frozenset[str]) -> Procedure:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProcedureError(str(path), [Fault("", f"cannot read file: {exc.strerror}")]) from exc
+    return parse_procedure(raw, str(path), known_guards)
+
+
+def parse_procedure(raw: bytes, source: str, known_guards: frozenset[str]) -> Procedure:
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProcedureError(source, [Fault("", f"not UTF-8 text: {exc.reason}")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib names line and column, and refuses duplicate keys such as a state defined twice.
+        raise ProcedureError(source, [Fault("", f"not valid TOML: {exc}")]) from exc
+
+    try:
+        definition = DefinitionFile.model_validate(data)
+    except ValidationError as exc:
+        raise ProcedureError(source, [_fault_from_pydantic(err) for err in exc.errors()]) from exc
+
+    faults = check_semantics(definition, known_guards)
+    if faults:
+        raise ProcedureError(source, faults)
+
+    return Procedure(
+        key=definition.procedure.key,
+        version=definition.procedure.version,
+        title=definition.procedure.title,
+        initial=definition.procedure.initial,
+        states=dict(definition.states),
+        transitions={t.name: t for t in definition.transitions},
+        source=source,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _fault_from_pydantic(err: Any) -> Fault:
+    loc = tuple(err["loc"])
+    key = _key_path(loc)
+    if err["type"] == "missing":
+        what = "label (needs de and en)" if "label" in loc or "title" in loc else f"'{loc[-1]}'"
+        return Fault(key, f"missing {what}")
+    if err["type"] == "extra_forbidden":
+        return Fault(key, f"unknown key '{loc[-1]}'")
+    return Fault(key, str(err["msg"]))
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def check_semantics(definition: DefinitionFile, known_guards: frozenset[str]) -> list[Fault]:
+    """Faults a schema cannot see: names that point nowhere, states nobody reaches or nobody leaves."""
+    faults = _check_initial(definition)
+    seen: dict[str, int] = {}
+    for index, transition in enumerate(definition.transitions):
+        key = f"transitions[{index}] '{transition.name}'"
+        if transition.name in seen:
+            faults.append(Fault(key, f"duplicate transition name '{transition.name}' "
+                                     f"(first defined at transitions[{seen[transition.name]}])"))
+        seen.setdefault(transition.name, index)
+        faults += _check_transition(key, transition, definition.states, known_guards)
+    faults += _check_graph(definition)
+    return faults
+
+
+def _unknown_state(key: str, name: str, states: dict[str, StateDef]) -> Fault:
+    return Fault(key, f"unknown state '{name}' (known states: {', '.join(sorted(states))})")
+
+
+def _check_initial(definition: DefinitionFile) -> list[Fault]:
+    initial = definition.procedure.initial
+    if initial not in definition.states:
+        return [_unknown_state("procedure.initial", initial, definition.states)]
+    if definition.states[initial].terminal:
+        return [Fault("procedure.initial", f"initial state '{initial}' is terminal")]
+    return []
+
+
+def _check_transition(key: str, transition: TransitionDef, states: dict[str, StateDef],
+                      known_guards: frozenset[str]) -> list[Fault]:
+    faults = []
+    for source in transition.sources:
+        if source not in states:
+            faults.append(_unknown_state(f"{key}.from", source, states))
+        elif states[source].terminal:
+            faults.append(Fault(f"{key}.from", f"terminal state '{source}' cannot have outgoing transitions"))
+    if transition.to not in states:
+        faults.append(_unknown_state(f"{key}.to", transition.to, states))
+    faults += [Fault(f"{key}.roles", f"unknown role '{role}' (known roles: {', '.join(sorted(ROLE_NAMES))})")
+               for role in transition.roles if role not in ROLE_NAMES]
+    faults += [Fault(f"{key}.guards", f"unknown guard '{guard}' (known guards: {', '.join(sorted(known_guards))})")
+               for guard in transition.guards if guard not in known_guards]
+    names = [i.name for i in transition.inputs]
+    faults += [Fault(f"{key}.inputs", f"duplicate input name '{name}'")
+               for name in sorted({n for n in names if names.count(n) > 1})]
+    return faults
+
+
+def _check_graph(definition: DefinitionFile) -> list[Fault]:
+    states, initial = definition.states, definition.procedure.initial
+    outgoing: dict[str, list[str]] = {name: [] for name in states}
+    for transition in definition.transitions:
+        for source in transition.sources:
+            if source in outgoing:
+                outgoing[source].append(transition.to)
+    faults = []
+    if not any(s.terminal for s in states.values()):
+        faults.append(Fault("states", "no terminal state: every proposal must be able to end"))
+    if initial in states:
+        faults += [Fault(f"states.{name}", f"unreachable state '{name}': no path leads to it from '{initial}'")
+                   for name in sorted(set(states) - _reachable(initial, outgoing))]
+    faults += [Fault(f"states.{name}", f"dead end: non-terminal state '{name}' has no outgoing transition "
+                                       "(add one, or mark it terminal = true)")
+               for name in sorted(states) if not states[name].terminal and not outgoing[name]]
+    return faults
+
+
+def _reachable(initial: str, outgoing: dict[str, list[str]]) -> set[str]:
+    seen = {initial}
+    queue = deque([initial])
+    while queue:
+        for target in outgoing.get(queue.popleft(), []):
+            if target in outgoing and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen

@@ -1,0 +1,61 @@
+"""The procedures this installation knows: every shipped definition plus those in configured folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from workflow.errors import NotFound
+from workflow.machine import ProcedureMachine
+from workflow.procedure import Fault, Procedure, ProcedureError, load_procedure
+from workflow.rules import GUARD_NAMES
+
+SHIPPED_DIR = Path(__file__).parent / "procedures"
+
+
+class ProcedureRegistry:
+    """Loads each definition once, validates it, and keeps one shared machine per (key, version)."""
+
+    def __init__(self, procedures: Iterable[Procedure]) -> None:
+        self._machines: dict[tuple[str, int], ProcedureMachine] = {}
+        for procedure in procedures:
+            ident = (procedure.key, procedure.version)
+            if ident in self._machines:
+                first = self._machines[ident].procedure.source
+                raise ProcedureError(
+                    procedure.source,
+                    [Fault("procedure.version", f"{procedure.ref} is already defined in {first}")],
+                )
+            self._machines[ident] = ProcedureMachine(procedure)
+
+    @classmethod
+    def from_dirs(cls, extra_dirs: Iterable[Path] = ()) -> ProcedureRegistry:
+        files: list[Path] = sorted(SHIPPED_DIR.glob("*.toml"))
+        for folder in extra_dirs:
+            if not folder.is_dir():
+                raise ProcedureError(str(folder), [Fault("procedure_dirs", "not a folder")])
+            files.extend(sorted(folder.glob("*.toml")))
+        return cls(load_procedure(path, GUARD_NAMES) for path in files)
+
+    def machine(self, key: str, version: int) -> ProcedureMachine:
+        try:
+            return self._machines[(key, version)]
+        except KeyError:
+            raise NotFound(f"procedure {key}@{version} is not known to this installation") from None
+
+    def get(self, key: str, version: int | None = None) -> Procedure:
+        if version is None:
+            return self.latest(key)
+        return self.machine(key, version).procedure
+
+    def latest(self, key: str) -> Procedure:
+        versions = [v for (k, v) in self._machines if k == key]
+        if not versions:
+            raise NotFound(f"procedure '{key}' is not known (known: {', '.join(self.keys())})")
+        return self._machines[(key, max(versions))].procedure
+
+    def keys(self) -> list[str]:
+        return sorted({k for (k, _) in self._machines})
+
+    def all(self) -> list[Procedure]:
+        return [m.procedure for _, m in sorted(self._machines.items())]

@@ -1,0 +1,177 @@
+"""Every query of the engine. Nothing else writes SQL.
+
+The transition path uses Core statements on the tables (no identity map, no reload after commit): the ORM
+unit of work costs several times more per step than the state machine and the SQL together
+(shared/performance-notes.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session, SQLModel
+
+from workflow import models
+from workflow.rules import BudgetYear, PlanYear, RoundFacts
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
+
+PROPOSALS = _table(models.Proposal)
+PLAN = _table(models.FundingYear)
+AUDIT = _table(models.AuditEvent)
+DEADLINES = _table(models.Deadline)
+ROUNDS = _table(models.Round)
+BUDGETS = _table(models.Budget)
+USERS = _table(models.User)
+ALLIANCES = _table(models.Alliance)
+ORGANISATIONS = _table(models.Organisation)
+
+
+# --- proposals ---------------------------------------------------------------------------------------------
+
+def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
+    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.id == proposal_id)).first()
+
+
+def insert_proposal(session: Session, values: dict[str, Any]) -> int:
+    return int(session.execute(sa.insert(PROPOSALS).values(**values).returning(PROPOSALS.c.id)).scalar_one())
+
+
+def update_proposal(session: Session, proposal_id: int, expected_version: int, values: dict[str, Any]) -> bool:
+    """Write only if nobody wrote since `expected_version` was read; False means someone did."""
+    result = session.execute(
+        sa.update(PROPOSALS)
+        .where(PROPOSALS.c.id == proposal_id, PROPOSALS.c.version == expected_version)
+        .values(version=expected_version + 1, **values)
+    )
+    return cast(sa.CursorResult[Any], result).rowcount == 1
+
+
+def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
+    return [int(i) for i in session.execute(sa.select(PROPOSALS.c.id).where(where).order_by(PROPOSALS.c.id)).scalars()]
+
+
+# --- funding plan ------------------------------------------------------------------------------------------
+
+def plan(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(PLAN).where(PLAN.c.proposal_id == proposal_id).order_by(PLAN.c.year)).all()
+
+
+def plan_facts(session: Session, proposal_id: int) -> tuple[PlanYear, ...]:
+    return tuple(
+        PlanYear(year=r.year, total_cost=r.total_cost, grant_requested=r.grant_requested,
+                 own_share=r.own_share, own_share_source=r.own_share_source)
+        for r in plan(session, proposal_id)
+    )
+
+
+def replace_plan(session: Session, proposal_id: int, rows: Iterable[dict[str, Any]]) -> None:
+    session.execute(sa.delete(PLAN).where(PLAN.c.proposal_id == proposal_id))
+    values = [{**row, "proposal_id": proposal_id} for row in rows]
+    if values:
+        session.execute(sa.insert(PLAN), values)
+
+
+# --- rounds and budgets ------------------------------------------------------------------------------------
+
+def round_row(session: Session, round_id: int) -> Row[Any] | None:
+    return session.execute(sa.select(ROUNDS).where(ROUNDS.c.id == round_id)).first()
+
+
+def round_facts(session: Session, round_id: int) -> RoundFacts | None:
+    row = round_row(session, round_id)
+    return None if row is None else RoundFacts(name=row.name, opens_at=row.opens_at, closes_at=row.closes_at)
+
+
+def budget_facts(
+    session: Session, alliance_id: int, years: Iterable[int], exclude_proposal: int
+) -> dict[int, BudgetYear]:
+    """Each year's budget and what the alliance's other proposals already bind of it."""
+    years = sorted(set(years))
+    if not years:
+        return {}
+    amounts = {
+        int(year): amount for year, amount in session.execute(
+            sa.select(BUDGETS.c.year, BUDGETS.c.amount).where(BUDGETS.c.alliance_id == alliance_id,
+                                                              BUDGETS.c.year.in_(years)))
+    }
+    bound = {
+        int(year): total for year, total in session.execute(
+            sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(PLAN.c.grant_requested), 0))
+            .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
+            .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.binds_budget.is_(True),
+                   PROPOSALS.c.id != exclude_proposal, PLAN.c.year.in_(years))
+            .group_by(PLAN.c.year))
+    }
+    return {y: BudgetYear(amount=amounts.get(y), bound=int(bound.get(y, 0))) for y in years}
+
+
+# --- audit -------------------------------------------------------------------------------------------------
+
+def insert_audit(session: Session, values: dict[str, Any]) -> None:
+    session.execute(sa.insert(AUDIT).values(**values))
+
+
+def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(AUDIT).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq)).all()
+
+
+def last_audit(session: Session, proposal_id: int) -> Row[Any] | None:
+    return session.execute(
+        sa.select(AUDIT).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq.desc()).limit(1)
+    ).first()
+
+
+# --- deadlines ---------------------------------------------------------------------------------------------
+
+def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(
+        sa.select(DEADLINES)
+        .where(DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.status == "open")
+        .order_by(DEADLINES.c.due_at)
+    ).all()
+
+
+def cancel_state_deadlines(session: Session, proposal_id: int, state: str, now: datetime) -> None:
+    """Leaving a state cancels the deadlines that belong to it (architecture rule 5)."""
+    session.execute(
+        sa.update(DEADLINES)
+        .where(DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.state == state, DEADLINES.c.status == "open")
+        .values(status="cancelled", closed_at=now)
+    )
+
+
+# --- organisations, alliances, users -----------------------------------------------------------------------
+
+def add(session: Session, row: T) -> T:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, model: type[T], ident: int) -> T | None:
+    return session.get(model, ident)
+
+
+def find_by_name(session: Session, model: type[T], name: str) -> T | None:
+    column = getattr(model, "name")  # noqa: B009 - every named model has it; mypy cannot see SQLModel columns
+    return session.execute(sa.select(model).where(column == name)).scalars().first()
+
+
+def budget(session: Session, alliance_id: int, year: int) -> models.Budget | None:
+    return session.execute(
+        sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year == year)
+    ).scalars().first()
+
+
+def all_of(session: Session, model: type[T], order_by: str = "id") -> list[T]:
+    return list(session.execute(sa.select(model).order_by(getattr(model, order_by))).scalars())

@@ -1,0 +1,44 @@
+"""Time. Stored and compared in UTC; calendar dates mean Europe/Berlin (or the configured zone).
+
+A deadline "on 31 May" ends when 1 June begins there, whatever the offset to UTC is on that day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = ZoneInfo("Europe/Berlin")
+
+
+def utcnow() -> datetime:
+    """The clock. Only adapters (CLI, HTTP, scheduler) call it; the engine takes `now` as a parameter."""
+    return datetime.now(UTC)
+
+
+def require_aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a naive datetime ({moment.isoformat()}) was given; pass an aware one")
+    return moment
+
+
+def local(day: date, at: time = time(0, 0), zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
+    """A wall-clock time on a calendar day in `zone`, as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def end_of_day(day: date, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
+    """The instant `day` ends in `zone` (the start of the next day), in UTC."""
+    return local(day + timedelta(days=1), time(0, 0), zone)
+
+
+def parse_moment(text: str, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
+    """ISO date or datetime from a person: a bare date means its start in `zone`, a naive time is `zone` time."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not an ISO date or date-time (e.g. 2016-05-31 or 2016-05-31T09:00+02:00)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)

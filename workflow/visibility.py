@@ -1,0 +1,54 @@
+"""Who may see which proposal. The one place this rule lives; the service asks it before anything else.
+
+Applicants see their organisation's proposals; reviewers and managers their alliance's; bank officers those that
+reached the bank; admins and the system all. A proposal one may not see is reported as not found, not forbidden,
+so that ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from workflow.actors import Actor
+from workflow.roles import Role
+
+
+class ProposalScope(Protocol):
+    organisation_id: int
+    alliance_id: int
+    reached_bank_at: datetime | None
+
+
+def can_see(actor: Actor, proposal: ProposalScope) -> bool:
+    match actor.role:
+        case Role.ADMIN | Role.SYSTEM:
+            return True
+        case Role.APPLICANT:
+            return actor.organisation_id is not None and proposal.organisation_id == actor.organisation_id
+        case Role.REVIEWER | Role.MANAGER:
+            return actor.alliance_id is not None and proposal.alliance_id == actor.alliance_id
+        case Role.BANK:
+            return proposal.reached_bank_at is not None
+    return False
+
+
+def visible_clause(actor: Actor, proposals: sa.Table) -> sa.ColumnElement[bool]:
+    """The same rule as `can_see`, as a WHERE clause for lists."""
+    match actor.role:
+        case Role.ADMIN | Role.SYSTEM:
+            return sa.true()
+        case Role.APPLICANT if actor.organisation_id is not None:
+            return proposals.c.organisation_id == actor.organisation_id
+        case Role.REVIEWER | Role.MANAGER if actor.alliance_id is not None:
+            return proposals.c.alliance_id == actor.alliance_id
+        case Role.BANK:
+            return proposals.c.reached_bank_at.is_not(None)
+    return sa.false()
+
+
+def sees_salaries(actor: Actor) -> bool:
+    """Steering-group members see staff shares and summed costs only, never salary lines."""
+    return actor.role in (Role.APPLICANT, Role.BANK, Role.ADMIN, Role.SYSTEM)
