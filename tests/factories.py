@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,8 +64,8 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
                                 closes_at=ROUND_CLOSES, procedure_key=procedure_key)
     assert round_.id
 
-    def person(name: str, role: Role, **scope: int) -> Actor:
-        user = admin.create_user(SYSTEM, name, role, **scope)
+    def person(name: str, role: Role, *, organisation_id: int | None = None, alliance_id: int | None = None) -> Actor:
+        user = admin.create_user(SYSTEM, name, role, organisation_id=organisation_id, alliance_id=alliance_id)
         assert user.id
         return admin.actor_for(user.id)
 
@@ -150,6 +150,3 @@ def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Ne
         version = fire_as_allowed(ctx, world, proposal_id, t, version)
     return proposal_id, version
 
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]

@@ -125,12 +125,6 @@ def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
     return session.execute(sa.select(AUDIT).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq)).all()
 
 
-def last_audit(session: Session, proposal_id: int) -> Row[Any] | None:
-    return session.execute(
-        sa.select(AUDIT).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq.desc()).limit(1)
-    ).first()
-
-
 # --- deadlines ---------------------------------------------------------------------------------------------
 
 def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
@@ -172,6 +166,3 @@ def budget(session: Session, alliance_id: int, year: int) -> models.Budget | Non
         sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year == year)
     ).scalars().first()
 
-
-def all_of(session: Session, model: type[T], order_by: str = "id") -> list[T]:
-    return list(session.execute(sa.select(model).order_by(getattr(model, order_by))).scalars())

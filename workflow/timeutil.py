@@ -31,14 +31,3 @@ def end_of_day(day: date, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
     """The instant `day` ends in `zone` (the start of the next day), in UTC."""
     return local(day + timedelta(days=1), time(0, 0), zone)
 
-
-def parse_moment(text: str, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
-    """ISO date or datetime from a person: a bare date means its start in `zone`, a naive time is `zone` time."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"'{text}' is not an ISO date or date-time (e.g. 2016-05-31 or 2016-05-31T09:00+02:00)") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)

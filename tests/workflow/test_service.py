@@ -30,6 +30,7 @@ from workflow.errors import (
     StaleVersion,
 )
 from workflow.roles import Role
+from workflow.visibility import can_see, visible_clause
 
 
 @pytest.fixture
@@ -278,3 +279,21 @@ def test_naive_times_are_refused(ctx: Context, world: World) -> None:
     proposal_id = new_draft(ctx, world)
     with pytest.raises(ValueError, match="naive"):
         ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=WHILE_OPEN.replace(tzinfo=None))
+
+
+def test_the_list_filter_agrees_with_the_single_proposal_rule(ctx: Context, world: World) -> None:
+    """Lists filter in SQL, single reads in Python: both must say the same for every role and proposal."""
+    proposal_in(ctx, world, "draft")
+    proposal_in(ctx, world, "forwarded_to_bank", title="Bei der Bank")
+    proposal_in(ctx, world, "withdrawn", title="Zurückgezogen")
+    actors = [*world.actors.values(), world.other_applicant, world.other_manager]
+    seen_by: dict[str, int] = {}
+    with ctx.db.read() as session:
+        rows = session.execute(sa.select(repo.PROPOSALS)).all()
+        for actor in actors:
+            listed = set(repo.proposal_ids(session, visible_clause(actor, repo.PROPOSALS)))
+            assert listed == {r.id for r in rows if can_see(actor, r)}, actor.role
+            seen_by[actor.name] = len(listed)
+    # The rule is not trivially true or false: outsiders see nothing, the bank one, admins all three.
+    assert seen_by[world.other_applicant.name] == seen_by[world.other_manager.name] == 0
+    assert seen_by[world.actor(Role.BANK).name] == 1 and seen_by[world.actor(Role.ADMIN).name] == 3
