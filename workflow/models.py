@@ -168,3 +168,20 @@ class Deadline(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)  # open | done | cancelled
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an Idempotency-Key, kept for replays of the same request."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("actor_key", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # Keys are per caller: two users may choose the same key without seeing each other's answers.
+    actor_key: str = Field(max_length=40)
+    key: str = Field(max_length=200)
+    scope: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status: int
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    etag: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(sa_type=UTCDateTime)

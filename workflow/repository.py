@@ -34,6 +34,7 @@ BUDGETS = _table(models.Budget)
 USERS = _table(models.User)
 ALLIANCES = _table(models.Alliance)
 ORGANISATIONS = _table(models.Organisation)
+IDEMPOTENCY = _table(models.IdempotencyRecord)
 
 
 # --- proposals ---------------------------------------------------------------------------------------------
@@ -54,6 +55,13 @@ def update_proposal(session: Session, proposal_id: int, expected_version: int, v
         .values(version=expected_version + 1, **values)
     )
     return cast(sa.CursorResult[Any], result).rowcount == 1
+
+
+def proposal_page(session: Session, where: sa.ColumnElement[bool], *, after_id: int, limit: int) -> Sequence[Row[Any]]:
+    """Keyset pagination by id: stable under concurrent inserts, no OFFSET scans."""
+    return session.execute(
+        sa.select(PROPOSALS).where(where, PROPOSALS.c.id > after_id).order_by(PROPOSALS.c.id).limit(limit)
+    ).all()
 
 
 def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
@@ -166,3 +174,34 @@ def budget(session: Session, alliance_id: int, year: int) -> models.Budget | Non
         sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year == year)
     ).scalars().first()
 
+
+
+def user_by_token_hash(session: Session, digest: str) -> models.User | None:
+    return session.execute(sa.select(models.User).where(USERS.c.token_hash == digest)).scalars().first()
+
+
+def budgets_of(session: Session, alliance_id: int) -> list[models.Budget]:
+    return list(session.execute(
+        sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id).order_by(BUDGETS.c.year)).scalars())
+
+
+def alliances(session: Session) -> list[models.Alliance]:
+    return list(session.execute(sa.select(models.Alliance).order_by(ALLIANCES.c.id)).scalars())
+
+
+def rounds(session: Session, alliance_id: int | None) -> list[models.Round]:
+    query = sa.select(models.Round).order_by(ROUNDS.c.id)
+    if alliance_id is not None:
+        query = query.where(ROUNDS.c.alliance_id == alliance_id)
+    return list(session.execute(query).scalars())
+
+
+# --- idempotency -------------------------------------------------------------------------------------------
+
+def idempotency_record(session: Session, actor_key: str, key: str) -> Row[Any] | None:
+    return session.execute(
+        sa.select(IDEMPOTENCY).where(IDEMPOTENCY.c.actor_key == actor_key, IDEMPOTENCY.c.key == key)).first()
+
+
+def insert_idempotency_record(session: Session, values: dict[str, Any]) -> None:
+    session.execute(sa.insert(IDEMPOTENCY).values(**values))

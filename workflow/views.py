@@ -65,6 +65,22 @@ class ProposalView:
 
 
 @dataclass(frozen=True)
+class ProposalSummary:
+    """A line of a list: enough to find the proposal and see where it stands."""
+
+    id: int
+    title: str
+    state: str
+    state_label: dict[str, str]
+    terminal: bool
+    version: int
+    round_id: int
+    alliance_id: int
+    organisation_id: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     seq: int
     at: datetime

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from cli.main import main
 from cli.output import console
+from workflow.db import Database
+from workflow.migrate import alembic_config
 from workflow.registry import SHIPPED_DIR
 
 Capture = pytest.CaptureFixture[str]
@@ -37,9 +40,10 @@ def test_db_upgrade_creates_a_fresh_sqlite_file(
 ) -> None:
     monkeypatch.setenv("FOERDERWEG_DATABASE_URL", f"sqlite:///{tmp_path}/sub/dir/new.db")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "schema 0001" in out and (tmp_path / "sub/dir/new.db").exists()
+    head = ScriptDirectory.from_config(alembic_config(Database("sqlite://"))).get_current_head()
+    assert code == 0 and f"schema {head}" in out and (tmp_path / "sub/dir/new.db").exists()
     code, out, _ = run(capsys, "db", "current")
-    assert code == 0 and "database: 0001; code: 0001" in out
+    assert code == 0 and f"database: {head}; code: {head}" in out
 
 
 def test_procedure_list_show_and_diagram(capsys: Capture) -> None:

@@ -1,0 +1,179 @@
+"""Reading proposals: one proposal with what the caller may do next, lists, history.
+
+The write use cases (service.py) build on these, so that a proposal is loaded, checked for visibility and
+presented the same way whether it was just read or just changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session
+
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.db import Database
+from workflow.errors import FailedRule, FieldProblem, InvalidInput, NotFound
+from workflow.machine import ProcedureMachine
+from workflow.registry import ProcedureRegistry
+from workflow.rules import GUARDS, Facts, Need
+from workflow.timeutil import require_aware
+from workflow.views import (
+    AllowedTransition,
+    DeadlineView,
+    HistoryEntry,
+    PlanYearView,
+    ProposalSummary,
+    ProposalView,
+)
+from workflow.visibility import can_see, sees_salaries, visible_clause
+
+MAX_PAGE = 200
+
+
+class ProposalQueries:
+    def __init__(self, database: Database, procedures: ProcedureRegistry) -> None:
+        self.db = database
+        self.procedures = procedures
+
+    # --- one proposal -----------------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, proposal_id: int, *, now: datetime) -> ProposalView:
+        require_aware(now)
+        with self.db.read() as session:
+            return self._view(session, actor, self._load(session, actor, proposal_id), now)
+
+    def allowed_transitions(self, actor: Actor, proposal_id: int, *, now: datetime) -> list[AllowedTransition]:
+        """What the actor may fire now, each with the rules that would refuse it at this moment."""
+        require_aware(now)
+        with self.db.read() as session:
+            return self._allowed(session, actor, self._load(session, actor, proposal_id), now)
+
+    def next_steps(self, actor: Actor, proposal_id: int, *, now: datetime) -> list[AllowedTransition]:
+        """Every transition out of the current state, whoever may fire it (for operators and overviews)."""
+        require_aware(now)
+        with self.db.read() as session:
+            return self._allowed(session, actor, self._load(session, actor, proposal_id), now, any_role=True)
+
+    def history(self, actor: Actor, proposal_id: int) -> list[HistoryEntry]:
+        with self.db.read() as session:
+            self._load(session, actor, proposal_id)
+            return [
+                HistoryEntry(seq=r.seq, at=r.at, kind=r.kind, actor_id=r.actor_id, actor_name=r.actor_name,
+                             actor_role=r.actor_role, transition=r.transition, from_state=r.from_state,
+                             to_state=r.to_state, reason=r.reason, inputs=dict(r.inputs or {}),
+                             request_id=r.request_id, procedure_version=r.procedure_version)
+                for r in repo.history(session, proposal_id)
+            ]
+
+    # --- lists -------------------------------------------------------------------------------------------
+
+    def visible(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        round_id: int | None = None,
+        alliance_id: int | None = None,
+        after_id: int = 0,
+        limit: int = 50,
+    ) -> list[ProposalSummary]:
+        """The proposals the actor may see, filtered, in id order after `after_id` (keyset pagination)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}")])
+        where = visible_clause(actor, repo.PROPOSALS)
+        table = repo.PROPOSALS
+        if state is not None:
+            where = sa.and_(where, table.c.state == state)
+        if round_id is not None:
+            where = sa.and_(where, table.c.round_id == round_id)
+        if alliance_id is not None:
+            where = sa.and_(where, table.c.alliance_id == alliance_id)
+        with self.db.read() as session:
+            rows = repo.proposal_page(session, where, after_id=after_id, limit=limit)
+        return [self._summary(r) for r in rows]
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _load(self, session: Session, actor: Actor, proposal_id: int) -> Row[Any]:
+        row = repo.proposal(session, proposal_id)
+        if row is None or not can_see(actor, row):
+            raise NotFound(f"proposal {proposal_id} not found")
+        return row
+
+    def _machine(self, row: Row[Any]) -> ProcedureMachine:
+        return self.procedures.machine(row.procedure_key, row.procedure_version)
+
+    def _facts(self, session: Session, row: Row[Any], guards: Iterable[str], *, now: datetime,
+               reason: str | None, inputs: dict[str, Any]) -> Facts:
+        needs: set[Need] = set()
+        for name in guards:
+            needs |= GUARDS[name].needs
+        plan = repo.plan_facts(session, row.id) if Need.PLAN in needs or Need.BUDGET in needs else ()
+        return Facts(
+            now=now,
+            reason=reason,
+            inputs=inputs,
+            plan=plan,
+            round=repo.round_facts(session, row.round_id) if Need.ROUND in needs else None,
+            budget=(repo.budget_facts(session, row.alliance_id, (y.year for y in plan), row.id)
+                    if Need.BUDGET in needs else {}),
+        )
+
+    def _allowed(self, session: Session, actor: Actor, row: Row[Any], now: datetime, *,
+                 any_role: bool = False) -> list[AllowedTransition]:
+        result: list[AllowedTransition] = []
+        for definition in self._machine(row).possible_from(row.state):
+            if not any_role and actor.role not in definition.roles:
+                continue
+            # Rules on what the caller will send (a reason) cannot be judged before they send it.
+            guards = [g for g in definition.guards if not GUARDS[g].on_request]
+            facts = self._facts(session, row, guards, now=now, reason=None, inputs={})
+            result.append(AllowedTransition(transition=definition, target=definition.to,
+                                            blocked_by=tuple(evaluate(guards, facts))))
+        return result
+
+    def _view(self, session: Session, actor: Actor, row: Row[Any], now: datetime) -> ProposalView:
+        procedure = self._machine(row).procedure
+        state = procedure.state(row.state)
+        salaries = sees_salaries(actor)
+        return ProposalView(
+            id=row.id, title=row.title, summary=row.summary, target_group=row.target_group, goals=row.goals,
+            partners=list(row.partners or []), state=row.state, state_label=state.label.model_dump(),
+            terminal=state.terminal, editable=state.editable, version=row.version,
+            procedure_key=row.procedure_key, procedure_version=row.procedure_version, round_id=row.round_id,
+            alliance_id=row.alliance_id, organisation_id=row.organisation_id, created_at=row.created_at,
+            updated_at=row.updated_at,
+            funding_plan=[
+                PlanYearView(year=p.year, staff_fte=p.staff_fte, total_cost=p.total_cost,
+                             grant_requested=p.grant_requested, own_share=p.own_share,
+                             own_share_source=p.own_share_source,
+                             staff_costs=p.staff_costs if salaries else None,
+                             material_costs=p.material_costs if salaries else None)
+                for p in repo.plan(session, row.id)
+            ],
+            deadlines=[DeadlineView(id=d.id, kind=d.kind, due_at=d.due_at, state=d.state)
+                       for d in repo.open_deadlines(session, row.id)],
+            allowed=self._allowed(session, actor, row, now),
+        )
+
+    def _summary(self, row: Row[Any]) -> ProposalSummary:
+        state = self._machine(row).procedure.state(row.state)
+        return ProposalSummary(id=row.id, title=row.title, state=row.state, state_label=state.label.model_dump(),
+                               terminal=state.terminal, version=row.version, round_id=row.round_id,
+                               alliance_id=row.alliance_id, organisation_id=row.organisation_id,
+                               updated_at=row.updated_at)
+
+
+def evaluate(guards: Iterable[str], facts: Facts) -> list[FailedRule]:
+    failures = []
+    for name in guards:
+        why = GUARDS[name].check(facts)
+        if why is not None:
+            failures.append(FailedRule(rule=name, why=why))
+    return failures
+
