@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.errors import install_error_handlers, problem
+from api.routers import alliances, procedures, proposals, rounds
 from workflow.context import Context, build_context
 from workflow.migrate import current_revision, head_revision
+from workflow.timeutil import utcnow
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+DESCRIPTION = """
+Regional funding procedures as data: proposals move through a procedure's states by transitions that check the
+caller's role and the procedure's rules, each step recorded in an append-only history.
+
+Authenticate with `Authorization: Bearer <token>` (`foerderweg user add …` or `foerderweg demo` print tokens).
+Every write of a proposal names the version it was decided on (`If-Match`, from the `ETag`); a stale version is
+refused with 409. Send `Idempotency-Key` on creations and transitions to retry safely. Errors are
+`application/problem+json` (RFC 9457).
+"""
 
 
-def create_app(context: Context | None = None) -> FastAPI:
+def create_app(context: Context | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = context is None
-        app.state.ctx = context or build_context()
+        # A context handed in belongs to the caller (tests, embedding); one built here is closed here.
+        if context is not None:
+            yield
+            return
+        app.state.ctx = build_context()
         yield
-        if owned:
-            app.state.ctx.close()
+        app.state.ctx.close()
 
-    app = FastAPI(
-        title="foerderweg",
-        version="0.1.0",
-        summary="Workflow engine for regional public funding procedures",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="foerderweg", version="0.1.0", summary="Workflow engine for regional public funding procedures",
+                  description=DESCRIPTION, lifespan=lifespan)
+    app.state.clock = clock
+    if context is not None:
+        app.state.ctx = context
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Each request gets an id (the client's X-Request-ID if sane) that lands in the audit row and the answer."""
+        offered = request.headers.get("X-Request-ID", "")
+        request.state.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:
@@ -45,4 +72,6 @@ def create_app(context: Context | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": ctx.db.dialect, "schema": schema,
                              "procedures": [p.ref for p in ctx.procedures.all()]})
 
+    for router in (procedures.router, alliances.router, rounds.router, proposals.router):
+        app.include_router(router)
     return app

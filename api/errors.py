@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.deps import Unauthenticated
+from api.etag import PreconditionRequired
 from workflow.errors import (
     Conflict,
     DomainError,
@@ -25,6 +27,8 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("foerderweg.api")
 
 STATUS: dict[type[DomainError], int] = {
+    Unauthenticated: 401,
+    PreconditionRequired: 428,
     NotFound: 404,
     Forbidden: 403,
     InvalidTransition: 409,
@@ -51,7 +55,10 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, StaleVersion):
         extra["current_version"] = exc.current
     slug = type(exc).__name__.lower()
-    return problem(status, exc.title, exc.detail, type_=f"/problems/{slug}", **extra)
+    response = problem(status, exc.title, exc.detail, type_=f"/problems/{slug}", **extra)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from rich.table import Table
 from cli.output import console
 from workflow.actors import SYSTEM
 from workflow.context import build_context
-from workflow.demo.leipzig2016 import ALLIANCE, play
+from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, play
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 
@@ -33,5 +33,10 @@ def demo(lang: str = typer.Option("de", "--lang", help="label language: de or en
         console.print(f"states reached: {len(result.states_reached)} of {len(procedure.states)}"
                       + (f" (not reached: {', '.join(missing)})" if missing else " - every state of the procedure"))
         console.print("look closer: foerderweg proposal show ID")
+        tokens = Table("role", "who", "API token (Authorization: Bearer ...)", title="Demo tokens, one per role")
+        for key in DEMO_LOGINS:
+            actor = ctx.admin.actor_for(result.users[key])
+            tokens.add_row(actor.role.value, escape(actor.name), ctx.admin.issue_token(SYSTEM, result.users[key]))
+        console.print(tokens)
     finally:
         ctx.close()

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from cli import db, demo, procedure, proposal, serve
+from cli import db, demo, procedure, proposal, serve, user
 from cli.output import fail
 from workflow.errors import DomainError
 from workflow.procedure import ProcedureError
@@ -18,6 +18,7 @@ app = typer.Typer(help="foerderweg: regional funding procedures as data.", no_ar
 app.add_typer(db.app, name="db")
 app.add_typer(procedure.app, name="procedure")
 app.add_typer(proposal.app, name="proposal")
+app.add_typer(user.app, name="user")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from workflow import models
 from workflow import repository as repo
 from workflow.actors import Actor
+from workflow.auth import new_token, token_hash
 from workflow.db import Database
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.registry import ProcedureRegistry
@@ -80,7 +81,10 @@ class AdminService:
         name = _required_text("name", name)
         if closes_at <= opens_at:
             raise InvalidInput([FieldProblem("closes_at", "must be after opens_at")])
-        procedure = self.procedures.get(procedure_key or self.default_procedure, procedure_version)
+        try:
+            procedure = self.procedures.get(procedure_key or self.default_procedure, procedure_version)
+        except NotFound as exc:
+            raise InvalidInput([FieldProblem("procedure_key", exc.detail)]) from None
         with self.db.write() as session:
             if repo.get(session, models.Alliance, alliance_id) is None:
                 raise NotFound(f"alliance {alliance_id} not found")
@@ -89,8 +93,7 @@ class AdminService:
                 procedure_key=procedure.key, procedure_version=procedure.version))
 
     def create_user(self, actor: Actor, name: str, role: Role, *, organisation_id: int | None = None,
-                    alliance_id: int | None = None, email: str | None = None, language: str = "de",
-                    token_hash: str | None = None) -> models.User:
+                    alliance_id: int | None = None, email: str | None = None, language: str = "de") -> models.User:
         _require(actor, *OPERATORS, what="create users")
         name = _required_text("name", name)
         problems = []
@@ -110,17 +113,64 @@ class AdminService:
             if alliance_id is not None and repo.get(session, models.Alliance, alliance_id) is None:
                 raise InvalidInput([FieldProblem("alliance", f"no alliance {alliance_id}")])
             return repo.add(session, models.User(name=name, role=role.value, organisation_id=organisation_id,
-                                                 alliance_id=alliance_id, email=email, language=language,
-                                                 token_hash=token_hash))
+                                                 alliance_id=alliance_id, email=email, language=language))
+
+    # --- reading: alliances, budgets and rounds are public bodies' data; every signed-in user may read them ---
+
+    def alliances(self) -> list[tuple[models.Alliance, list[models.Budget]]]:
+        with self.db.read() as session:
+            return [(a, repo.budgets_of(session, a.id)) for a in repo.alliances(session) if a.id is not None]
+
+    def alliance(self, alliance_id: int) -> tuple[models.Alliance, list[models.Budget]]:
+        with self.db.read() as session:
+            alliance = repo.get(session, models.Alliance, alliance_id)
+            if alliance is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            return alliance, repo.budgets_of(session, alliance_id)
+
+    def rounds(self, alliance_id: int | None = None) -> list[models.Round]:
+        with self.db.read() as session:
+            return repo.rounds(session, alliance_id)
+
+    def round(self, round_id: int) -> models.Round:
+        with self.db.read() as session:
+            found = repo.get(session, models.Round, round_id)
+            if found is None:
+                raise NotFound(f"round {round_id} not found")
+            return found
+
+    # --- who is calling ------------------------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Actor | None:
+        """The actor a bearer token belongs to, or None for an unknown token."""
+        with self.db.read() as session:
+            user = repo.user_by_token_hash(session, token_hash(token))
+        return None if user is None else _actor(user)
+
+    def issue_token(self, actor: Actor, user_id: int) -> str:
+        """A new token for a user (replacing any old one); shown once, only its hash is kept."""
+        _require(actor, *OPERATORS, what="issue tokens")
+        token, digest = new_token()
+        with self.db.write() as session:
+            user = repo.get(session, models.User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} not found")
+            user.token_hash = digest
+            repo.add(session, user)
+        return token
 
     def actor_for(self, user_id: int) -> Actor:
         with self.db.read() as session:
             user = repo.get(session, models.User, user_id)
-            if user is None or user.id is None:
+            if user is None:
                 raise NotFound(f"user {user_id} not found")
-            return Actor(user_id=user.id, name=user.name, role=Role(user.role),
-                         organisation_id=user.organisation_id, alliance_id=user.alliance_id,
-                         language=user.language)
+            return _actor(user)
+
+
+def _actor(user: models.User) -> Actor:
+    assert user.id is not None
+    return Actor(user_id=user.id, name=user.name, role=Role(user.role), organisation_id=user.organisation_id,
+                 alliance_id=user.alliance_id, language=user.language)
 
 
 def _required_text(field: str, value: str) -> str:

@@ -50,6 +50,9 @@ PEOPLE: dict[str, tuple[str, Role, str | None]] = {
     "admin": ("Betrieb foerderweg", Role.ADMIN, None),
 }
 
+# One person per role gets a token printed by `foerderweg demo`, to try the API as each of them.
+DEMO_LOGINS = ("wieland", "ihk", "manager", "sab", "admin")
+
 
 def _year(year: int, fte: str, staff: int, material: int, grant: int) -> dict[str, Any]:
     total = staff + material

@@ -1,0 +1,39 @@
+"""Alliances (Fachkräfteallianzen) and their yearly budgets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api import presenters, schemas
+from api.deps import Caller, Ctx
+from workflow.money import to_cents
+
+router = APIRouter(prefix="/alliances", tags=["alliances"])
+Id = Annotated[int, Path(ge=1, le=2**53)]
+
+
+@router.post("", status_code=201, response_model=schemas.AllianceOut)
+def create_alliance(body: schemas.AllianceIn, ctx: Ctx, caller: Caller) -> schemas.AllianceOut:
+    """Create an alliance (admins)."""
+    row = ctx.admin.create_alliance(caller, body.name, region=body.region,
+                                    action_concept_adopted_on=body.action_concept_adopted_on)
+    return presenters.alliance(row, [])
+
+
+@router.get("", response_model=list[schemas.AllianceOut])
+def list_alliances(ctx: Ctx, _: Caller) -> list[schemas.AllianceOut]:
+    return [presenters.alliance(a, budgets) for a, budgets in ctx.admin.alliances()]
+
+
+@router.get("/{alliance_id}", response_model=schemas.AllianceOut)
+def get_alliance(alliance_id: Id, ctx: Ctx, _: Caller) -> schemas.AllianceOut:
+    return presenters.alliance(*ctx.admin.alliance(alliance_id))
+
+
+@router.put("/{alliance_id}/budgets/{year}", response_model=schemas.BudgetOut)
+def put_budget(alliance_id: Id, year: Annotated[int, Path(ge=2000, le=2100)], body: schemas.BudgetIn, ctx: Ctx,
+               caller: Caller) -> schemas.BudgetOut:
+    """Set the Regionalbudget of one calendar year (admins, or the alliance's managing member)."""
+    return presenters.budget(ctx.admin.set_budget(caller, alliance_id, year, to_cents(body.amount)))

@@ -1,0 +1,151 @@
+"""Proposals: create, read, edit while editable, fire transitions, read the history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi.responses import JSONResponse
+
+from api import presenters, schemas
+from api.deps import Caller, Ctx, Now, RequestId
+from api.etag import etag, expected_version
+from workflow.errors import FieldProblem, InvalidInput
+from workflow.idempotency import Once, StoredAnswer
+from workflow.inputs import DraftContent, NewDraft
+from workflow.views import ProposalView
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+Id = Annotated[int, Path(ge=1, le=2**53)]
+IfMatch = Annotated[str | None, Header(description='the version you read, from the ETag: If-Match: "3"')]
+IdempotencyKey = Annotated[str | None, Header(description="retry-safe key: a replay returns the first answer")]
+
+DRAFT_EXAMPLE = {
+    "round_id": 1,
+    "title": "MINT-Netzwerk Leipzig: Vernetzung schulischer und außerschulischer MINT-Angebote",
+    "summary": "Konkrete Maßnahmen zur Vorbereitung einer institutionellen Verstetigung.",
+    "target_group": "Schulen, außerschulische Lernorte",
+    "partners": ["HTWK Leipzig", "Inspirata e.V."],
+    "funding_plan": [{"year": 2026, "staff_fte": "0.5", "staff_costs": "18000.00", "material_costs": "4000.00",
+                      "grant_requested": "19800.00", "own_share": "2200.00",
+                      "own_share_source": "Kofinanzierung Stadt Leipzig"}],
+}
+PATCH_EXAMPLE = {"partners": ["Förderverein BSZ 7 Leipzig e.V.", "HTWK Leipzig", "Inspirata e.V."]}
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 422, 428)
+}
+
+
+def _answer(body: dict[str, Any], version: int, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"ETag": etag(version)})
+
+
+def _stored(answer: StoredAnswer) -> JSONResponse:
+    headers = {"ETag": answer.etag} if answer.etag else {}
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+def _renderer(language: str, status: int) -> Any:
+    def render(view: ProposalView) -> StoredAnswer:
+        return StoredAnswer(status=status, body=presenters.proposal(view, language), etag=etag(view.version))
+    return render
+
+
+@router.post("", status_code=201, response_model=schemas.ProposalOut, responses=PROBLEMS)
+def create_proposal(
+    ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
+    body: Annotated[NewDraft, Body(openapi_examples={"draft": {"summary": "a draft", "value": DRAFT_EXAMPLE}})],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Start a proposal as a draft in a round (applicants). Answers 201 with the proposal and its ETag."""
+    if idempotency_key is not None:
+        once = Once(key=idempotency_key, scope="POST /proposals",
+                    fingerprint=Once.fingerprint_of(body.model_dump(mode="json")),
+                    render=_renderer(caller.language, 201))
+        return _stored(ctx.proposals.create_draft_once(caller, body, once=once, now=now, request_id=rid))
+    view = ctx.proposals.create_draft(caller, body, now=now, request_id=rid)
+    return _answer(presenters.proposal(view, caller.language), view.version, 201)
+
+
+@router.get("", response_model=schemas.ProposalPage, responses=PROBLEMS)
+def list_proposals(
+    ctx: Ctx, caller: Caller,
+    state: Annotated[str | None, Query(max_length=60)] = None,
+    round: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    alliance: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> schemas.ProposalPage:
+    """The proposals the caller may see, oldest first, a page at a time."""
+    items = ctx.proposals.visible(caller, state=state, round_id=round, alliance_id=alliance,
+                                  after_id=_decode(cursor), limit=limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return schemas.ProposalPage(items=[presenters.summary(i, caller.language) for i in items],
+                                next_cursor=_encode(items[-1].id) if more else None)
+
+
+@router.get("/{proposal_id}", response_model=schemas.ProposalOut, responses=PROBLEMS)
+def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> JSONResponse:
+    """Where the proposal stands, what the caller may do next (and what blocks it now), open deadlines."""
+    view = ctx.proposals.get(caller, proposal_id, now=now)
+    return _answer(presenters.proposal(view, caller.language), view.version)
+
+
+@router.patch("/{proposal_id}", response_model=schemas.ProposalOut, responses=PROBLEMS)
+def patch_proposal(
+    proposal_id: Id, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
+    body: Annotated[DraftContent, Body(openapi_examples={"partners": {"summary": "new partners",
+                                                                      "value": PATCH_EXAMPLE}})],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Change the content while the proposal may be edited (draft, revision requested). Needs If-Match."""
+    version = expected_version(if_match)
+    view = ctx.proposals.edit_draft(caller, proposal_id, body, expected_version=version, now=now, request_id=rid)
+    return _answer(presenters.proposal(view, caller.language), view.version)
+
+
+@router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut, responses=PROBLEMS)
+def fire_transition(
+    proposal_id: Id, body: schemas.TransitionRequest, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
+    if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Fire a transition with its reason and inputs. Needs If-Match; answers with the new representation."""
+    version = expected_version(if_match)
+    if idempotency_key is not None:
+        once = Once(key=idempotency_key, scope=f"POST /proposals/{proposal_id}/transitions",
+                    fingerprint=Once.fingerprint_of({"version": version, **body.model_dump(mode="json")}),
+                    render=_renderer(caller.language, 200))
+        return _stored(ctx.proposals.fire_once(
+            caller, proposal_id, body.transition, once=once, expected_version=version, now=now,
+            reason=body.reason, inputs=body.inputs, request_id=rid))
+    ctx.proposals.fire(caller, proposal_id, body.transition, expected_version=version, now=now, reason=body.reason,
+                       inputs=body.inputs, request_id=rid)
+    view = ctx.proposals.get(caller, proposal_id, now=now)
+    return _answer(presenters.proposal(view, caller.language), view.version)
+
+
+@router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut], responses=PROBLEMS)
+def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
+    """Every event of the proposal, oldest first: who, when, from, to, why, with which inputs."""
+    return [presenters.history(e) for e in ctx.proposals.history(caller, proposal_id)]
+
+
+def _encode(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "after" or not (number.isascii() and number.isdigit()) or len(number) > 16:
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput([FieldProblem("cursor", "not a cursor from a previous page")]) from None

@@ -1,0 +1,76 @@
+"""`foerderweg user`: people and their tokens."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from cli.output import console, fail
+from workflow import models
+from workflow import repository as repo
+from workflow.actors import SYSTEM
+from workflow.context import Context, build_context
+from workflow.roles import Role
+
+app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+PERSON_ROLES = [r.value for r in Role if r != Role.SYSTEM]
+
+
+def _organisation(ctx: Context, name_or_id: str) -> int:
+    """An organisation by id or exact name; a new name creates it (organisations are just names)."""
+    with ctx.db.read() as session:
+        found = (repo.get(session, models.Organisation, int(name_or_id)) if name_or_id.isdigit()
+                 else repo.find_by_name(session, models.Organisation, name_or_id))
+    if found is not None and found.id is not None:
+        return found.id
+    if name_or_id.isdigit():
+        fail(f"no organisation with id {name_or_id}")
+    created = ctx.admin.create_organisation(SYSTEM, name_or_id)
+    console.print(f"created organisation '{escape(created.name)}' (id {created.id})")
+    assert created.id is not None
+    return created.id
+
+
+def _alliance(ctx: Context, name_or_id: str) -> int:
+    with ctx.db.read() as session:
+        found = (repo.get(session, models.Alliance, int(name_or_id)) if name_or_id.isdigit()
+                 else repo.find_by_name(session, models.Alliance, name_or_id))
+    if found is None or found.id is None:
+        fail(f"no alliance '{name_or_id}' (create it with POST /alliances, or `foerderweg demo`)")
+    return found.id
+
+
+@app.command()
+def add(
+    name: str = typer.Option(..., "--name", help="the person's name, as it appears in the history"),
+    role: str = typer.Option(..., "--role", help=" | ".join(PERSON_ROLES)),
+    org: str = typer.Option(None, "--org", help="organisation name or id (applicants); a new name is created"),
+    alliance: str = typer.Option(None, "--alliance", help="alliance name or id (reviewers and managers)"),
+    email: str = typer.Option(None, "--email"),
+    lang: str = typer.Option("de", "--lang", help="de or en: labels in answers and messages"),
+) -> None:
+    """Create a user and print their API token (shown once; only a hash is stored)."""
+    if role not in PERSON_ROLES:
+        fail(f"unknown role '{role}'; one of: {', '.join(PERSON_ROLES)}")
+    ctx = build_context()
+    try:
+        user = ctx.admin.create_user(
+            SYSTEM, name, Role(role), organisation_id=_organisation(ctx, org) if org else None,
+            alliance_id=_alliance(ctx, alliance) if alliance else None, email=email, language=lang)
+        assert user.id is not None
+        token = ctx.admin.issue_token(SYSTEM, user.id)
+    finally:
+        ctx.close()
+    console.print(f"user {user.id} '{escape(user.name)}' ({role}) created. Token (shown once, keep it safe):")
+    typer.echo(token)
+
+
+@app.command()
+def token(user_id: int) -> None:
+    """Issue a new token for a user; the old one stops working."""
+    ctx = build_context()
+    try:
+        new = ctx.admin.issue_token(SYSTEM, user_id)
+    finally:
+        ctx.close()
+    typer.echo(new)
