@@ -105,6 +105,8 @@ class Proposal(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # First time the proposal reached an alliance-stage state (was submitted); its steering group sees it from then.
+    reached_alliance_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # First time the proposal reached a bank-stage state; bank officers see proposals where this is set.
     reached_bank_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Whether the current state binds the grant against the yearly budget, per the proposal's own procedure.

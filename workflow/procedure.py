@@ -35,6 +35,8 @@ class StateDef(BaseModel):
     terminal: bool = False
     # The applicant may change the proposal's content while it is in this state.
     editable: bool = False
+    # Reaching this state hands the proposal to the alliance: from then on its steering group sees it.
+    alliance_stage: bool = False
     # Reaching this state hands the proposal to the bank: from then on bank officers see it.
     bank_stage: bool = False
     # In this state the requested grant counts against the alliance's yearly budget.

@@ -92,6 +92,7 @@ class ProposalService(ProposalQueries):
             "created_by": actor.user_id,
             "created_at": now,
             "updated_at": now,
+            "reached_alliance_at": now if initial.alliance_stage else None,
             "reached_bank_at": now if initial.bank_stage else None,
             "binds_budget": initial.binds_budget,
         })
@@ -220,6 +221,8 @@ class ProposalService(ProposalQueries):
 
         target_def = machine.procedure.state(target)
         update: dict[str, Any] = {"state": target, "updated_at": now, "binds_budget": target_def.binds_budget}
+        if target_def.alliance_stage and row.reached_alliance_at is None:
+            update["reached_alliance_at"] = now
         if target_def.bank_stage and row.reached_bank_at is None:
             update["reached_bank_at"] = now
         if not repo.update_proposal(session, proposal_id, expected_version, update):

@@ -1,7 +1,7 @@
 """Who may see which proposal. The one place this rule lives; the service asks it before anything else.
 
-Applicants see their organisation's proposals; reviewers and managers their alliance's; bank officers those that
-reached the bank; admins and the system all. A proposal one may not see is reported as not found, not forbidden,
+Applicants see their organisation's proposals; reviewers and managers their alliance's once submitted (a draft is
+the applicant's own work); bank officers those that reached the bank; admins and the system all. A proposal one may not see is reported as not found, not forbidden,
 so that ids reveal nothing.
 """
 
@@ -19,6 +19,7 @@ from workflow.roles import Role
 class ProposalScope(Protocol):
     organisation_id: int
     alliance_id: int
+    reached_alliance_at: datetime | None
     reached_bank_at: datetime | None
 
 
@@ -29,7 +30,8 @@ def can_see(actor: Actor, proposal: ProposalScope) -> bool:
         case Role.APPLICANT:
             return actor.organisation_id is not None and proposal.organisation_id == actor.organisation_id
         case Role.REVIEWER | Role.MANAGER:
-            return actor.alliance_id is not None and proposal.alliance_id == actor.alliance_id
+            return (actor.alliance_id is not None and proposal.alliance_id == actor.alliance_id
+                    and proposal.reached_alliance_at is not None)
         case Role.BANK:
             return proposal.reached_bank_at is not None
     return False
@@ -43,7 +45,7 @@ def visible_clause(actor: Actor, proposals: sa.Table) -> sa.ColumnElement[bool]:
         case Role.APPLICANT if actor.organisation_id is not None:
             return proposals.c.organisation_id == actor.organisation_id
         case Role.REVIEWER | Role.MANAGER if actor.alliance_id is not None:
-            return proposals.c.alliance_id == actor.alliance_id
+            return sa.and_(proposals.c.alliance_id == actor.alliance_id, proposals.c.reached_alliance_at.is_not(None))
         case Role.BANK:
             return proposals.c.reached_bank_at.is_not(None)
     return sa.false()

@@ -154,10 +154,11 @@ def test_edit_only_in_editable_states_by_the_applicant(ctx: Context, world: Worl
     with pytest.raises(InvalidTransition, match="cannot be edited"):
         ctx.proposals.edit_draft(applicant, proposal_id, {"title": "Neuer Titel"}, expected_version=version,
                                  now=AFTER_CLOSE)
-    draft_id = new_draft(ctx, world)
+    revising_id, revising_version = proposal_in(ctx, world, "revision_requested", title="In Überarbeitung")
     with pytest.raises(Forbidden):
-        ctx.proposals.edit_draft(world.actor(Role.MANAGER), draft_id, {"title": "Neuer Titel"}, expected_version=1,
-                                 now=WHILE_OPEN)
+        ctx.proposals.edit_draft(world.actor(Role.MANAGER), revising_id, {"title": "Neuer Titel"},
+                                 expected_version=revising_version, now=AFTER_CLOSE)
+    draft_id = new_draft(ctx, world)
     with pytest.raises(InvalidInput, match="no changes"):
         ctx.proposals.edit_draft(applicant, draft_id, {}, expected_version=1, now=WHILE_OPEN)
     view = ctx.proposals.edit_draft(applicant, draft_id, {"title": "Neuer Titel", "partners": ["Inspirata e.V."]},
@@ -175,14 +176,20 @@ def test_revision_requested_is_editable_again(ctx: Context, world: World) -> Non
 
 
 def test_visibility_by_organisation_and_alliance(ctx: Context, world: World) -> None:
-    proposal_id = new_draft(ctx, world)
+    draft_id = new_draft(ctx, world, title="Noch privat")
+    for insider in (Role.APPLICANT, Role.ADMIN, Role.SYSTEM):
+        assert ctx.proposals.get(world.actor(insider), draft_id, now=WHILE_OPEN).id == draft_id
+    for outsider in (world.actor(Role.REVIEWER), world.actor(Role.MANAGER)):  # a draft is the applicant's own
+        with pytest.raises(NotFound):
+            ctx.proposals.get(outsider, draft_id, now=WHILE_OPEN)
+    proposal_id, _ = proposal_in(ctx, world, "submitted")
     for outsider in (world.other_applicant, world.other_manager, world.actor(Role.BANK)):
         with pytest.raises(NotFound):
             ctx.proposals.get(outsider, proposal_id, now=WHILE_OPEN)
         with pytest.raises(NotFound):
             ctx.proposals.history(outsider, proposal_id)
         with pytest.raises(NotFound):
-            ctx.proposals.fire(outsider, proposal_id, "withdraw", expected_version=1, now=WHILE_OPEN, reason=REASON)
+            ctx.proposals.fire(outsider, proposal_id, "withdraw", expected_version=2, now=WHILE_OPEN, reason=REASON)
     for insider in (Role.APPLICANT, Role.REVIEWER, Role.MANAGER, Role.ADMIN, Role.SYSTEM):
         assert ctx.proposals.get(world.actor(insider), proposal_id, now=WHILE_OPEN).id == proposal_id
 
@@ -197,7 +204,7 @@ def test_bank_sees_a_proposal_once_forwarded(ctx: Context, world: World) -> None
 
 
 def test_members_do_not_see_salary_lines(ctx: Context, world: World) -> None:
-    proposal_id = new_draft(ctx, world)
+    proposal_id, _ = proposal_in(ctx, world, "submitted")
     [member_view] = ctx.proposals.get(world.actor(Role.REVIEWER), proposal_id, now=WHILE_OPEN).funding_plan
     assert (member_view.staff_costs, member_view.material_costs) == (None, None)
     assert (member_view.staff_fte, member_view.total_cost) == (1.0, 50_000_00)
@@ -212,7 +219,8 @@ def test_allowed_transitions_with_what_blocks_them(ctx: Context, world: World) -
     assert set(by_name) == {"submit", "withdraw"}
     assert [f.rule for f in by_name["submit"].blocked_by] == ["funding_plan_complete"]
     assert by_name["withdraw"].blocked_by == ()  # the reason comes with the request, it does not block in advance
-    assert ctx.proposals.allowed_transitions(world.actor(Role.REVIEWER), proposal_id, now=WHILE_OPEN) == []
+    submitted_id, _ = proposal_in(ctx, world, "submitted", title="Eingereicht")
+    assert ctx.proposals.allowed_transitions(world.actor(Role.REVIEWER), submitted_id, now=WHILE_OPEN) == []
     every = ctx.proposals.next_steps(world.actor(Role.ADMIN), proposal_id, now=WHILE_OPEN)
     assert {a.transition.name for a in every} == {"submit", "withdraw"}
 

@@ -51,7 +51,9 @@ def expected(case: Case) -> type[Exception] | str:
     """The target state when the triple is allowed, else the domain error it must raise."""
     data = _definitions()[case.procedure]
     t = next(t for t in data["transitions"] if t["name"] == case.transition)
-    if case.role == Role.BANK and not _bank_has_seen(data, case.state):
+    if case.role == Role.BANK and not _passed(data, case.state, "bank_stage"):
+        return NotFound
+    if case.role in (Role.REVIEWER, Role.MANAGER) and not _passed(data, case.state, "alliance_stage"):
         return NotFound
     if case.role.value not in t["roles"]:
         return Forbidden
@@ -60,10 +62,10 @@ def expected(case: Case) -> type[Exception] | str:
     return str(t["to"])
 
 
-def _bank_has_seen(data: dict, state: str) -> bool:
-    """On the driver's shortest path to `state`, did the proposal pass a bank-stage state?"""
+def _passed(data: dict, state: str, flag: str) -> bool:
+    """On the driver's shortest path to `state`, did the proposal pass a state with `flag` (handed on to someone)?"""
     states = data["states"]
-    return any(states[s].get("bank_stage", False) for s in _states_on_path(data, state))
+    return any(states[s].get(flag, False) for s in _states_on_path(data, state))
 
 
 def _states_on_path(data: dict, state: str) -> list[str]:
