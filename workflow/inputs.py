@@ -74,6 +74,14 @@ class DraftContent(BaseModel):
 
     _plan_years = field_validator("funding_plan")(_unique_years)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        """null would erase a field (or the whole funding plan) by accident: leave a field out to keep it."""
+        if value is None:
+            raise ValueError("null is not a value here; leave the field out to keep it")
+        return value
+
 
 class NewDraft(DraftContent):
     round_id: int
@@ -94,7 +102,8 @@ def parse_model(model: type[M], data: Mapping[str, Any] | M) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput([
-            FieldProblem(".".join(str(p) for p in err["loc"]) or "body", err["msg"]) for err in exc.errors()
+            FieldProblem(".".join(str(p) for p in err["loc"]) or "body", str(err["msg"]).removeprefix("Value error, "))
+            for err in exc.errors()
         ]) from exc
 
 

@@ -21,7 +21,7 @@ IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 
 class Labels(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
     de: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
@@ -218,6 +218,8 @@ def _check_transition(key: str, transition: TransitionDef, states: dict[str, Sta
                for role in transition.roles if role not in ROLE_NAMES]
     faults += [Fault(f"{key}.guards", f"unknown guard '{guard}' (known guards: {', '.join(sorted(known_guards))})")
                for guard in transition.guards if guard not in known_guards]
+    faults += [Fault(f"{key}.guards", f"guard '{guard}' is listed twice")
+               for guard in sorted({g for g in transition.guards if transition.guards.count(g) > 1})]
     names = [i.name for i in transition.inputs]
     faults += [Fault(f"{key}.inputs", f"duplicate input name '{name}'")
                for name in sorted({n for n in names if names.count(n) > 1})]
@@ -237,10 +239,32 @@ def _check_graph(definition: DefinitionFile) -> list[Fault]:
     if initial in states:
         faults += [Fault(f"states.{name}", f"unreachable state '{name}': no path leads to it from '{initial}'")
                    for name in sorted(set(states) - _reachable(initial, outgoing))]
+    dead_ends = {name for name in states if not states[name].terminal and not outgoing[name]}
     faults += [Fault(f"states.{name}", f"dead end: non-terminal state '{name}' has no outgoing transition "
                                        "(add one, or mark it terminal = true)")
-               for name in sorted(states) if not states[name].terminal and not outgoing[name]]
+               for name in sorted(dead_ends)]
+    # A loop of states that never leads to an end traps proposals as surely as a dead end does.
+    can_end = _reaching({name for name, s in states.items() if s.terminal}, outgoing)
+    faults += [Fault(f"states.{name}", f"no way out: from '{name}' no path leads to a terminal state")
+               for name in sorted(set(states) - can_end - dead_ends)]
     return faults
+
+
+def _reaching(targets: set[str], outgoing: dict[str, list[str]]) -> set[str]:
+    """The states from which some path leads into `targets` (the targets included)."""
+    incoming: dict[str, list[str]] = {name: [] for name in outgoing}
+    for source, destinations in outgoing.items():
+        for destination in destinations:
+            if destination in incoming:
+                incoming[destination].append(source)
+    seen = set(targets)
+    queue = deque(targets)
+    while queue:
+        for source in incoming.get(queue.popleft(), []):
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
+    return seen
 
 
 def _reachable(initial: str, outgoing: dict[str, list[str]]) -> set[str]:

@@ -109,7 +109,8 @@ class ProposalQueries:
         return self.procedures.machine(row.procedure_key, row.procedure_version)
 
     def _facts(self, session: Session, row: Row[Any], guards: Iterable[str], *, now: datetime,
-               reason: str | None, inputs: dict[str, Any]) -> Facts:
+               reason: str | None, inputs: dict[str, Any], for_update: bool = False) -> Facts:
+        """What the guards need to judge, and nothing more; `for_update` locks what a write will rely on."""
         needs: set[Need] = set()
         for name in guards:
             needs |= GUARDS[name].needs
@@ -120,7 +121,7 @@ class ProposalQueries:
             inputs=inputs,
             plan=plan,
             round=repo.round_facts(session, row.round_id) if Need.ROUND in needs else None,
-            budget=(repo.budget_facts(session, row.alliance_id, (y.year for y in plan), row.id)
+            budget=(repo.budget_facts(session, row.alliance_id, (y.year for y in plan), row.id, lock=for_update)
                     if Need.BUDGET in needs else {}),
         )
 

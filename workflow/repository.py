@@ -101,17 +101,20 @@ def round_facts(session: Session, round_id: int) -> RoundFacts | None:
 
 
 def budget_facts(
-    session: Session, alliance_id: int, years: Iterable[int], exclude_proposal: int
+    session: Session, alliance_id: int, years: Iterable[int], exclude_proposal: int, *, lock: bool = False
 ) -> dict[int, BudgetYear]:
-    """Each year's budget and what the alliance's other proposals already bind of it."""
+    """Each year's budget and what the alliance's other proposals already bind of it.
+
+    With `lock`, the budget rows stay locked until the transaction ends, so two steps that bind the same budget
+    (two forwards at once on PostgreSQL) take turns instead of both seeing the same free money. Rows are locked
+    in year order, so two such steps cannot deadlock. SQLite needs no lock: it has one writer at a time.
+    """
     years = sorted(set(years))
     if not years:
         return {}
-    amounts = {
-        int(year): amount for year, amount in session.execute(
-            sa.select(BUDGETS.c.year, BUDGETS.c.amount).where(BUDGETS.c.alliance_id == alliance_id,
-                                                              BUDGETS.c.year.in_(years)))
-    }
+    query = (sa.select(BUDGETS.c.year, BUDGETS.c.amount)
+             .where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year.in_(years)).order_by(BUDGETS.c.year))
+    amounts = {int(year): amount for year, amount in session.execute(query.with_for_update() if lock else query)}
     bound = {
         int(year): total for year, total in session.execute(
             sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(PLAN.c.grant_requested), 0))

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from workflow.money import format_eur
+from workflow.timeutil import show
 
 # A grant may cover at most 90 % of the eligible cost (Fachkräfterichtlinie: 10 % own share).
 MAX_GRANT_NUMERATOR, MAX_GRANT_DENOMINATOR = 9, 10
@@ -100,9 +101,9 @@ def round_open(facts: Facts) -> str | None:
     if r is None:
         return "the proposal belongs to no submission round"
     if facts.now < r.opens_at:
-        return f"round '{r.name}' opens only at {r.opens_at.isoformat()}"
+        return f"round '{r.name}' opens only at {show(r.opens_at)}"
     if facts.now >= r.closes_at:
-        return f"round '{r.name}' closed at {r.closes_at.isoformat()}"
+        return f"round '{r.name}' closed at {show(r.closes_at)}"
     return None
 
 
@@ -111,7 +112,7 @@ def round_closed(facts: Facts) -> str | None:
     if r is None:
         return "the proposal belongs to no submission round"
     if facts.now < r.closes_at:
-        return f"round '{r.name}' is still open until {r.closes_at.isoformat()}"
+        return f"round '{r.name}' is still open until {show(r.closes_at)}"
     return None
 
 

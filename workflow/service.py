@@ -33,7 +33,7 @@ from workflow.inputs import DraftContent, NewDraft, normalise_transition_inputs,
 from workflow.machine import ProcedureMachine
 from workflow.queries import ProposalQueries, evaluate
 from workflow.roles import Role
-from workflow.timeutil import require_aware
+from workflow.timeutil import require_aware, show
 from workflow.views import ProposalView, StepResult
 
 
@@ -71,7 +71,7 @@ class ProposalService(ProposalQueries):
             raise InvalidInput([FieldProblem("round_id", f"no submission round {draft.round_id}")])
         if now >= round_.closes_at:
             raise InvalidInput([FieldProblem(
-                "round_id", f"round '{round_.name}' closed at {round_.closes_at.isoformat()}; "
+                "round_id", f"round '{round_.name}' closed at {show(round_.closes_at)}; "
                             "a proposal in it could no longer be submitted")])
         machine = self.procedures.machine(round_.procedure_key, round_.procedure_version)
         procedure = machine.procedure
@@ -214,7 +214,7 @@ class ProposalService(ProposalQueries):
                 f"(possible from: {', '.join(definition.sources)})", state=row.state, transition=transition)
         values = normalise_transition_inputs(definition, inputs)
         reason = reason.strip() if reason and reason.strip() else None
-        facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values)
+        facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
         failures = evaluate(definition.guards, facts)
         if failures:
             raise GuardFailed(failures)

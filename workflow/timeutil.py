@@ -1,4 +1,4 @@
-"""Time. Stored and compared in UTC; calendar dates mean Europe/Berlin (or the configured zone).
+"""Time. Stored and compared in UTC; calendar dates and what people read are Europe/Berlin.
 
 A deadline "on 31 May" ends when 1 June begins there, whatever the offset to UTC is on that day.
 """
@@ -31,3 +31,8 @@ def end_of_day(day: date, zone: ZoneInfo = DEFAULT_ZONE) -> datetime:
     """The instant `day` ends in `zone` (the start of the next day), in UTC."""
     return local(day + timedelta(days=1), time(0, 0), zone)
 
+
+
+def show(moment: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> str:
+    """How a person in Saxony reads a moment: '01.06.2016 00:00 Europe/Berlin', never a UTC offset to convert."""
+    return f"{moment.astimezone(zone):%d.%m.%Y %H:%M} {zone.key}"

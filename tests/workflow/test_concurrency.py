@@ -8,8 +8,9 @@ import pytest
 
 from tests.conftest import make_context
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in
+from workflow import repository as repo
 from workflow.context import Context
-from workflow.errors import StaleVersion
+from workflow.errors import GuardFailed, StaleVersion
 from workflow.roles import Role
 
 
@@ -69,3 +70,46 @@ def test_concurrent_sessions_one_wins_the_rest_are_stale(database_url: str, writ
     assert history[-1].transition == winners[0].removeprefix("won:")
     assert [h.seq for h in history] == list(range(1, version + 2))  # exactly one new event, no gap, no double
     assert (view.state, view.version) == (history[-1].to_state, version + 1)
+
+
+def test_the_versioned_update_refuses_a_write_from_an_older_version(ctx: Context) -> None:
+    """The UPDATE itself checks the version, not only the read before it (PostgreSQL reads do not serialise)."""
+    world = make_world(ctx)
+    proposal_id = new_draft(ctx, world)
+    with ctx.db.write() as session:
+        assert repo.update_proposal(session, proposal_id, 1, {"title": "Erste Änderung"})
+    with ctx.db.write() as session:
+        assert not repo.update_proposal(session, proposal_id, 1, {"title": "Verlorene Änderung"})
+    view = ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=WHILE_OPEN)
+    assert (view.title, view.version) == ("Erste Änderung", 2)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_forwards_at_once_never_spend_more_than_the_budget(database_url: str, attempt: int) -> None:
+    """Budget for one grant, two managers forward two proposals at the same moment: exactly one fits."""
+    setup = make_context(database_url)
+    world = make_world(setup, budget_eur=50_000)  # one grant of 45,000 fits, two do not
+    proposals = [proposal_in(setup, world, "prioritised", title=f"Projekt {i}") for i in range(2)]
+    setup.close()
+
+    contexts = [make_context(database_url) for _ in proposals]
+    barrier = threading.Barrier(len(proposals))
+    outcomes: list[str] = []
+
+    def forward(ctx: Context, proposal_id: int, version: int) -> None:
+        barrier.wait()
+        try:
+            ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "forward", expected_version=version,
+                               now=AFTER_CLOSE)
+            outcomes.append("forwarded")
+        except GuardFailed as refused:
+            outcomes.append(refused.failures[0].rule)
+
+    threads = [threading.Thread(target=forward, args=(c, pid, v)) for c, (pid, v) in zip(contexts, proposals, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for c in contexts:
+        c.close()
+    assert sorted(outcomes) == ["budget_covers", "forwarded"], attempt

@@ -24,6 +24,7 @@ from workflow.rules import (
     round_closed,
     round_open,
 )
+from workflow.timeutil import show
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 OPENS = datetime(2026, 4, 12, 0, 0, tzinfo=UTC)
@@ -155,12 +156,12 @@ def test_one_year_may_have_several_problems() -> None:
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (OPENS - ONE_MICROSECOND, f"round 'Runde 2026' opens only at {OPENS.isoformat()}"),
+        (OPENS - ONE_MICROSECOND, f"round 'Runde 2026' opens only at {show(OPENS)}"),
         (OPENS, None),
         (NOW, None),
         (CLOSES - ONE_MICROSECOND, None),
-        (CLOSES, f"round 'Runde 2026' closed at {CLOSES.isoformat()}"),
-        (CLOSES + timedelta(days=30), f"round 'Runde 2026' closed at {CLOSES.isoformat()}"),
+        (CLOSES, f"round 'Runde 2026' closed at {show(CLOSES)}"),
+        (CLOSES + timedelta(days=30), f"round 'Runde 2026' closed at {show(CLOSES)}"),
     ],
     ids=["before-opening", "at-opening", "while-open", "just-before-closing", "at-closing", "long-after"],
 )
@@ -180,7 +181,7 @@ def test_round_closed_from_closes_at_on(now: datetime, closed: bool) -> None:
     if closed:
         assert why is None
     else:
-        assert why == f"round 'Runde 2026' is still open until {CLOSES.isoformat()}"
+        assert why == f"round 'Runde 2026' is still open until {show(CLOSES)}"
 
 
 @pytest.mark.parametrize("now", [OPENS, CLOSES], ids=["at-opening", "at-closing"])

@@ -305,3 +305,13 @@ def test_the_list_filter_agrees_with_the_single_proposal_rule(ctx: Context, worl
     # The rule is not trivially true or false: outsiders see nothing, the bank one, admins all three.
     assert seen_by[world.other_applicant.name] == seen_by[world.other_manager.name] == 0
     assert seen_by[world.actor(Role.BANK).name] == 1 and seen_by[world.actor(Role.ADMIN).name] == 3
+
+
+def test_null_in_an_edit_is_refused_and_erases_nothing(ctx: Context, world: World) -> None:
+    applicant = world.actor(Role.APPLICANT)
+    draft_id = new_draft(ctx, world)
+    for field in ("title", "funding_plan", "partners"):
+        with pytest.raises(InvalidInput, match=f"{field}: null is not a value here"):
+            ctx.proposals.edit_draft(applicant, draft_id, {field: None}, expected_version=1, now=WHILE_OPEN)
+    view = ctx.proposals.get(applicant, draft_id, now=WHILE_OPEN)
+    assert view.version == 1 and len(view.funding_plan) == 1 and view.partners == ["HTWK Leipzig"]
