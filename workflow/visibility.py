@@ -1,8 +1,8 @@
 """Who may see which proposal. The one place this rule lives; the service asks it before anything else.
 
-Applicants see their organisation's proposals; reviewers and managers their alliance's once submitted (a draft is
-the applicant's own work); bank officers those that reached the bank; admins and the system all. A proposal one may not see is reported as not found, not forbidden,
-so that ids reveal nothing.
+Applicants see their organisation's proposals; reviewers and managers their alliance's once submitted (a draft
+is the applicant's own work); bank officers those that reached the bank; admins and the system all. A proposal
+one may not see is reported as not found, not forbidden, so that ids reveal nothing.
 """
 
 from __future__ import annotations

@@ -105,7 +105,8 @@ def test_two_forwards_at_once_never_spend_more_than_the_budget(database_url: str
         except GuardFailed as refused:
             outcomes.append(refused.failures[0].rule)
 
-    threads = [threading.Thread(target=forward, args=(c, pid, v)) for c, (pid, v) in zip(contexts, proposals, strict=True)]
+    threads = [threading.Thread(target=forward, args=(c, pid, v))
+               for c, (pid, v) in zip(contexts, proposals, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
