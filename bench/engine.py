@@ -324,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(report(figures))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
     if figures.problems:
         print("bench.engine: verification failed:\n  " + "\n  ".join(figures.problems), file=sys.stderr)

@@ -6,14 +6,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console
+from cli.output import Language, console
 from workflow.actors import SYSTEM
 from workflow.context import build_context
 from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, play
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 
-def demo(lang: str = typer.Option("de", "--lang", help="label language: de or en")) -> None:
+def demo(lang: Language = typer.Option(Language.de, "--lang", help="label language")) -> None:
     """Load the Leipzig 2016 scenario (alliance, budgets, two rounds, eight proposals) and play its timeline."""
     ctx = build_context()
     try:

@@ -6,6 +6,7 @@ import sys
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli import db, demo, procedure, proposal, serve, user
@@ -31,8 +32,9 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(exc))
     except DomainError as exc:
         fail(f"{exc.title}: {exc.detail}")
-    except ValidationError as exc:
-        fail(f"configuration is invalid (config.toml or FOERDERWEG_* variables):\n{exc}")
+    except (ValidationError, SettingsError) as exc:
+        fail(f"configuration is invalid (config.toml or FOERDERWEG_* variables; lists are JSON there, "
+             f"e.g. FOERDERWEG_PROCEDURE_DIRS='[\"/etc/foerderweg\"]'):\n{exc}")
     except (OperationalError, ProgrammingError) as exc:
         fail(f"database error: {exc.orig}\n(is the database reachable, and did you run `foerderweg db upgrade`?)")
     sys.exit(0)

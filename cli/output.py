@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import NoReturn
 
 from rich.console import Console
 
 console = Console()
+
+
+class Language(StrEnum):
+    de = "de"
+    en = "en"
+
 errors = Console(stderr=True)
 
 

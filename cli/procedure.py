@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console
+from cli.output import Language, console
 from workflow.diagram import mermaid
 from workflow.procedure import load_procedure
 from workflow.registry import ProcedureRegistry
@@ -17,7 +17,7 @@ from workflow.settings import load_settings
 
 app = typer.Typer(help="Procedure definitions (TOML): list, show, validate, diagram.", no_args_is_help=True)
 
-LANG = typer.Option("de", "--lang", help="label language: de or en")
+LANG = typer.Option(Language.de, "--lang", help="label language")
 VERSION = typer.Option(None, "--version", "-v", help="procedure version (default: the newest)")
 
 
@@ -36,7 +36,7 @@ def list_() -> None:
 
 
 @app.command()
-def show(key: str, version: int | None = VERSION, lang: str = LANG) -> None:
+def show(key: str, version: int | None = VERSION, lang: Language = LANG) -> None:
     """Show a procedure's states and transitions: who may fire what, under which rules, with which inputs."""
     p = _registry().get(key, version)
     console.print(f"[bold]{escape(p.ref)}[/]  {escape(p.title.get(lang))}  (initial: {p.initial})")
@@ -62,6 +62,6 @@ def validate(file: Path = typer.Argument(..., help="a procedure definition (.tom
 
 
 @app.command()
-def diagram(key: str, version: int | None = VERSION, lang: str = LANG) -> None:
+def diagram(key: str, version: int | None = VERSION, lang: Language = LANG) -> None:
     """Print the state diagram as mermaid (paste into any mermaid renderer, or a Markdown file)."""
     typer.echo(mermaid(_registry().get(key, version), language=lang), nl=False)

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console
+from cli.output import Language, console
 from workflow.actors import SYSTEM
 from workflow.context import build_context
 from workflow.money import format_eur
@@ -16,7 +16,7 @@ app = typer.Typer(help="Proposals.", no_args_is_help=True)
 
 
 @app.command()
-def show(proposal_id: int, lang: str = typer.Option("de", "--lang", help="label language: de or en")) -> None:
+def show(proposal_id: int, lang: Language = typer.Option(Language.de, "--lang", help="label language")) -> None:
     """State with label, what may happen next (by whom, and what blocks it now), and the full history."""
     ctx = build_context()
     try:
@@ -47,9 +47,12 @@ def show(proposal_id: int, lang: str = typer.Option("de", "--lang", help="label 
                         escape(procedure.state(step.target).label.get(lang)), ", ".join(step.transition.roles),
                         escape(blocked))
         console.print(nxt)
-    table = Table("#", "when (Europe/Berlin)", "who", "what", "from", "to", "reason", title="History")
+    table = Table("#", "when (Europe/Berlin)", "who", "what", "to", "reason and inputs", title="History")
     for h in history:
+        what = procedure.transitions[h.transition].label.get(lang) if h.transition in procedure.transitions else h.kind
+        details = [h.reason or ""] + [f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                                      for k, v in h.inputs.items()]
         table.add_row(str(h.seq), h.at.astimezone(DEFAULT_ZONE).strftime("%d.%m.%Y %H:%M"),
-                      escape(f"{h.actor_name} ({h.actor_role})"), h.transition or h.kind, h.from_state or "",
-                      h.to_state, escape(h.reason or ""))
+                      escape(f"{h.actor_name} ({h.actor_role})"), escape(what),
+                      escape(procedure.state(h.to_state).label.get(lang)), escape("\n".join(d for d in details if d)))
     console.print(table)

@@ -6,6 +6,7 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from workflow.context import build_context
 from workflow.settings import load_settings
 
 
@@ -15,5 +16,10 @@ def serve(
 ) -> None:
     """Run the HTTP service on the configured database."""
     settings = load_settings()
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower())
+    # Built here, not in the app's startup, so that a broken procedure or configuration is one clear error.
+    ctx = build_context(settings)
+    try:
+        uvicorn.run(create_app(ctx), host=host or settings.host, port=port or settings.port,
+                    log_level=settings.log_level)
+    finally:
+        ctx.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from cli.output import console, fail
+from cli.output import Language, console, fail
 from workflow import models
 from workflow import repository as repo
 from workflow.actors import SYSTEM
@@ -47,7 +47,7 @@ def add(
     org: str = typer.Option(None, "--org", help="organisation name or id (applicants); a new name is created"),
     alliance: str = typer.Option(None, "--alliance", help="alliance name or id (reviewers and managers)"),
     email: str = typer.Option(None, "--email"),
-    lang: str = typer.Option("de", "--lang", help="de or en: labels in answers and messages"),
+    lang: Language = typer.Option(Language.de, "--lang", help="language of labels in answers and messages"),
 ) -> None:
     """Create a user and print their API token (shown once; only a hash is stored)."""
     if role not in PERSON_ROLES:
@@ -56,7 +56,7 @@ def add(
     try:
         user = ctx.admin.create_user(
             SYSTEM, name, Role(role), organisation_id=_organisation(ctx, org) if org else None,
-            alliance_id=_alliance(ctx, alliance) if alliance else None, email=email, language=lang)
+            alliance_id=_alliance(ctx, alliance) if alliance else None, email=email, language=lang.value)
         assert user.id is not None
         token = ctx.admin.issue_token(SYSTEM, user.id)
     finally:

@@ -131,14 +131,21 @@ class ProposalService(ProposalQueries):
             values: dict[str, Any] = {
                 name: getattr(content, name) for name in fields if name != "funding_plan"
             }
+            # The history keeps what changed, from what to what: the plan a steering group reviewed in the first
+            # reading must stay reconstructable after the applicant revised it.
+            changed = {name: {"from": getattr(row, name), "to": value} for name, value in values.items()}
             values["updated_at"] = now
             if not repo.update_proposal(session, proposal_id, expected_version, values):
                 raise self._stale(session, proposal_id, expected_version)
             if "funding_plan" in fields:
-                repo.replace_plan(session, proposal_id, (y.as_row() for y in content.funding_plan or []))
+                new_plan = [y.as_row() for y in content.funding_plan or []]
+                changed["funding_plan"] = {"from": [_plan_row(r) for r in repo.plan(session, proposal_id)],
+                                           "to": new_plan}
+                repo.replace_plan(session, proposal_id, new_plan)
             self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now, kind="edited",
                         transition=None, from_state=row.state, to_state=row.state, reason=None,
-                        inputs={"fields": sorted(fields)}, request_id=request_id, machine=machine)
+                        inputs={"fields": sorted(fields), "changes": changed}, request_id=request_id,
+                        machine=machine)
             return self._view(session, actor, self._load(session, actor, proposal_id), now)
 
     # --- transitions -------------------------------------------------------------------------------------
@@ -286,6 +293,12 @@ class ProposalService(ProposalQueries):
             "request_id": request_id, "procedure_key": machine.procedure.key,
             "procedure_version": machine.procedure.version,
         })
+
+
+def _plan_row(row: Row[Any]) -> dict[str, Any]:
+    """A stored plan year as the same dict `FundingYearInput.as_row` writes (amounts in cents)."""
+    return {key: getattr(row, key) for key in ("year", "staff_fte", "staff_costs", "material_costs", "total_cost",
+                                               "grant_requested", "own_share", "own_share_source")}
 
 
 def actor_key(actor: Actor) -> str:

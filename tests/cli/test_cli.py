@@ -94,7 +94,8 @@ def test_demo_then_proposal_show(capsys: Capture, database: str) -> None:
     assert "states reached: 14 of 14" in out
     code, out, _ = run(capsys, "proposal", "show", "1", "--lang", "en")
     assert code == 0
-    assert "Not prioritised" in out and "request_revision" in out and "Lenkungsgruppe" in out
+    assert "Not prioritised" in out and "Request a second reading" in out and "Lenkungsgruppe" in out
+    assert "revision_deadline: 2016-06-13" in out and "next_session: 2016-06-15" in out  # what the step recorded
     code, out, _ = run(capsys, "proposal", "show", "6")
     assert code == 0 and "Entwurf" in out and "round_open" in out  # the draft's round closed in 2016
     code, _, err = run(capsys, "proposal", "show", "999")

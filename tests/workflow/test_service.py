@@ -165,7 +165,22 @@ def test_edit_only_in_editable_states_by_the_applicant(ctx: Context, world: Worl
                                     expected_version=1, now=WHILE_OPEN)
     assert (view.title, view.partners, view.version) == ("Neuer Titel", ["Inspirata e.V."], 2)
     edited = ctx.proposals.history(applicant, draft_id)[-1]
-    assert (edited.kind, edited.inputs) == ("edited", {"fields": ["partners", "title"]})
+    assert (edited.kind, edited.inputs["fields"]) == ("edited", ["partners", "title"])
+    assert edited.inputs["changes"] == {"title": {"from": "MINT-Netzwerk Leipzig", "to": "Neuer Titel"},
+                                        "partners": {"from": ["HTWK Leipzig"], "to": ["Inspirata e.V."]}}
+
+
+def test_an_edited_funding_plan_stays_reconstructable_from_the_history(ctx: Context, world: World) -> None:
+    applicant = world.actor(Role.APPLICANT)
+    draft_id = new_draft(ctx, world)
+    ctx.proposals.edit_draft(applicant, draft_id, {"funding_plan": complete_plan(staff="30000", material="5000")},
+                             expected_version=1, now=WHILE_OPEN)
+    change = ctx.proposals.history(applicant, draft_id)[-1].inputs["changes"]["funding_plan"]
+    def brief(plan: list[dict[str, int]]) -> list[tuple[int, int, int]]:
+        return [(y["year"], y["total_cost"], y["grant_requested"]) for y in plan]
+
+    assert brief(change["from"]) == [(2026, 50_000_00, 45_000_00)]
+    assert brief(change["to"]) == [(2026, 35_000_00, 31_500_00)]
 
 
 def test_revision_requested_is_editable_again(ctx: Context, world: World) -> None:

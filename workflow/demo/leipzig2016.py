@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from workflow import models, repository
+from workflow import repository
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import Conflict
@@ -196,8 +196,13 @@ class DemoResult:
 def play(ctx: Context) -> DemoResult:
     admin = ctx.admin
     with ctx.db.read() as session:
-        if repository.find_by_name(session, models.Alliance, ALLIANCE) is not None:
-            raise Conflict("the Leipzig 2016 demo is already loaded in this database; use an empty database")
+        existing = repository.alliances(session)
+    if existing:
+        # Demo users include an admin and a bank officer: never mix them into a database with real data.
+        loaded = any(a.name == ALLIANCE for a in existing)
+        raise Conflict("the Leipzig 2016 demo is already loaded in this database" if loaded else
+                       f"the demo needs an empty database, this one has {len(existing)} alliance(s); "
+                       "point FOERDERWEG_DATABASE_URL at a new file")
 
     alliance = admin.create_alliance(SYSTEM, ALLIANCE, region="Kreisfreie Stadt Leipzig",
                                      action_concept_adopted_on=date(2016, 5, 12))
