@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 DEMO_DB = ROOT / "data" / "demo.db"
+DEMO_TOKENS = ROOT / "data" / "demo-tokens.env"
 
 
 def main(argv: list[str]) -> int:
@@ -59,7 +60,7 @@ def serve(args: list[str]) -> int:
     env = {**os.environ, "FOERDERWEG_DATABASE_URL": f"sqlite:///{DEMO_DB}"}
     cli = str(BIN / "foerderweg")
     run([cli, "db", "upgrade"], env=env)
-    run([cli, "demo"], env=env)
+    run([cli, "demo", "--tokens-file", str(DEMO_TOKENS)], env=env)
     print(f"\nserving the demo database {DEMO_DB.relative_to(ROOT)}; stop with Ctrl+C", flush=True)
     return subprocess.call([cli, "serve", *args], env=env, cwd=ROOT)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -13,7 +15,11 @@ from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, play
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 
-def demo(lang: Language = typer.Option(Language.de, "--lang", help="label language")) -> None:
+def demo(
+    lang: Language = typer.Option(Language.de, "--lang", help="label language"),
+    tokens_file: Path = typer.Option(None, "--tokens-file",
+                                     help="also write the tokens as shell variables (APPLICANT_TOKEN=...) here"),
+) -> None:
     """Load the Leipzig 2016 scenario (alliance, budgets, two rounds, eight proposals) and play its timeline."""
     ctx = build_context()
     try:
@@ -34,9 +40,17 @@ def demo(lang: Language = typer.Option(Language.de, "--lang", help="label langua
                       + (f" (not reached: {', '.join(missing)})" if missing else " - every state of the procedure"))
         console.print("look closer: foerderweg proposal show ID")
         tokens = Table("role", "who", "API token (Authorization: Bearer ...)", title="Demo tokens, one per role")
+        lines = []
         for key in DEMO_LOGINS:
             actor = ctx.admin.actor_for(result.users[key])
-            tokens.add_row(actor.role.value, escape(actor.name), ctx.admin.issue_token(SYSTEM, result.users[key]))
+            token = ctx.admin.issue_token(SYSTEM, result.users[key])
+            tokens.add_row(actor.role.value, escape(actor.name), token)
+            lines.append(f"export {actor.role.value.upper()}_TOKEN={token}\n")
         console.print(tokens)
+        if tokens_file is not None:
+            tokens_file.parent.mkdir(parents=True, exist_ok=True)
+            tokens_file.write_text("".join(lines), encoding="utf-8")
+            tokens_file.chmod(0o600)
+            console.print(f"tokens also in {escape(str(tokens_file))} (source it in a shell)")
     finally:
         ctx.close()
