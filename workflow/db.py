@@ -8,8 +8,9 @@ version check in the UPDATE do the work.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # SQLite's busy handler makes a waiting writer sleep and poll with growing pauses, which turns contention
+        # between threads into second-long tails. Within one process, writers queue on this lock instead and
+        # start the moment the previous one commits; other processes still meet the busy timeout.
+        self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
 
     @property
     def dialect(self) -> str:
@@ -77,7 +82,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: commits when the block ends normally, rolls back on any exception."""
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with self._write_lock or nullcontext(), Session(self._write_engine, expire_on_commit=False) as session, \
+                session.begin():
             yield session
 
     def ping(self) -> None:
