@@ -7,17 +7,22 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api.errors import install_error_handlers, problem
+from api.deps import MISSING_TOKEN
+from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi, unauthenticated
 from api.routers import alliances, procedures, proposals, rounds
+from api.schemas import Problem
 from workflow.context import Context, build_context
 from workflow.migrate import current_revision, head_revision
 from workflow.timeutil import utcnow
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals")
 
 DESCRIPTION = """
 Regional funding procedures as data: proposals move through a procedure's states by transitions that check the
@@ -53,7 +58,12 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         """Each request gets an id (the client's X-Request-ID if sane) that lands in the audit row and the answer."""
         offered = request.headers.get("X-Request-ID", "")
         request.state.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
-        response = await call_next(request)
+        response: Response
+        if request.url.path.startswith(PROTECTED) and "authorization" not in request.headers:
+            # Before FastAPI reads the body: a caller without a token hears 401, not a complaint about the body.
+            response = unauthenticated(MISSING_TOKEN)
+        else:
+            response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
@@ -73,5 +83,15 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
                              "procedures": [p.ref for p in ctx.procedures.all()]})
 
     for router in (procedures.router, alliances.router, rounds.router, proposals.router):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_json_openapi(
+                get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                            routes=app.routes),
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

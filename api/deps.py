@@ -20,6 +20,9 @@ class Unauthenticated(DomainError):
     title = "Unauthenticated"
 
 
+MISSING_TOKEN = "send 'Authorization: Bearer <token>'"
+
+
 def context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
@@ -41,7 +44,7 @@ def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+        raise Unauthenticated(MISSING_TOKEN)
     actor = ctx.admin.authenticate(credentials.credentials)
     if actor is None:
         raise Unauthenticated("the token is not valid")

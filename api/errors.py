@@ -54,10 +54,15 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
         extra["errors"] = [{"field": p.field, "problem": p.problem} for p in exc.problems]
     if isinstance(exc, StaleVersion):
         extra["current_version"] = exc.current
+    if isinstance(exc, Unauthenticated):
+        return unauthenticated(exc.detail)
     slug = type(exc).__name__.lower()
-    response = problem(status, exc.title, exc.detail, type_=f"/problems/{slug}", **extra)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
+    return problem(status, exc.title, exc.detail, type_=f"/problems/{slug}", **extra)
+
+
+def unauthenticated(detail: str) -> JSONResponse:
+    response = problem(401, Unauthenticated.title, detail, type_="/problems/unauthenticated")
+    response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
@@ -73,7 +78,8 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Starlette may run this handler in a worker thread, where no exception is "active": pass it explicitly.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error", "the request failed unexpectedly; it has been logged")
 
 
@@ -82,3 +88,32 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
+
+
+# What every authenticated route may answer besides success; routers declare these, and `problem_json_openapi`
+# files them under application/problem+json, which is what the handlers above send.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (e.g. a body that is not JSON)"},
+    401: {"description": "Missing or unknown bearer token"},
+    403: {"description": "The caller's role may not do this"},
+    404: {"description": "Not found, or not visible to the caller"},
+    409: {"description": "Conflict: stale version, or not possible in the current state"},
+    422: {"description": "Invalid input, or a rule of the procedure refused it (see failed_rules)"},
+}
+PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    428: {"description": "If-Match is missing: send the version you read"},
+}
+
+
+def problem_json_openapi(schema: dict[str, Any], problem_schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses in the document say what is sent: application/problem+json with the Problem schema."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problem_schema
+    reference = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400:
+                    response["content"] = {PROBLEM: reference}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)
+    return schema

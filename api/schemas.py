@@ -10,7 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from workflow.inputs import MAX_ID
 
 EURO = Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2)
 
@@ -119,12 +121,20 @@ class RoundIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"alliance_id": 1, "name": "2. Einreichungstermin 2026", "opens_at": "2026-05-01T00:00:00+02:00",
          "closes_at": "2026-06-01T00:00:00+02:00"}]})
-    alliance_id: int
+    alliance_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
     opens_at: datetime
     closes_at: datetime
     procedure_key: str | None = Field(default=None, max_length=100)
     procedure_version: int | None = Field(default=None, ge=1)
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _plausible_year(cls, value: datetime) -> datetime:
+        # Funding rounds lie in this century; far-off years would only overflow on the way to UTC.
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("must be a time between the years 2000 and 2100")
+        return value
 
 
 class RoundOut(BaseModel):

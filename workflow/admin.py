@@ -52,7 +52,7 @@ class AdminService:
         with self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
-            return repo.add(session, models.Alliance(name=name, region=region.strip(),
+            return repo.add(session, models.Alliance(name=name, region=_text("region", region.strip()),
                                                      action_concept_adopted_on=action_concept_adopted_on))
 
     def set_budget(self, actor: Actor, alliance_id: int, year: int, amount_cents: int) -> models.Budget:
@@ -177,4 +177,10 @@ def _required_text(field: str, value: str) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput([FieldProblem(field, "must not be empty")])
+    return _text(field, value)
+
+
+def _text(field: str, value: str) -> str:
+    if "\x00" in value:
+        raise InvalidInput([FieldProblem(field, "must not contain a NUL character")])
     return value

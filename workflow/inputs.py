@@ -20,6 +20,9 @@ from workflow.procedure import TransitionDef
 MAX_EUROS = Decimal("100000000")
 Euros = Annotated[Decimal, Field(ge=0, le=MAX_EUROS, max_digits=12, decimal_places=2)]
 MAX_YEARS = 10
+# Ids are INTEGER columns (4 bytes on PostgreSQL): a larger id cannot name anything, so it is refused as input
+# instead of reaching the database and failing there.
+MAX_ID = 2**31 - 1
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -80,11 +83,14 @@ class DraftContent(BaseModel):
         """null would erase a field (or the whole funding plan) by accident: leave a field out to keep it."""
         if value is None:
             raise ValueError("null is not a value here; leave the field out to keep it")
+        for text in (value if isinstance(value, list) else [value]):
+            if isinstance(text, str):
+                check_text(text)
         return value
 
 
 class NewDraft(DraftContent):
-    round_id: int
+    round_id: int = Field(ge=1, le=MAX_ID)
     title: str = Field(min_length=3, max_length=300)
 
     @model_validator(mode="after")
@@ -92,6 +98,13 @@ class NewDraft(DraftContent):
         self.partners = self.partners or []
         self.funding_plan = self.funding_plan or []
         return self
+
+
+def check_text(value: str) -> str:
+    """A NUL character is no text anyone writes, and PostgreSQL cannot store it: refuse it at the door."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
 
 
 def parse_model(model: type[M], data: Mapping[str, Any] | M) -> M:
@@ -134,6 +147,7 @@ def normalise_transition_inputs(transition: TransitionDef, raw: Mapping[str, Any
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty text")
+    check_text(value)
     if len(value) > 20_000:
         raise ValueError("must be at most 20000 characters")
     return value.strip()
@@ -144,7 +158,7 @@ def _text_list(value: Any) -> list[str]:
         raise ValueError("must be a list of non-empty texts")
     if len(value) > 100:
         raise ValueError("must have at most 100 entries")
-    return [v.strip() for v in value]
+    return [check_text(v).strip() for v in value]
 
 
 def _date(value: Any) -> str:

@@ -221,6 +221,8 @@ class ProposalService(ProposalQueries):
                 f"(possible from: {', '.join(definition.sources)})", state=row.state, transition=transition)
         values = normalise_transition_inputs(definition, inputs)
         reason = reason.strip() if reason and reason.strip() else None
+        if reason is not None and "\x00" in reason:
+            raise InvalidInput([FieldProblem("reason", "must not contain a NUL character")])
         facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
         failures = evaluate(definition.guards, facts)
         if failures:

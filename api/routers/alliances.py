@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx
+from workflow.inputs import MAX_ID
 from workflow.money import to_cents
 
 router = APIRouter(prefix="/alliances", tags=["alliances"])
-Id = Annotated[int, Path(ge=1, le=2**53)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", status_code=201, response_model=schemas.AllianceOut)

@@ -11,14 +11,15 @@ from fastapi.responses import JSONResponse
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now, RequestId
+from api.errors import PRECONDITION_RESPONSES
 from api.etag import etag, expected_version
 from workflow.errors import FieldProblem, InvalidInput
 from workflow.idempotency import Once, StoredAnswer
-from workflow.inputs import DraftContent, NewDraft
+from workflow.inputs import MAX_ID, DraftContent, NewDraft
 from workflow.views import ProposalView
 
-router = APIRouter(prefix="/proposals", tags=["proposals"])
-Id = Annotated[int, Path(ge=1, le=2**53)]
+router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PRECONDITION_RESPONSES)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IfMatch = Annotated[str | None, Header(description='the version you read, from the ETag: If-Match: "3"')]
 IdempotencyKey = Annotated[str | None, Header(description="retry-safe key: a replay returns the first answer")]
 
@@ -33,10 +34,6 @@ DRAFT_EXAMPLE = {
                       "own_share_source": "Kofinanzierung Stadt Leipzig"}],
 }
 PATCH_EXAMPLE = {"partners": ["Förderverein BSZ 7 Leipzig e.V.", "HTWK Leipzig", "Inspirata e.V."]}
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 409, 422, 428)
-}
 
 
 def _answer(body: dict[str, Any], version: int, status: int = 200) -> JSONResponse:
@@ -54,7 +51,7 @@ def _renderer(language: str, status: int) -> Any:
     return render
 
 
-@router.post("", status_code=201, response_model=schemas.ProposalOut, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=schemas.ProposalOut)
 def create_proposal(
     ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[NewDraft, Body(openapi_examples={"draft": {"summary": "a draft", "value": DRAFT_EXAMPLE}})],
@@ -70,12 +67,12 @@ def create_proposal(
     return _answer(presenters.proposal(view, caller.language), view.version, 201)
 
 
-@router.get("", response_model=schemas.ProposalPage, responses=PROBLEMS)
+@router.get("", response_model=schemas.ProposalPage)
 def list_proposals(
     ctx: Ctx, caller: Caller,
-    state: Annotated[str | None, Query(max_length=60)] = None,
-    round: Annotated[int | None, Query(ge=1, le=2**53)] = None,
-    alliance: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    state: Annotated[str | None, Query(max_length=60, pattern="^[a-z][a-z0-9_]*$")] = None,
+    round: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    alliance: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> schemas.ProposalPage:
@@ -88,14 +85,14 @@ def list_proposals(
                                 next_cursor=_encode(items[-1].id) if more else None)
 
 
-@router.get("/{proposal_id}", response_model=schemas.ProposalOut, responses=PROBLEMS)
+@router.get("/{proposal_id}", response_model=schemas.ProposalOut)
 def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> JSONResponse:
     """Where the proposal stands, what the caller may do next (and what blocks it now), open deadlines."""
     view = ctx.proposals.get(caller, proposal_id, now=now)
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
-@router.patch("/{proposal_id}", response_model=schemas.ProposalOut, responses=PROBLEMS)
+@router.patch("/{proposal_id}", response_model=schemas.ProposalOut)
 def patch_proposal(
     proposal_id: Id, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[DraftContent, Body(openapi_examples={"partners": {"summary": "new partners",
@@ -108,7 +105,7 @@ def patch_proposal(
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
-@router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut, responses=PROBLEMS)
+@router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut)
 def fire_transition(
     proposal_id: Id, body: schemas.TransitionRequest, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
@@ -128,7 +125,7 @@ def fire_transition(
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
-@router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut], responses=PROBLEMS)
+@router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut])
 def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
     """Every event of the proposal, oldest first: who, when, from, to, why, with which inputs."""
     return [presenters.history(e) for e in ctx.proposals.history(caller, proposal_id)]
@@ -144,7 +141,7 @@ def _decode(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "after" or not (number.isascii() and number.isdigit()) or len(number) > 16:
+        if prefix != "after" or not (number.isascii() and number.isdigit()) or int(number) > MAX_ID:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):

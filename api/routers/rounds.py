@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx
+from workflow.inputs import MAX_ID
 from workflow.timeutil import DEFAULT_ZONE
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])
@@ -30,10 +31,10 @@ def create_round(body: schemas.RoundIn, ctx: Ctx, caller: Caller) -> schemas.Rou
 
 @router.get("", response_model=list[schemas.RoundOut])
 def list_rounds(ctx: Ctx, _: Caller,
-                alliance: Annotated[int | None, Query(ge=1, le=2**53)] = None) -> list[schemas.RoundOut]:
+                alliance: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> list[schemas.RoundOut]:
     return [presenters.round_(r) for r in ctx.admin.rounds(alliance)]
 
 
 @router.get("/{round_id}", response_model=schemas.RoundOut)
-def get_round(round_id: Annotated[int, Path(ge=1, le=2**53)], ctx: Ctx, _: Caller) -> schemas.RoundOut:
+def get_round(round_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, _: Caller) -> schemas.RoundOut:
     return presenters.round_(ctx.admin.round(round_id))
