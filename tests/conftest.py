@@ -21,6 +21,11 @@ PG_URL = os.environ.get("FOERDERWEG_TEST_DATABASE_URL")
 
 
 def _reset_postgres(url: str) -> None:
+    # The suite drops the whole schema: refuse anything that does not say it is a test database.
+    name = sa.engine.make_url(url).database or ""
+    if "test" not in name:
+        pytest.exit(f"FOERDERWEG_TEST_DATABASE_URL names database '{name}'; the tests empty it, so its name must "
+                    "contain 'test'", returncode=2)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA public CASCADE")
