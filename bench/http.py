@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +28,7 @@ import sqlalchemy as sa
 
 from bench._common import table
 from tests.factories import complete_plan, make_world, sample_inputs
+from tests.serving import serve
 from workflow import migrate
 from workflow import repository as repo
 from workflow.actors import SYSTEM
@@ -54,12 +52,6 @@ class Figures:
     p99_ms: float
     creations_per_second: float
     non_2xx: int
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(url: str, proposals: int) -> tuple[dict[str, str], int, Any]:
@@ -160,27 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         with ctx.db.write() as session:
             session.execute(sa.update(repo.ROUNDS).where(repo.ROUNDS.c.id == round_id).values(closes_at=utcnow()))
 
-    port = free_port()
-    env = {**os.environ, "FOERDERWEG_DATABASE_URL": url, "FOERDERWEG_LOG_LEVEL": "warning"}
-    server = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
-        figures = asyncio.run(drive(base, tokens, round_id=round_id, proposals=args.proposals,
-                                    connections=args.connections, close_round=close_round, procedure=procedure))
+        with serve(url, folder, log_level="warning") as (server,):
+            figures = asyncio.run(drive(server.url, tokens, round_id=round_id, proposals=args.proposals,
+                                        connections=args.connections, close_round=close_round, procedure=procedure))
     finally:
-        server.terminate()
-        server.wait(timeout=15)
         ctx.close()
 
     print(table([

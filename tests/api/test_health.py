@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -15,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.conftest import make_context
+from tests.serving import serve
 from workflow.migrate import head_revision
 
 
@@ -49,30 +45,9 @@ def test_unknown_paths_are_problem_json(database_url: str) -> None:
     assert response.json()["status"] == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
-def test_foerderweg_serve_answers_on_loopback(database_url: str) -> None:
+def test_foerderweg_serve_answers_on_loopback(database_url: str, tmp_path: Path) -> None:
     """The README's serve command, as a real process on a real port."""
-    port = _free_port()
-    env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url}
-    command = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else "server exited"
-                assert time.monotonic() < deadline, "server did not answer within 30 s"
-                time.sleep(0.1)  # polling a starting process, not waiting for a deadline
-        assert response.status_code == 200 and response.json()["status"] == "ok"
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with serve(database_url, tmp_path) as (server,):
+        response = httpx.get(f"{server.url}/health", timeout=5)
+    assert response.status_code == 200 and response.json()["status"] == "ok"

@@ -12,14 +12,9 @@ ago and closed yesterday, proposals submitted while it was open and put in revie
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +23,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.factories import REASON, World, complete_plan, make_world, new_draft
+from tests.serving import Server, serve
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.roles import Role
@@ -39,64 +35,7 @@ PROBLEM = "application/problem+json"
 FORBIDDEN_IN_LOG = ("database is locked", "Traceback", "unhandled error", "Internal error", "OperationalError")
 
 
-# --- a real server ------------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclasses.dataclass
-class Server:
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-
-@contextmanager
-def serve(database_url: str, folder: Path, processes: int = 2) -> Iterator[list[Server]]:
-    """`foerderweg serve` processes on free loopback ports, each logging to a file; always stopped.
-
-    Two processes on one database, as two workers behind a proxy would run: on SQLite their writers meet at the
-    database's write lock (BEGIN IMMEDIATE, busy timeout), not only at a lock inside one process.
-    """
-    env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": "info"}
-    servers: list[Server] = []
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        for n in range(processes):
-            port = _free_port()
-            server = Server(url=f"http://127.0.0.1:{port}", log_path=folder / f"server-{n}.log")
-            command = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--host", "127.0.0.1",
-                       "--port", str(port)]
-            with server.log_path.open("wb") as log:
-                started.append(subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
-            servers.append(server)
-        deadline = time.monotonic() + 30
-        for server, process in zip(servers, started, strict=True):
-            while True:
-                try:
-                    if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, f"server exited:\n{server.log()}"
-                assert time.monotonic() < deadline, f"server did not answer within 30 s:\n{server.log()}"
-                time.sleep(0.1)  # polling a starting process, not waiting for a deadline
-        yield servers
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
+# --- the servers, and what their logs must not say ------------------------------------------------------
 
 def assert_clean_logs(servers: list[Server]) -> None:
     for server in servers:
@@ -207,7 +146,7 @@ def test_32_deciders_on_one_version_one_wins_the_rest_get_409(ctx: Context, data
     before = ctx.proposals.history(stage_.admin, proposal_id)
     transitions = ["prioritise" if i % 2 == 0 else "decline" for i in range(WRITERS)]
 
-    with serve(database_url, tmp_path) as servers:
+    with serve(database_url, tmp_path, processes=2) as servers:
         started = time.monotonic()
         sent = at_once([fire(servers[i % len(servers)].url, token, proposal_id, transitions[i], version,
                              request_id=f"race-{i}") for i, (_, token) in enumerate(stage_.managers)])
@@ -250,7 +189,7 @@ def test_32_writers_on_32_proposals_all_succeed(ctx: Context, database_url: str,
     proposals = [in_review(ctx, stage_, f"Antrag {i} im Lasttest") for i in range(WRITERS)]
     transitions = ["prioritise" if i % 2 == 0 else "decline" for i in range(WRITERS)]
 
-    with serve(database_url, tmp_path) as servers:
+    with serve(database_url, tmp_path, processes=2) as servers:
         started = time.monotonic()
         sent = at_once([fire(servers[i % len(servers)].url, token, proposals[i][0], transitions[i], proposals[i][1],
                              request_id=f"many-{i}") for i, (_, token) in enumerate(stage_.managers)])
@@ -283,7 +222,7 @@ def test_8_concurrent_retries_with_one_idempotency_key_are_answered_once(ctx: Co
     retries = 8
     key = "entscheidung-2026-11-prioritise"
 
-    with serve(database_url, tmp_path) as servers:
+    with serve(database_url, tmp_path, processes=2) as servers:
         sent = at_once([fire(servers[i % len(servers)].url, token, proposal_id, "prioritise", version,
                              request_id=f"retry-{i}", idempotency_key=key) for i in range(retries)])
         with httpx.Client(timeout=10) as client:

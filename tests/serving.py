@@ -1,0 +1,74 @@
+"""`foerderweg serve` processes on free loopback ports, for tests and benchmarks that need a real server."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclasses.dataclass
+class Server:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+
+@contextmanager
+def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = "info") -> Iterator[list[Server]]:
+    """`foerderweg serve` processes on free loopback ports, each logging to a file; always stopped.
+
+    Several processes on one database run as workers behind a proxy would: on SQLite their writers meet at the
+    database's write lock (BEGIN IMMEDIATE, busy timeout), not only at the lock inside one process.
+    """
+    env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": log_level}
+    servers: list[Server] = []
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for n in range(processes):
+            port = free_port()
+            server = Server(url=f"http://127.0.0.1:{port}", log_path=folder / f"server-{n}.log")
+            command = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--host", "127.0.0.1",
+                       "--port", str(port)]
+            with server.log_path.open("wb") as log:
+                started.append(subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
+            servers.append(server)
+        deadline = time.monotonic() + 30
+        for server, process in zip(servers, started, strict=True):
+            while True:
+                try:
+                    if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, f"server exited:\n{server.log()}"
+                assert time.monotonic() < deadline, f"server did not answer within 30 s:\n{server.log()}"
+                time.sleep(0.1)  # polling a starting process, not waiting for a deadline
+        yield servers
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
