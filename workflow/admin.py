@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
 
 from workflow import models
 from workflow import repository as repo
@@ -40,7 +44,7 @@ class AdminService:
     def create_organisation(self, actor: Actor, name: str) -> models.Organisation:
         _require(actor, *OPERATORS, what="create organisations")
         name = _required_text("name", name)
-        with self.db.write() as session:
+        with _unique(f"an organisation named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Organisation, name) is not None:
                 raise Conflict(f"an organisation named '{name}' exists already")
             return repo.add(session, models.Organisation(name=name))
@@ -49,7 +53,7 @@ class AdminService:
                         action_concept_adopted_on: date | None = None) -> models.Alliance:
         _require(actor, *OPERATORS, what="create alliances")
         name = _required_text("name", name)
-        with self.db.write() as session:
+        with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
             return repo.add(session, models.Alliance(name=name, region=_text("region", region.strip()),
@@ -64,7 +68,8 @@ class AdminService:
             problems.append(FieldProblem("amount", "must not be negative"))
         if problems:
             raise InvalidInput(problems)
-        with self.db.write() as session:
+        with _unique(f"the {year} budget of alliance {alliance_id} was set at the same moment; send it again"), \
+                self.db.write() as session:
             if repo.get(session, models.Alliance, alliance_id) is None:
                 raise NotFound(f"alliance {alliance_id} not found")
             budget = repo.budget(session, alliance_id, year)
@@ -165,6 +170,15 @@ class AdminService:
             if user is None:
                 raise NotFound(f"user {user_id} not found")
             return _actor(user)
+
+
+@contextmanager
+def _unique(message: str) -> Iterator[None]:
+    """Two requests creating the same thing at once: the loser meets the unique key; tell it so, not with a 500."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(message) from None
 
 
 def _actor(user: models.User) -> Actor:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import make_context
 from tests.factories import (
     AFTER_CLOSE,
     REASON,
@@ -20,8 +22,10 @@ from tests.factories import (
     proposal_in,
 )
 from workflow import repository as repo
+from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import (
+    Conflict,
     Forbidden,
     GuardFailed,
     InvalidInput,
@@ -330,3 +334,27 @@ def test_null_in_an_edit_is_refused_and_erases_nothing(ctx: Context, world: Worl
             ctx.proposals.edit_draft(applicant, draft_id, {field: None}, expected_version=1, now=WHILE_OPEN)
     view = ctx.proposals.get(applicant, draft_id, now=WHILE_OPEN)
     assert view.version == 1 and len(view.funding_plan) == 1 and view.partners == ["HTWK Leipzig"]
+
+
+def test_two_creations_of_the_same_name_at_once_give_a_conflict_not_a_crash(database_url: str) -> None:
+    """The unique key decides between simultaneous creations; the loser hears Conflict (409), never a 500."""
+    contexts = [make_context(database_url) for _ in range(8)]
+    barrier = threading.Barrier(len(contexts))
+    outcomes: list[str] = []
+
+    def create(ctx: Context) -> None:
+        barrier.wait()
+        try:
+            ctx.admin.create_organisation(SYSTEM, "Inspirata e.V.")
+            outcomes.append("created")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=create, args=(c,)) for c in contexts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for c in contexts:
+        c.close()
+    assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
