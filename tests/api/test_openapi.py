@@ -1,0 +1,37 @@
+"""What /docs shows: an example for every request body, and errors documented as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.app import create_app
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    schema = create_app().openapi()
+    return [(path, method, operation, schema)
+            for path, methods in schema["paths"].items() for method, operation in methods.items()]
+
+
+def _has_example(media: dict[str, Any], components: dict[str, Any]) -> bool:
+    if media.get("examples") or media.get("example"):
+        return True
+    target = media.get("schema", {})
+    if "$ref" in target:
+        target = components[target["$ref"].rsplit("/", 1)[-1]]
+    return bool(target.get("examples") or target.get("example"))
+
+
+def test_every_request_body_has_an_example_in_the_docs() -> None:
+    with_body = [(p, m, o, s) for p, m, o, s in _operations() if "requestBody" in o]
+    assert len(with_body) == 6  # POST alliances, PUT budgets, POST rounds, POST/PATCH proposals, POST transitions
+    for path, method, operation, schema in with_body:
+        media = operation["requestBody"]["content"]["application/json"]
+        assert _has_example(media, schema["components"]["schemas"]), f"{method.upper()} {path} has no example"
+
+
+def test_every_error_is_documented_as_problem_json() -> None:
+    for path, method, operation, _ in _operations():
+        for code, response in operation["responses"].items():
+            if int(code) >= 400:
+                assert list(response["content"]) == ["application/problem+json"], f"{method.upper()} {path} {code}"
