@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 
+from tests.concurrently import at_once
 from tests.conftest import make_context
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in
 from workflow import repository as repo
@@ -37,27 +38,16 @@ def test_concurrent_sessions_one_wins_the_rest_are_stale(database_url: str, writ
 
     # Each thread has its own context (engine, pool, sessions), as separate processes or API workers would.
     contexts = [make_context(database_url) for _ in range(writers)]
-    barrier = threading.Barrier(writers)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def decide(ctx: Context, transition: str) -> None:
-        barrier.wait()
+    def decide(ctx: Context, transition: str) -> str:
         try:
             ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, transition, expected_version=version,
                                now=AFTER_CLOSE, reason=REASON)
-            outcome = f"won:{transition}"
+            return f"won:{transition}"
         except StaleVersion:
-            outcome = "stale"
-        with lock:
-            outcomes.append(outcome)
+            return "stale"
 
-    threads = [threading.Thread(target=decide, args=(c, "prioritise" if i % 2 else "decline"))
-               for i, c in enumerate(contexts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once([partial(decide, c, "prioritise" if i % 2 else "decline") for i, c in enumerate(contexts)])
     for c in contexts[1:]:
         c.close()
 
@@ -93,24 +83,16 @@ def test_two_forwards_at_once_never_spend_more_than_the_budget(database_url: str
     setup.close()
 
     contexts = [make_context(database_url) for _ in proposals]
-    barrier = threading.Barrier(len(proposals))
-    outcomes: list[str] = []
 
-    def forward(ctx: Context, proposal_id: int, version: int) -> None:
-        barrier.wait()
+    def forward(ctx: Context, proposal_id: int, version: int) -> str:
         try:
             ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "forward", expected_version=version,
                                now=AFTER_CLOSE)
-            outcomes.append("forwarded")
+            return "forwarded"
         except GuardFailed as refused:
-            outcomes.append(refused.failures[0].rule)
+            return refused.failures[0].rule
 
-    threads = [threading.Thread(target=forward, args=(c, pid, v))
-               for c, (pid, v) in zip(contexts, proposals, strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once([partial(forward, c, pid, v) for c, (pid, v) in zip(contexts, proposals, strict=True)])
     for c in contexts:
         c.close()
     assert sorted(outcomes) == ["budget_covers", "forwarded"], attempt

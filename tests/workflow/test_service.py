@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
+from tests.concurrently import at_once
 from tests.conftest import make_context
 from tests.factories import (
     AFTER_CLOSE,
@@ -339,22 +340,15 @@ def test_null_in_an_edit_is_refused_and_erases_nothing(ctx: Context, world: Worl
 def test_two_creations_of_the_same_name_at_once_give_a_conflict_not_a_crash(database_url: str) -> None:
     """The unique key decides between simultaneous creations; the loser hears Conflict (409), never a 500."""
     contexts = [make_context(database_url) for _ in range(8)]
-    barrier = threading.Barrier(len(contexts))
-    outcomes: list[str] = []
 
-    def create(ctx: Context) -> None:
-        barrier.wait()
+    def create(ctx: Context) -> str:
         try:
             ctx.admin.create_organisation(SYSTEM, "Inspirata e.V.")
-            outcomes.append("created")
+            return "created"
         except Conflict:
-            outcomes.append("conflict")
+            return "conflict"
 
-    threads = [threading.Thread(target=create, args=(c,)) for c in contexts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once([partial(create, c) for c in contexts])
     for c in contexts:
         c.close()
     assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
