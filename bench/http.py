@@ -61,7 +61,7 @@ def prepare(url: str, proposals: int) -> tuple[dict[str, str], int, Any]:
     world = make_world(ctx, budget_eur=60_000 * proposals)
     now = utcnow()
     round_ = ctx.admin.create_round(SYSTEM, world.alliance_id, "Bench", opens_at=now - timedelta(days=1),
-                                    closes_at=now + timedelta(days=1))
+                                    closes_at=now + timedelta(days=1), now=now)
     tokens = {}
     for role in (Role.APPLICANT, Role.MANAGER, Role.BANK):
         actor = world.actor(role)

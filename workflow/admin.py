@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +16,10 @@ from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.auth import new_token, token_hash
 from workflow.db import Database
+from workflow.deadlines.alliance import ACTION_CONCEPT, action_concept_row
+from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
+from workflow.deadlines.definition import DeadlineDef
+from workflow.deadlines.planner import round_deadline_rows
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
@@ -36,10 +43,12 @@ def _require_alliance_steward(actor: Actor, alliance_id: int, what: str) -> None
 
 
 class AdminService:
-    def __init__(self, database: Database, procedures: ProcedureRegistry, default_procedure: str) -> None:
+    def __init__(self, database: Database, procedures: ProcedureRegistry, default_procedure: str,
+                 action_concept: DeadlineDef = ACTION_CONCEPT_DEFAULT) -> None:
         self.db = database
         self.procedures = procedures
         self.default_procedure = default_procedure
+        self.action_concept = action_concept
 
     def create_organisation(self, actor: Actor, name: str) -> models.Organisation:
         _require(actor, *OPERATORS, what="create organisations")
@@ -49,15 +58,59 @@ class AdminService:
                 raise Conflict(f"an organisation named '{name}' exists already")
             return repo.add(session, models.Organisation(name=name))
 
-    def create_alliance(self, actor: Actor, name: str, *, region: str = "",
+    def create_alliance(self, actor: Actor, name: str, *, now: datetime, region: str = "",
                         action_concept_adopted_on: date | None = None) -> models.Alliance:
         _require(actor, *OPERATORS, what="create alliances")
+        require_aware(now)
         name = _required_text("name", name)
         with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
-            return repo.add(session, models.Alliance(name=name, region=_text("region", region.strip()),
-                                                     action_concept_adopted_on=action_concept_adopted_on))
+            alliance = repo.add(session, models.Alliance(name=name, region=_text("region", region.strip()),
+                                                         action_concept_adopted_on=action_concept_adopted_on))
+            assert alliance.id is not None
+            if action_concept_adopted_on is not None:
+                repo.insert_deadlines(session, [action_concept_row(
+                    self.action_concept, alliance_id=alliance.id, adopted_on=action_concept_adopted_on, now=now)])
+            return alliance
+
+    def renew_action_concept(self, actor: Actor, alliance_id: int, adopted_on: date, *,
+                             now: datetime) -> models.Alliance:
+        """Record that the steering group adopted an updated action concept: the two years start again."""
+        _require_alliance_steward(actor, alliance_id, "record the action concept")
+        require_aware(now)
+        with self.db.write() as session:
+            alliance = repo.get(session, models.Alliance, alliance_id)
+            if alliance is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            if alliance.action_concept_adopted_on is not None and adopted_on < alliance.action_concept_adopted_on:
+                raise InvalidInput([FieldProblem(
+                    "adopted_on", f"is before the current action concept of "
+                                  f"{alliance.action_concept_adopted_on:%d.%m.%Y}")])
+            repo.cancel_deadlines(session, [d.id for d in repo.open_deadlines_of(session, alliance_id=alliance_id)
+                                            if d.kind == ACTION_CONCEPT], now)
+            alliance.action_concept_adopted_on = adopted_on
+            repo.add(session, alliance)
+            repo.insert_deadlines(session, [action_concept_row(
+                self.action_concept, alliance_id=alliance_id, adopted_on=adopted_on, now=now)])
+            return alliance
+
+    def set_webhook(self, actor: Actor, alliance_id: int, url: str | None) -> tuple[models.Alliance, str | None]:
+        """Where the alliance's systems hear of its reminders; a new signing secret each time (shown once)."""
+        _require_alliance_steward(actor, alliance_id, "set the webhook")
+        secret = None
+        if url is not None:
+            url = _text("url", url.strip())
+            parsed = urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise InvalidInput([FieldProblem("url", "must be an http:// or https:// address")])
+            secret = secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            alliance = repo.get(session, models.Alliance, alliance_id)
+            if alliance is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            alliance.webhook_url, alliance.webhook_secret = url, secret
+            return repo.add(session, alliance), secret
 
     def set_budget(self, actor: Actor, alliance_id: int, year: int, amount_cents: int) -> models.Budget:
         _require_alliance_steward(actor, alliance_id, "set the budget")
@@ -79,10 +132,12 @@ class AdminService:
             return repo.add(session, budget)
 
     def create_round(self, actor: Actor, alliance_id: int, name: str, *, opens_at: datetime, closes_at: datetime,
-                     procedure_key: str | None = None, procedure_version: int | None = None) -> models.Round:
+                     now: datetime, procedure_key: str | None = None,
+                     procedure_version: int | None = None) -> models.Round:
         _require_alliance_steward(actor, alliance_id, "open rounds")
         require_aware(opens_at)
         require_aware(closes_at)
+        require_aware(now)
         name = _required_text("name", name)
         if closes_at <= opens_at:
             raise InvalidInput([FieldProblem("closes_at", "must be after opens_at")])
@@ -93,9 +148,13 @@ class AdminService:
         with self.db.write() as session:
             if repo.get(session, models.Alliance, alliance_id) is None:
                 raise NotFound(f"alliance {alliance_id} not found")
-            return repo.add(session, models.Round(
+            round_ = repo.add(session, models.Round(
                 alliance_id=alliance_id, name=name, opens_at=opens_at, closes_at=closes_at,
                 procedure_key=procedure.key, procedure_version=procedure.version))
+            assert round_.id is not None
+            repo.insert_deadlines(session, round_deadline_rows(procedure, round_id=round_.id, alliance_id=alliance_id,
+                                                               closes_at=closes_at, now=now))
+            return round_
 
     def create_user(self, actor: Actor, name: str, role: Role, *, organisation_id: int | None = None,
                     alliance_id: int | None = None, email: str | None = None, language: str = "de") -> models.User:

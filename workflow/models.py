@@ -45,6 +45,9 @@ class Alliance(SQLModel, table=True):
     region: str = Field(default="", max_length=200)
     # Date the current Handlungskonzept was adopted; it must be renewed at least every two years.
     action_concept_adopted_on: date | None = None
+    # Where the alliance's own systems hear of reminders and escalations (JSON POST, signed with the secret).
+    webhook_url: str | None = Field(default=None, max_length=500)
+    webhook_secret: str | None = Field(default=None, max_length=200)
 
 
 class Budget(SQLModel, table=True):
@@ -155,21 +158,81 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
-    """A date something is due. Rows, not scheduler jobs: sweeps select the due ones; leaving a state cancels them."""
+    """A date something is due. Rows, not scheduler jobs: sweeps select the due ones; leaving a state cancels them.
+
+    `next_fire_at` is when the sweep next has something to do for it (a reminder, the due moment, a repeated
+    escalation), `stage` counts what it did already; both move in the same transaction as the outbox rows they
+    cause, so a sweep that dies half-way repeats nothing and loses nothing.
+    """
 
     __tablename__ = "deadlines"
-    __table_args__ = (sa.Index("ix_deadlines_status_due", "status", "due_at"),)
+    __table_args__ = (sa.Index("ix_deadlines_status_next_fire", "status", "next_fire_at"),)
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int | None = Field(default=None, foreign_key="proposals.id", index=True)
-    round_id: int | None = Field(default=None, foreign_key="rounds.id")
-    alliance_id: int | None = Field(default=None, foreign_key="alliances.id")
+    round_id: int | None = Field(default=None, foreign_key="rounds.id", index=True)
+    alliance_id: int | None = Field(default=None, foreign_key="alliances.id", index=True)
+    # The name of its definition (e.g. "revision") in the procedure below, or "action_concept".
     kind: str = Field(max_length=60)
-    # The state the deadline belongs to; leaving that state cancels it. None: not bound to a state.
+    procedure_key: str | None = Field(default=None, max_length=100)
+    procedure_version: int | None = None
+    # The state that opened it (for the record); its definition says which states keep it open.
     state: str | None = Field(default=None, max_length=60)
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: str = Field(default="open", max_length=20)  # open | done | cancelled
+    stage: int = 0
+    next_fire_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A sweeper's claim: other sweepers leave the row alone until the lease ends (then a crashed one's is taken).
+    claim: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification to deliver, written in the same transaction as what caused it.
+
+    `key` is unique (deadline, firing, proposal, recipient, channel): whoever writes the same notification twice
+    (a repeated sweep, a second instance) writes it once. In-app messages are delivered by being written.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_inbox", "user_id", "channel", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)
+    channel: str = Field(max_length=20)  # email | webhook | inapp
+    kind: str = Field(max_length=20)  # reminder | escalation
+    topic: str = Field(max_length=60)  # the deadline's name
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    alliance_id: int | None = Field(default=None, foreign_key="alliances.id")
+    proposal_id: int | None = Field(default=None, foreign_key="proposals.id")
+    deadline_id: int | None = Field(default=None, foreign_key="deadlines.id")
+    address: str | None = Field(default=None, max_length=500)  # e-mail address or webhook URL at the time
+    subject: str = Field(max_length=300)
+    body: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed | skipped
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NotificationMute(SQLModel, table=True):
+    """A user does not want reminders of one deadline kind on one channel. Escalations ignore it."""
+
+    __tablename__ = "notification_mutes"
+    __table_args__ = (sa.UniqueConstraint("user_id", "topic", "channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    topic: str = Field(max_length=60)
+    channel: str = Field(max_length=20)
 
 
 class IdempotencyRecord(SQLModel, table=True):

@@ -9,24 +9,19 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from workflow.deadlines.checks import check_deadlines
+from workflow.deadlines.definition import DeadlineDef, DeadlineOverride
+from workflow.faults import Fault, ProcedureError
+from workflow.labels import Labels
 from workflow.roles import ROLE_NAMES
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
-
-
-class Labels(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    de: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def get(self, language: str) -> str:
-        return self.en if language == "en" else self.de
 
 
 class StateDef(BaseModel):
@@ -75,22 +70,7 @@ class DefinitionFile(BaseModel):
     procedure: Header
     states: dict[str, StateDef] = Field(min_length=1)
     transitions: tuple[TransitionDef, ...] = Field(min_length=1)
-
-
-@dataclass(frozen=True)
-class Fault:
-    key: str
-    message: str
-
-
-class ProcedureError(Exception):
-    """A definition that cannot be used. `faults` lists every problem found."""
-
-    def __init__(self, source: str, faults: list[Fault]) -> None:
-        self.source = source
-        self.faults = faults
-        lines = [f"{source}: {f.key}: {f.message}" if f.key else f"{source}: {f.message}" for f in faults]
-        super().__init__("procedure definition refused:\n  " + "\n  ".join(lines))
+    deadlines: dict[str, DeadlineDef] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +85,7 @@ class Procedure:
     transitions: dict[str, TransitionDef]
     source: str
     digest: str
+    deadlines: dict[str, DeadlineDef] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -115,6 +96,17 @@ class Procedure:
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]
+
+    def with_deadline_overrides(self, overrides: dict[str, DeadlineOverride], source: str) -> Procedure:
+        """This procedure with config.toml's changes to its deadlines, checked like the definition itself."""
+        changed = {name: overrides[name].apply(d) if name in overrides else d for name, d in self.deadlines.items()}
+        if changed == self.deadlines:
+            return self
+        faults = [Fault(f"{source}: deadlines.{f.key.removeprefix('deadlines.')}", f.message)
+                  for f in check_deadlines(changed, self.states, tuple(self.transitions.values()))]
+        if faults:
+            raise ProcedureError(self.source, faults)
+        return replace(self, deadlines=changed)
 
 
 def load_procedure(path: Path, known_guards: frozenset[str]) -> Procedure:
@@ -152,6 +144,7 @@ def parse_procedure(raw: bytes, source: str, known_guards: frozenset[str]) -> Pr
         transitions={t.name: t for t in definition.transitions},
         source=source,
         digest=hashlib.sha256(raw).hexdigest(),
+        deadlines=dict(definition.deadlines),
     )
 
 
@@ -188,6 +181,7 @@ def check_semantics(definition: DefinitionFile, known_guards: frozenset[str]) ->
         seen.setdefault(transition.name, index)
         faults += _check_transition(key, transition, definition.states, known_guards)
     faults += _check_graph(definition)
+    faults += check_deadlines(definition.deadlines, definition.states, definition.transitions)
     return faults
 
 

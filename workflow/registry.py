@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from workflow.deadlines.alliance import ACTION_CONCEPT
+from workflow.deadlines.definition import DeadlineOverride
 from workflow.errors import NotFound
 from workflow.machine import ProcedureMachine
 from workflow.procedure import Fault, Procedure, ProcedureError, load_procedure
@@ -29,13 +31,25 @@ class ProcedureRegistry:
             self._machines[ident] = ProcedureMachine(procedure)
 
     @classmethod
-    def from_dirs(cls, extra_dirs: Iterable[Path] = ()) -> ProcedureRegistry:
+    def from_dirs(cls, extra_dirs: Iterable[Path] = (),
+                  deadline_overrides: Mapping[str, DeadlineOverride] | None = None) -> ProcedureRegistry:
+        """Every definition, with config.toml's changes to deadlines applied (a name nobody defines is refused)."""
         files: list[Path] = sorted(SHIPPED_DIR.glob("*.toml"))
         for folder in extra_dirs:
             if not folder.is_dir():
                 raise ProcedureError(str(folder), [Fault("procedure_dirs", "not a folder")])
             files.extend(sorted(folder.glob("*.toml")))
-        return cls(load_procedure(path, GUARD_NAMES) for path in files)
+        procedures = [load_procedure(path, GUARD_NAMES) for path in files]
+        overrides = dict(deadline_overrides or {})
+        if overrides:
+            known = {name for p in procedures for name in p.deadlines} | {ACTION_CONCEPT}
+            unknown = sorted(set(overrides) - known)
+            if unknown:
+                raise ProcedureError("config.toml", [Fault(f"deadlines.{name}", f"no procedure has a deadline "
+                                                                                f"'{name}' (known: {', '.join(sorted(known))})")
+                                                     for name in unknown])
+            procedures = [p.with_deadline_overrides(overrides, "config.toml") for p in procedures]
+        return cls(procedures)
 
     def machine(self, key: str, version: int) -> ProcedureMachine:
         try:

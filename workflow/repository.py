@@ -146,13 +146,28 @@ def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
     ).all()
 
 
-def cancel_state_deadlines(session: Session, proposal_id: int, state: str, now: datetime) -> None:
-    """Leaving a state cancels the deadlines that belong to it (architecture rule 5)."""
-    session.execute(
-        sa.update(DEADLINES)
-        .where(DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.state == state, DEADLINES.c.status == "open")
-        .values(status="cancelled", closed_at=now)
-    )
+def cancel_deadlines(session: Session, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        session.execute(
+            sa.update(DEADLINES).where(DEADLINES.c.id.in_(ids), DEADLINES.c.status == "open")
+            .values(status="cancelled", closed_at=now, next_fire_at=None, claim=None, lease_until=None)
+        )
+
+
+def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(sa.insert(DEADLINES), list(rows))
+
+
+def open_deadlines_of(session: Session, *, round_id: int | None = None,
+                      alliance_id: int | None = None) -> Sequence[Row[Any]]:
+    """A round's or an alliance's own open deadlines (not those of its proposals)."""
+    query = sa.select(DEADLINES).where(DEADLINES.c.status == "open", DEADLINES.c.proposal_id.is_(None))
+    if round_id is not None:
+        query = query.where(DEADLINES.c.round_id == round_id)
+    if alliance_id is not None:
+        query = query.where(DEADLINES.c.alliance_id == alliance_id, DEADLINES.c.round_id.is_(None))
+    return session.execute(query).all()
 
 
 # --- organisations, alliances, users -----------------------------------------------------------------------

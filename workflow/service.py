@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from workflow import repository as repo
 from workflow.actors import Actor
+from workflow.deadlines.planner import OpenDeadline, plan_step, schedule_start
 from workflow.errors import (
     FieldProblem,
     Forbidden,
@@ -97,6 +98,7 @@ class ProposalService(ProposalQueries):
             "binds_budget": initial.binds_budget,
         })
         repo.replace_plan(session, proposal_id, (y.as_row() for y in draft.funding_plan or []))
+        self._step_deadlines(session, machine, proposal_id, None, procedure.initial, {}, now)
         self._audit(session, actor, proposal_id=proposal_id, seq=1, now=now, kind="created",
                     transition=None, from_state=None, to_state=procedure.initial, reason=None,
                     inputs={}, request_id=request_id, machine=machine)
@@ -236,8 +238,7 @@ class ProposalService(ProposalQueries):
             update["reached_bank_at"] = now
         if not repo.update_proposal(session, proposal_id, expected_version, update):
             raise self._stale(session, proposal_id, expected_version)
-        if target != row.state:
-            repo.cancel_state_deadlines(session, proposal_id, row.state, now)
+        self._step_deadlines(session, machine, proposal_id, row.state, target, values, now)
         self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
                     reason=reason, inputs=values, request_id=request_id, machine=machine)
@@ -283,6 +284,30 @@ class ProposalService(ProposalQueries):
         version = None if current is None else current.version
         return StaleVersion(f"proposal {proposal_id} was changed by someone else (now at version {version}); "
                             "reload it and decide again", expected=expected_version, current=version)
+
+    @staticmethod
+    def _step_deadlines(session: Session, machine: ProcedureMachine, proposal_id: int, from_state: str | None,
+                        to_state: str, inputs: dict[str, Any], now: datetime) -> None:
+        """Close the deadlines the step leaves behind and open those it starts, in the step's transaction."""
+        procedure = machine.procedure
+        wanted = [d for d in procedure.deadlines.values() if d.scope == "proposal" and to_state in d.states]
+        open_rows = repo.open_deadlines(session, proposal_id)
+        if not wanted and not open_rows:
+            return
+        needs_plan = any(d.due.plan_end or d.due.before_each_later_year for d in wanted)
+        plan = plan_step(
+            procedure, from_state=from_state, to_state=to_state, inputs=inputs, now=now,
+            open_deadlines=[OpenDeadline(r.id, r.kind) for r in open_rows],
+            plan_years=[r.year for r in repo.plan(session, proposal_id)] if needs_plan else [],
+        )
+        repo.cancel_deadlines(session, plan.cancel, now)
+        rows = []
+        for new in plan.create:
+            stage, next_fire_at = schedule_start(procedure.deadlines[new.kind], new.due_at, now)
+            rows.append({"proposal_id": proposal_id, "kind": new.kind, "procedure_key": procedure.key,
+                         "procedure_version": procedure.version, "state": to_state, "due_at": new.due_at,
+                         "status": "open", "stage": stage, "next_fire_at": next_fire_at, "created_at": now})
+        repo.insert_deadlines(session, rows)
 
     @staticmethod
     def _audit(session: Session, actor: Actor, *, proposal_id: int, seq: int, now: datetime, kind: str,

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from workflow.deadlines.definition import DeadlineOverride
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +23,48 @@ def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "config.toml"))
 
 
+class SmtpSettings(BaseModel):
+    """The mail server reminders go through. No host: e-mail is off (in-app and webhooks still work)."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = ""
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    username: str | None = None
+    # Only from the environment: FOERDERWEG_SMTP__PASSWORD.
+    password: SecretStr | None = None
+    sender: str = "foerderweg@localhost"
+    timeout_seconds: float = Field(default=10, gt=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+class SchedulerSettings(BaseModel):
+    """The clock: how often each tick runs, and how a sweep treats what fell due while nobody was sweeping."""
+
+    model_config = ConfigDict(extra="forbid")
+    sweep_every_seconds: int = Field(default=60, ge=1)
+    close_rounds_every_seconds: int = Field(default=60, ge=1)
+    drain_every_seconds: int = Field(default=15, ge=1)
+    # A reminder that fell due longer ago than this is recorded as skipped instead of sent (escalations are sent).
+    catch_up_limit_hours: float = Field(default=48, ge=0)
+    # How long a sweeper or sender may hold rows it claimed; after that another instance takes them over.
+    lease_seconds: int = Field(default=300, ge=5)
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+
+
+class DeliverySettings(BaseModel):
+    """Retries of failed deliveries: exponential backoff, then parked as failed for an operator."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_seconds: int = Field(default=60, ge=1)
+    backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FOERDERWEG_", env_nested_delimiter="__", extra="ignore")
 
@@ -32,6 +75,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Links in notifications point here.
+    public_url: str = "http://127.0.0.1:8000"
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    # Changes to a deadline's reminders in every procedure, e.g. [deadlines.submission] remind = ["7d", "1d"].
+    deadlines: dict[str, DeadlineOverride] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api import presenters, schemas
-from api.deps import Caller, Ctx
+from api.deps import Caller, Ctx, Now
 from workflow.inputs import MAX_ID
 from workflow.money import to_cents
 
@@ -16,10 +16,10 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", status_code=201, response_model=schemas.AllianceOut)
-def create_alliance(body: schemas.AllianceIn, ctx: Ctx, caller: Caller) -> schemas.AllianceOut:
+def create_alliance(body: schemas.AllianceIn, ctx: Ctx, caller: Caller, now: Now) -> schemas.AllianceOut:
     """Create an alliance (admins)."""
     row = ctx.admin.create_alliance(caller, body.name, region=body.region,
-                                    action_concept_adopted_on=body.action_concept_adopted_on)
+                                    action_concept_adopted_on=body.action_concept_adopted_on, now=now)
     return presenters.alliance(row, [])
 
 

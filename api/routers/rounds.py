@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api import presenters, schemas
-from api.deps import Caller, Ctx
+from api.deps import Caller, Ctx, Now
 from workflow.inputs import MAX_ID
 from workflow.timeutil import DEFAULT_ZONE
 
@@ -21,11 +21,11 @@ def _aware(moment: datetime) -> datetime:
 
 
 @router.post("", status_code=201, response_model=schemas.RoundOut)
-def create_round(body: schemas.RoundIn, ctx: Ctx, caller: Caller) -> schemas.RoundOut:
+def create_round(body: schemas.RoundIn, ctx: Ctx, caller: Caller, now: Now) -> schemas.RoundOut:
     """Open a round for an alliance (admins, or the alliance's managing member)."""
     row = ctx.admin.create_round(caller, body.alliance_id, body.name, opens_at=_aware(body.opens_at),
                                  closes_at=_aware(body.closes_at), procedure_key=body.procedure_key,
-                                 procedure_version=body.procedure_version)
+                                 procedure_version=body.procedure_version, now=now)
     return presenters.round_(row)
 
 

@@ -215,7 +215,7 @@ def test_the_tables_cover_every_role_and_endpoint() -> None:
 def _scene(ctx: Context, world: World) -> dict[str, int]:
     """Proposals of both organisations in both alliances, in states that decide who sees them."""
     other_round = ctx.admin.create_round(SYSTEM, world.other_alliance_id, "Mittelsachsen 2026", opens_at=ROUND_OPENS,
-                                         closes_at=ROUND_CLOSES)
+                                         closes_at=ROUND_CLOSES, now=ROUND_OPENS)
     assert other_round.id is not None
 
     def submitted_by_other_organisation(round_id: int, title: str) -> int:

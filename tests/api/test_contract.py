@@ -149,7 +149,7 @@ def test_procedures_are_listed(ctx: Context, client: TestClient, api: ApiWorld) 
     assert saxony["version"] == 1 and saxony["initial"] == "draft"
     definition = ctx.procedures.get("saxony-regional", 1)
     assert saxony["states"] == len(definition.states) == 14
-    assert saxony["transitions"] == len(definition.transitions) == 14
+    assert saxony["transitions"] == len(definition.transitions) == 15
     assert saxony["title"]["de"].startswith("Regionales Verfahren Sachsen")
 
 
@@ -381,9 +381,9 @@ def test_bad_list_parameters_are_422(client: TestClient, api: ApiWorld, query: s
 def test_list_filters_by_state_round_and_alliance(ctx: Context, client: TestClient, api: ApiWorld) -> None:
     world = api.world
     other_round = ctx.admin.create_round(SYSTEM, world.other_alliance_id, "Mittelsachsen 2026",
-                                         opens_at=ROUND_OPENS, closes_at=ROUND_CLOSES)
+                                         opens_at=ROUND_OPENS, closes_at=ROUND_CLOSES, now=ROUND_OPENS)
     second_round = ctx.admin.create_round(SYSTEM, world.alliance_id, "Leipzig Sonderrunde",
-                                          opens_at=ROUND_OPENS, closes_at=ROUND_CLOSES)
+                                          opens_at=ROUND_OPENS, closes_at=ROUND_CLOSES, now=ROUND_OPENS)
     drafted = create(client, api, title="Entwurf A").json()["id"]
     submitted, _ = proposal_in(ctx, world, "submitted", title="Eingereicht B")
     in_second = create(client, api, title="Sonderrunde C", round_id=second_round.id).json()["id"]
@@ -417,7 +417,7 @@ def test_get_shows_state_version_and_the_callers_transitions(ctx: Context, clien
     body = response.json()
     assert body["state"] == "in_review" and body["state_label"] == "In Begutachtung" and body["version"] == version
     allowed = {t["name"]: t for t in body["allowed_transitions"]}
-    assert set(allowed) == {"request_revision", "prioritise", "decline"}
+    assert set(allowed) == {"schedule_hearing", "request_revision", "prioritise", "decline"}
     assert allowed["prioritise"]["to"] == "prioritised" and allowed["prioritise"]["label"] == "Priorisieren"
     assert allowed["decline"]["reason_required"] and not allowed["prioritise"]["reason_required"]
     revision = {i["name"]: i for i in allowed["request_revision"]["inputs"]}
@@ -443,21 +443,17 @@ def test_get_says_which_rules_block_a_transition_now(client: TestClient, api: Ap
 
 
 def test_get_shows_open_deadlines_only(ctx: Context, client: TestClient, api: ApiWorld, clock: Clock) -> None:
+    """A second reading opens the revision deadline and the hearing; resubmitting meets the first only."""
     clock.now = AFTER_CLOSE
     proposal_id, version = proposal_in(ctx, api.world, "revision_requested")
-    due = AFTER_CLOSE + timedelta(days=5)
-    with ctx.db.write() as session:
-        for kind, state, status in (("revision_due", "revision_requested", "open"), ("proof_of_use", None, "open"),
-                                    ("reminder", None, "done")):
-            session.execute(sa.insert(repo.DEADLINES).values(
-                proposal_id=proposal_id, kind=kind, state=state, due_at=due, status=status, created_at=AFTER_CLOSE))
     body = client.get(f"/proposals/{proposal_id}", headers=api.headers("applicant")).json()
     assert {(d["kind"], d["state"]) for d in body["deadlines"]} == {
-        ("revision_due", "revision_requested"), ("proof_of_use", None)}
-    assert all(d["due_at"].startswith("2026-06-") and isinstance(d["id"], int) for d in body["deadlines"])
+        ("revision", "revision_requested"), ("hearing", "revision_requested")}
+    # The date inputs name days; each deadline ends when its day ends in Leipzig (22:00 UTC in summer).
+    assert all(d["due_at"].startswith("2026-06-15T22:00") and isinstance(d["id"], int) for d in body["deadlines"])
     resubmitted = fire(client, api, "applicant", proposal_id, "resubmit", if_match=version)
     assert resubmitted.status_code == 200
-    assert [d["kind"] for d in resubmitted.json()["deadlines"]] == ["proof_of_use"]
+    assert [d["kind"] for d in resubmitted.json()["deadlines"]] == ["hearing"]
 
 
 @pytest.mark.parametrize(("who", "salaries"), [

@@ -31,7 +31,7 @@ def test_times_come_back_from_the_database_as_the_same_instant_in_utc(ctx: Conte
     world = make_world(ctx)
     closes = end_of_day(date(2016, 10, 16))
     round_ = ctx.admin.create_round(SYSTEM, world.alliance_id, "Mittelsachsen 16.10.", opens_at=local(date(2016, 9, 1)),
-                                    closes_at=closes)
+                                    closes_at=closes, now=local(date(2016, 9, 1)))
     with ctx.db.read() as session:
         stored = session.execute(sa.select(repo.ROUNDS.c.closes_at).where(repo.ROUNDS.c.id == round_.id)).scalar_one()
     assert stored == closes and stored.utcoffset() is not None and stored.utcoffset().total_seconds() == 0

@@ -205,16 +205,16 @@ def play(ctx: Context) -> DemoResult:
                        "point FOERDERWEG_DATABASE_URL at a new file")
 
     alliance = admin.create_alliance(SYSTEM, ALLIANCE, region="Kreisfreie Stadt Leipzig",
-                                     action_concept_adopted_on=date(2016, 5, 12))
+                                     action_concept_adopted_on=date(2016, 5, 12), now=local(date(2016, 4, 12)))
     assert alliance.id is not None
     # Invented figures: the sources name no amounts.
     admin.set_budget(SYSTEM, alliance.id, 2016, 600_000_00)
     admin.set_budget(SYSTEM, alliance.id, 2017, 600_000_00)
     rounds = {
         1: admin.create_round(SYSTEM, alliance.id, "1. Einreichungstermin 2016", opens_at=local(date(2016, 4, 12)),
-                              closes_at=end_of_day(date(2016, 5, 6))),
+                              closes_at=end_of_day(date(2016, 5, 6)), now=local(date(2016, 4, 12))),
         2: admin.create_round(SYSTEM, alliance.id, "2. Einreichungstermin 2016", opens_at=local(date(2016, 5, 7)),
-                              closes_at=end_of_day(date(2016, 5, 31))),
+                              closes_at=end_of_day(date(2016, 5, 31)), now=local(date(2016, 5, 7))),
     }
     orgs = {key: admin.create_organisation(SYSTEM, name).id for key, name in ORGANISATIONS.items()}
     actors: dict[str, Actor] = {"system": SYSTEM}
