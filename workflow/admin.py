@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from workflow.admin import AdminService
 from workflow.db import Database
 from workflow.deadlines.alliance import action_concept
+from workflow.deadlines.book import DeadlineBook
+from workflow.deadlines.calendar import DeadlineCalendar
+from workflow.deadlines.sweep import DeadlineSweeper
+from workflow.notify.outbox import Backoff, OutboxService
+from workflow.notify.writer import NotificationWriter
 from workflow.registry import ProcedureRegistry
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
@@ -19,6 +25,9 @@ class Context:
     procedures: ProcedureRegistry
     proposals: ProposalService
     admin: AdminService
+    outbox: OutboxService
+    sweeper: DeadlineSweeper
+    calendar: DeadlineCalendar
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,10 +39,24 @@ def build_context(settings: Settings | None = None) -> Context:
     # Fail at start, not at the first request, when the default procedure is missing.
     procedures.latest(settings.default_procedure)
     db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    proposals = ProposalService(db, procedures)
+    concept = action_concept(settings.deadlines)
+    schedule = settings.scheduler
+    lease = timedelta(seconds=schedule.lease_seconds)
+    writer = NotificationWriter(procedures.get, email_enabled=settings.smtp.enabled, public_url=settings.public_url)
+    book = DeadlineBook(procedures, concept)
+    sweeper = DeadlineSweeper(db, book, proposals, writer, lease=lease, batch_size=schedule.batch_size,
+                              catch_up_limit=timedelta(hours=schedule.catch_up_limit_hours))
+    delivery = settings.delivery
+    backoff = Backoff(max_attempts=delivery.max_attempts, base=timedelta(seconds=delivery.backoff_seconds),
+                      cap=timedelta(seconds=delivery.backoff_max_seconds))
     return Context(
         settings=settings,
         db=db,
         procedures=procedures,
-        proposals=ProposalService(db, procedures),
-        admin=AdminService(db, procedures, settings.default_procedure, action_concept(settings.deadlines)),
+        proposals=proposals,
+        admin=AdminService(db, procedures, settings.default_procedure, concept),
+        outbox=OutboxService(db, topics=book.kinds(), backoff=backoff, lease=lease),
+        sweeper=sweeper,
+        calendar=DeadlineCalendar(db, book, settings.public_url),
     )

@@ -45,9 +45,10 @@ class ProcedureRegistry:
             known = {name for p in procedures for name in p.deadlines} | {ACTION_CONCEPT}
             unknown = sorted(set(overrides) - known)
             if unknown:
-                raise ProcedureError("config.toml", [Fault(f"deadlines.{name}", f"no procedure has a deadline "
-                                                                                f"'{name}' (known: {', '.join(sorted(known))})")
-                                                     for name in unknown])
+                names = ", ".join(sorted(known))
+                raise ProcedureError("config.toml", [
+                    Fault(f"deadlines.{name}", f"no procedure has a deadline '{name}' (known: {names})")
+                    for name in unknown])
             procedures = [p.with_deadline_overrides(overrides, "config.toml") for p in procedures]
         return cls(procedures)
 

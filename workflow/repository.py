@@ -64,6 +64,11 @@ def proposal_page(session: Session, where: sa.ColumnElement[bool], *, after_id: 
     ).all()
 
 
+def proposals_in(session: Session, *, round_id: int, state: str) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.round_id == round_id, PROPOSALS.c.state == state)
+                           .order_by(PROPOSALS.c.id)).all()
+
+
 def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
     return [int(i) for i in session.execute(sa.select(PROPOSALS.c.id).where(where).order_by(PROPOSALS.c.id)).scalars()]
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from workflow import repository as repo
-from workflow.actors import Actor
+from workflow.actors import SYSTEM, Actor
 from workflow.deadlines.planner import OpenDeadline, plan_step, schedule_start
 from workflow.errors import (
     FieldProblem,
@@ -98,7 +98,8 @@ class ProposalService(ProposalQueries):
             "binds_budget": initial.binds_budget,
         })
         repo.replace_plan(session, proposal_id, (y.as_row() for y in draft.funding_plan or []))
-        self._step_deadlines(session, machine, proposal_id, None, procedure.initial, {}, now)
+        self._step_deadlines(session, machine, proposal_id, from_state=None, to_state=procedure.initial, inputs={},
+                             now=now)
         self._audit(session, actor, proposal_id=proposal_id, seq=1, now=now, kind="created",
                     transition=None, from_state=None, to_state=procedure.initial, reason=None,
                     inputs={}, request_id=request_id, machine=machine)
@@ -238,12 +239,20 @@ class ProposalService(ProposalQueries):
             update["reached_bank_at"] = now
         if not repo.update_proposal(session, proposal_id, expected_version, update):
             raise self._stale(session, proposal_id, expected_version)
-        self._step_deadlines(session, machine, proposal_id, row.state, target, values, now)
+        self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
+                             now=now)
         self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
                     reason=reason, inputs=values, request_id=request_id, machine=machine)
         return StepResult(proposal_id=proposal_id, transition=transition, from_state=row.state, to_state=target,
                           version=expected_version + 1)
+
+    def fire_by_system(self, session: Session, proposal_id: int, transition: str, *, reason: str,
+                       now: datetime) -> StepResult:
+        """A step the system takes by itself (a round closed, a deadline passed), inside the caller's transaction."""
+        row = self._load(session, SYSTEM, proposal_id)
+        return self._fire(session, SYSTEM, proposal_id, transition, expected_version=row.version, now=now,
+                          reason=reason, inputs=None, request_id=None)
 
     def _once(self, actor: Actor, once: Once, now: datetime,
               action: Callable[[Session], ProposalView]) -> StoredAnswer:
@@ -286,7 +295,7 @@ class ProposalService(ProposalQueries):
                             "reload it and decide again", expected=expected_version, current=version)
 
     @staticmethod
-    def _step_deadlines(session: Session, machine: ProcedureMachine, proposal_id: int, from_state: str | None,
+    def _step_deadlines(session: Session, machine: ProcedureMachine, proposal_id: int, *, from_state: str | None,
                         to_state: str, inputs: dict[str, Any], now: datetime) -> None:
         """Close the deadlines the step leaves behind and open those it starts, in the step's transaction."""
         procedure = machine.procedure

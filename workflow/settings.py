@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from workflow.deadlines.definition import DeadlineOverride
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from workflow.deadlines.definition import DeadlineOverride
 
 CONFIG_ENV = "FOERDERWEG_CONFIG"
 

@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from workflow.deadlines.definition import RECIPIENTS, DeadlineDef
 from workflow.faults import Fault
 from workflow.roles import Role
 
-
-class _State(Protocol):
-    terminal: bool
-
-
-class _Input(Protocol):
-    name: str
-    type: str
+if TYPE_CHECKING:  # procedure.py imports this module to check its definitions
+    from workflow.procedure import StateDef, TransitionDef
 
 
-class _Transition(Protocol):
-    name: str
-    sources: tuple[str, ...]
-    to: str
-    roles: tuple[str, ...]
-    inputs: tuple[_Input, ...]
-
-
-def check_deadlines(deadlines: Mapping[str, DeadlineDef], states: Mapping[str, _State],
-                    transitions: Sequence[_Transition]) -> list[Fault]:
+def check_deadlines(deadlines: Mapping[str, DeadlineDef], states: Mapping[str, StateDef],
+                    transitions: Sequence[TransitionDef]) -> list[Fault]:
     faults: list[Fault] = []
     for name, deadline in deadlines.items():
         faults += _check_one(f"deadlines.{name}", deadline, states, transitions)
     return faults
 
 
-def _check_one(key: str, deadline: DeadlineDef, states: Mapping[str, _State],
-               transitions: Sequence[_Transition]) -> list[Fault]:
+def _check_one(key: str, deadline: DeadlineDef, states: Mapping[str, StateDef],
+               transitions: Sequence[TransitionDef]) -> list[Fault]:
     faults = [Fault(f"{key}.states", f"unknown state '{s}' (known states: {', '.join(sorted(states))})")
               for s in deadline.states if s not in states]
     faults += [Fault(f"{key}.states", f"terminal state '{s}' cannot hold a deadline: nothing follows it")
@@ -52,14 +38,7 @@ def _check_one(key: str, deadline: DeadlineDef, states: Mapping[str, _State],
     if round_scope != (deadline.due.source == "round_closes"):
         faults.append(Fault(f"{key}.due", "round_closes goes with scope = \"round\", and a round deadline "
                                           "is due when its round closes"))
-    for field, names in (("recipients", deadline.recipients), ("overdue.notify", deadline.overdue.notify)):
-        for who in names:
-            if who not in RECIPIENTS:
-                faults.append(Fault(f"{key}.{field}", f"unknown recipient '{who}' "
-                                                      f"(known: {', '.join(sorted(RECIPIENTS))})"))
-            elif (who == "draft_owners") != round_scope and who in ("draft_owners", "applicant"):
-                faults.append(Fault(f"{key}.{field}", f"'{who}' is not a recipient of a {deadline.scope} deadline "
-                                                      f"(use '{'draft_owners' if round_scope else 'applicant'}')"))
+    faults += _check_recipients(key, deadline)
     if deadline.remind and not deadline.recipients:
         faults.append(Fault(f"{key}.recipients", "reminders need recipients"))
     if deadline.overdue.repeat and not deadline.overdue.notify:
@@ -73,7 +52,21 @@ def _check_one(key: str, deadline: DeadlineDef, states: Mapping[str, _State],
     return faults
 
 
-def _check_input(key: str, deadline: DeadlineDef, transitions: Sequence[_Transition]) -> list[Fault]:
+def _check_recipients(key: str, deadline: DeadlineDef) -> list[Fault]:
+    round_scope = deadline.scope == "round"
+    faults = []
+    for field, names in (("recipients", deadline.recipients), ("overdue.notify", deadline.overdue.notify)):
+        for who in names:
+            if who not in RECIPIENTS:
+                faults.append(Fault(f"{key}.{field}", f"unknown recipient '{who}' "
+                                                      f"(known: {', '.join(sorted(RECIPIENTS))})"))
+            elif (who == "draft_owners") != round_scope and who in ("draft_owners", "applicant"):
+                faults.append(Fault(f"{key}.{field}", f"'{who}' is not a recipient of a {deadline.scope} deadline "
+                                                      f"(use '{'draft_owners' if round_scope else 'applicant'}')"))
+    return faults
+
+
+def _check_input(key: str, deadline: DeadlineDef, transitions: Sequence[TransitionDef]) -> list[Fault]:
     name = deadline.due.input
     carriers = [t for t in transitions if t.to in deadline.states and any(i.name == name for i in t.inputs)]
     if not carriers:
@@ -82,7 +75,7 @@ def _check_input(key: str, deadline: DeadlineDef, transitions: Sequence[_Transit
             for t in carriers for i in t.inputs if i.name == name and i.type != "date"]
 
 
-def _check_transition(key: str, deadline: DeadlineDef, transitions: Sequence[_Transition]) -> list[Fault]:
+def _check_transition(key: str, deadline: DeadlineDef, transitions: Sequence[TransitionDef]) -> list[Fault]:
     name = deadline.overdue.transition
     found = next((t for t in transitions if t.name == name), None)
     if found is None:

@@ -30,7 +30,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from workflow.labels import Labels
 
 DURATION = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")
-UNITS = {"d": "days", "w": "weeks", "m": "months"}
 REFERENCE_DAY = date(2000, 1, 1)
 DUE_SOURCES = ("input", "after", "plan_end", "before_each_later_year")
 
@@ -60,7 +59,9 @@ class Duration:
 
     @property
     def delta(self) -> relativedelta:
-        return relativedelta(**{UNITS[self.unit]: self.amount})
+        if self.unit == "m":
+            return relativedelta(months=self.amount)
+        return relativedelta(days=self.amount * (7 if self.unit == "w" else 1))
 
     def before(self, day: date) -> date:
         return day - self.delta
@@ -85,7 +86,8 @@ class DueDef(BaseModel):
     before_each_later_year: str | None = None
     round_closes: bool = False
 
-    _check_after = field_validator("after", "plan_end", "before_each_later_year")(lambda v: None if v is None else _duration(v))
+    _check_after = field_validator("after", "plan_end", "before_each_later_year")(
+        lambda v: None if v is None else _duration(v))
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DueDef:

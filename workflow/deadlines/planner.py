@@ -70,9 +70,7 @@ def _due_moments(definition: DeadlineDef, entering: bool, inputs: Mapping[str, A
         return []
     if due.after is not None:
         return [Duration.parse(due.after).after(now)]
-    if not plan_years:
-        return []
-    if due.plan_end is not None:
+    if due.plan_end is not None and plan_years:
         return [after_plan_end(max(plan_years), Duration.parse(due.plan_end))]
     if due.before_each_later_year is not None:
         offset = Duration.parse(due.before_each_later_year)

@@ -1,0 +1,103 @@
+"""A person's open deadlines, as a list and as an RFC 5545 calendar feed (icalendar).
+
+What one sees follows who one is: applicants their organisation's proposals and the rounds they have drafts in;
+steering-group members and managers their alliance's proposals, rounds and (managers) its action concept;
+bank officers the proposals that reached the bank; administrators everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from icalendar import Alarm, Calendar, Event
+
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.db import Database
+from workflow.deadlines.book import DeadlineBook
+from workflow.roles import Role
+from workflow.visibility import visible_clause
+
+MAX_ITEMS = 2000
+
+
+@dataclass(frozen=True)
+class DueItem:
+    id: int
+    kind: str
+    label: dict[str, str]
+    due_at: datetime
+    title: str
+    proposal_id: int | None
+    round_id: int | None
+    alliance_id: int | None
+
+
+class DeadlineCalendar:
+    def __init__(self, db: Database, book: DeadlineBook, public_url: str) -> None:
+        self.db = db
+        self.book = book
+        self.public_url = public_url.rstrip("/")
+
+    def open_for(self, actor: Actor) -> list[DueItem]:
+        d, p, r, a = repo.DEADLINES, repo.PROPOSALS, repo.ROUNDS, repo.ALLIANCES
+        of_proposals = (sa.select(d, p.c.title.label("title")).join(p, p.c.id == d.c.proposal_id)
+                        .where(d.c.status == "open", visible_clause(actor, p)))
+        queries = [of_proposals]
+        if actor.role in (Role.ADMIN, Role.SYSTEM, Role.REVIEWER, Role.MANAGER, Role.APPLICANT):
+            rounds = sa.select(d, r.c.name.label("title")).join(r, r.c.id == d.c.round_id).where(
+                d.c.status == "open", d.c.proposal_id.is_(None))
+            if actor.role in (Role.REVIEWER, Role.MANAGER):
+                rounds = rounds.where(r.c.alliance_id == actor.alliance_id)
+            elif actor.role == Role.APPLICANT:
+                rounds = rounds.where(r.c.id.in_(sa.select(p.c.round_id).where(
+                    p.c.organisation_id == actor.organisation_id)))
+            queries.append(rounds)
+        if actor.role in (Role.ADMIN, Role.SYSTEM, Role.MANAGER):
+            alliances = sa.select(d, a.c.name.label("title")).join(a, a.c.id == d.c.alliance_id).where(
+                d.c.status == "open", d.c.proposal_id.is_(None), d.c.round_id.is_(None))
+            if actor.role == Role.MANAGER:
+                alliances = alliances.where(a.c.id == actor.alliance_id)
+            queries.append(alliances)
+        items = []
+        with self.db.read() as session:
+            for query in queries:
+                for row in session.execute(query.order_by(d.c.due_at).limit(MAX_ITEMS)):
+                    definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
+                    label = definition.label.model_dump() if definition else {"de": row.kind, "en": row.kind}
+                    items.append(DueItem(id=row.id, kind=row.kind, label=label, due_at=row.due_at, title=row.title,
+                                         proposal_id=row.proposal_id, round_id=row.round_id,
+                                         alliance_id=row.alliance_id))
+        return sorted(items, key=lambda i: (i.due_at, i.id))[:MAX_ITEMS]
+
+    def ics(self, actor: Actor, *, host: str = "foerderweg") -> bytes:
+        """The feed: one event per open deadline, ending at the due moment, with an alarm a day before."""
+        calendar = Calendar()
+        calendar.add("prodid", "-//foerderweg//deadlines//DE")
+        calendar.add("version", "2.0")
+        calendar.add("x-wr-calname", f"foerderweg: {actor.name}")
+        language = actor.language
+        for item in self.open_for(actor):
+            event = Event()
+            event.add("uid", f"deadline-{item.id}@{host}")
+            event.add("dtstamp", item.due_at)
+            event.add("dtstart", item.due_at - timedelta(minutes=30))
+            event.add("dtend", item.due_at)
+            event.add("summary", f"{item.label.get(language, item.label['de'])}: {item.title}")
+            event.add("url", self._link(item))
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", item.label.get(language, item.label["de"]))
+            alarm.add("trigger", timedelta(days=-1))
+            event.add_component(alarm)
+            calendar.add_component(event)
+        return calendar.to_ical()
+
+    def _link(self, item: DueItem) -> str:
+        if item.proposal_id is not None:
+            return f"{self.public_url}/proposals/{item.proposal_id}"
+        if item.round_id is not None:
+            return f"{self.public_url}/rounds/{item.round_id}"
+        return f"{self.public_url}/alliances/{item.alliance_id}"

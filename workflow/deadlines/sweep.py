@@ -1,0 +1,169 @@
+"""The sweep: what fell due becomes outbox rows and automatic steps; rounds close by themselves.
+
+Each deadline row is handled in its own transaction: the notifications of its due firings, its next firing, and
+an automatic step commit together. Rows are claimed with a lease first, so several sweepers (threads, processes,
+machines) share the work without doing any of it twice, and the rows of one that died are taken over when its
+lease ends. `now` is a parameter: the clock is the caller's.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session
+
+from workflow import repository as repo
+from workflow.db import Database
+from workflow.deadlines.book import DeadlineBook
+from workflow.deadlines.definition import DeadlineDef
+from workflow.deadlines.schedule import Firing, firing
+from workflow.errors import DomainError
+from workflow.notify import store
+from workflow.notify.writer import NotificationWriter, Outcome
+from workflow.service import ProposalService
+from workflow.timeutil import require_aware, show
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    deadlines: int = 0
+    notifications: int = 0
+    skipped: int = 0
+    steps: int = 0
+    refused_steps: list[str] = field(default_factory=list)
+
+    def add(self, other: SweepReport) -> None:
+        self.deadlines += other.deadlines
+        self.notifications += other.notifications
+        self.skipped += other.skipped
+        self.steps += other.steps
+        self.refused_steps += other.refused_steps
+
+
+class DeadlineSweeper:
+    def __init__(self, db: Database, book: DeadlineBook, proposals: ProposalService,
+                 writer: NotificationWriter, *, catch_up_limit: timedelta, lease: timedelta, batch_size: int) -> None:
+        self.db = db
+        self.book = book
+        self.proposals = proposals
+        self.writer = writer
+        self.catch_up_limit = catch_up_limit
+        self.lease = lease
+        self.batch_size = batch_size
+
+    # --- deadlines ----------------------------------------------------------------------------------------
+
+    def sweep(self, now: datetime) -> SweepReport:
+        """Handle every deadline row with something due at `now`."""
+        require_aware(now)
+        report = SweepReport()
+        while True:
+            token = uuid.uuid4().hex
+            with self.db.write() as session:
+                claimed = store.claim_due_deadlines(session, now, limit=self.batch_size, token=token,
+                                                    lease=self.lease)
+            if not claimed:
+                return report
+            for deadline_id in claimed:
+                try:
+                    with self.db.write() as session:
+                        report.add(self._handle(session, deadline_id, token, now))
+                except Exception:
+                    # One broken row must not stop the others; its lease runs out and a later sweep retries it.
+                    log.exception("deadline %s could not be swept", deadline_id)
+
+    def _handle(self, session: Session, deadline_id: int, token: str, now: datetime) -> SweepReport:
+        report = SweepReport()
+        row = store.claimed_deadline(session, deadline_id, token)
+        if row is None:  # cancelled by a step, or taken over by another sweeper after our lease ran out
+            return report
+        definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
+        if definition is None:
+            log.warning("deadline %s: no definition '%s' any more; closing it", row.id, row.kind)
+            store.advance_deadline(session, row.id, stage=row.stage, next_fire_at=None, status="cancelled", now=now)
+            return report
+        report.deadlines = 1
+        due = self._due_firings(definition, row, now)
+        for item in due:
+            outcome = self._outcome(item, last=item is due[-1], now=now)
+            written = self.writer.write(session, deadline=row, definition=definition, firing=item, outcome=outcome,
+                                        now=now)
+            if outcome.status == "skipped":
+                report.skipped += written
+            else:
+                report.notifications += written
+        stage = due[-1].index + 1 if due else row.stage
+        following = firing(definition, row.due_at, stage)
+        # Past its last firing a deadline that escalates stays open (overdue) until its state is left.
+        status = "open" if following is not None or definition.overdue.notify else "done"
+        store.advance_deadline(session, row.id, stage=stage, next_fire_at=None if following is None else following.at,
+                               status=status, now=now)
+        transition = definition.overdue_transition
+        if transition and row.proposal_id is not None and any(f.kind == "due" for f in due):
+            report.add(self._step(session, row.proposal_id, transition,
+                                  f"{definition.label.de} abgelaufen ({show(row.due_at)})", now))
+        return report
+
+    @staticmethod
+    def _due_firings(definition: DeadlineDef, row: Row[Any], now: datetime) -> list[Firing]:
+        due = []
+        index = row.stage
+        while (item := firing(definition, row.due_at, index)) is not None and item.at <= now:
+            due.append(item)
+            index += 1
+        return due
+
+    def _outcome(self, item: Firing, *, last: bool, now: datetime) -> Outcome:
+        """Send what is current; record what a catch-up made pointless, instead of dropping it silently."""
+        if not last:
+            return Outcome("skipped", f"superseded: a later firing ({item.label}) was due at the same sweep")
+        if item.kind == "reminder" and now - item.at > self.catch_up_limit:
+            hours = self.catch_up_limit.total_seconds() / 3600
+            return Outcome("skipped", f"fell due at {show(item.at)}, more than {hours:g} h before the sweep that "
+                                      "found it; too late to be a reminder")
+        return Outcome("pending")
+
+    def _step(self, session: Session, proposal_id: int, transition: str, reason: str, now: datetime) -> SweepReport:
+        report = SweepReport()
+        try:
+            with session.begin_nested():
+                self.proposals.fire_by_system(session, proposal_id, transition, reason=reason, now=now)
+            report.steps = 1
+        except DomainError as exc:
+            # The proposal may have moved on since; the deadline's notifications stand either way.
+            report.refused_steps.append(f"proposal {proposal_id}: {transition}: {exc.detail}")
+        return report
+
+    # --- rounds -------------------------------------------------------------------------------------------
+
+    def close_rounds(self, now: datetime) -> SweepReport:
+        """Move the proposals of rounds whose deadline passed on, as each round's procedure says."""
+        require_aware(now)
+        report = SweepReport()
+        moves = self.book.round_moves()
+        if not moves:
+            return report
+        states = sorted({state for state, _ in moves.values()})
+        with self.db.read() as session:
+            waiting = session.execute(
+                sa.select(repo.PROPOSALS.c.id, repo.PROPOSALS.c.state, repo.ROUNDS.c.procedure_key,
+                          repo.ROUNDS.c.procedure_version, repo.ROUNDS.c.closes_at)
+                .join(repo.ROUNDS, repo.ROUNDS.c.id == repo.PROPOSALS.c.round_id)
+                .where(repo.ROUNDS.c.closes_at <= now, repo.PROPOSALS.c.state.in_(states))
+                .order_by(repo.PROPOSALS.c.id)).all()
+        for proposal_id, state, key, version, closes_at in waiting:
+            move = moves.get((key, version))
+            if move is None or move[0] != state:
+                continue
+            with self.db.write() as session:
+                report.add(self._step(session, proposal_id, move[1],
+                                      f"Einreichungstermin abgelaufen ({show(closes_at)})", now))
+        return report
