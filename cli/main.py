@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from cli import db, demo, procedure, proposal, serve, user
+from cli import clock, db, demo, procedure, proposal, serve, user
 from cli.output import fail
 from workflow.errors import DomainError
 from workflow.procedure import ProcedureError
@@ -22,6 +22,8 @@ app.add_typer(proposal.app, name="proposal")
 app.add_typer(user.app, name="user")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("sweep")(clock.sweep)
+app.command("scheduler")(clock.scheduler)
 
 
 def main(argv: list[str] | None = None) -> None:

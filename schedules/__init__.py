@@ -1,5 +1,7 @@
-"""The clock: code-defined APScheduler ticks that sweep due deadline rows and drain the notification outbox.
+"""The clock and the notification channels: a thin adapter between time and the engine.
 
-Empty until the deadlines issue; the engine already takes `now` as a parameter everywhere, so the ticks will only
-call the service with the current time.
+ticks.py     the three things done on time: sweep due deadlines, close rounds, drain the outbox
+clock.py     APScheduler running the ticks (in `foerderweg serve`, or alone in `foerderweg scheduler`)
+drain.py     delivering claimed outbox messages through their channel
+channels/    e-mail (SMTP) and webhooks (signed JSON POST)
 """

@@ -56,7 +56,8 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     org = admin.create_organisation(SYSTEM, "Zukunftsakademie Leipzig e.V.")
     other_org = admin.create_organisation(SYSTEM, "Netzwerk Logistik Leipzig-Halle e.V.")
     alliance = admin.create_alliance(SYSTEM, "Fachkräfteallianz Leipzig", region="Stadt Leipzig", now=ROUND_OPENS)
-    other = admin.create_alliance(SYSTEM, "Fachkräfteallianz Mittelsachsen", region="Landkreis Mittelsachsen", now=ROUND_OPENS)
+    other = admin.create_alliance(SYSTEM, "Fachkräfteallianz Mittelsachsen", region="Landkreis Mittelsachsen",
+                                  now=ROUND_OPENS)
     assert org.id and other_org.id and alliance.id and other.id
     for year in (2026, 2027):
         admin.set_budget(SYSTEM, alliance.id, year, budget_eur * 100)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now
+from api.notify_schemas import ActionConceptIn, WebhookIn, WebhookOut
 from workflow.inputs import MAX_ID
 from workflow.money import to_cents
 
@@ -38,3 +39,21 @@ def put_budget(alliance_id: Id, year: Annotated[int, Path(ge=2000, le=2100)], bo
                caller: Caller) -> schemas.BudgetOut:
     """Set the Regionalbudget of one calendar year (admins, or the alliance's managing member)."""
     return presenters.budget(ctx.admin.set_budget(caller, alliance_id, year, to_cents(body.amount)))
+
+
+@router.put("/{alliance_id}/webhook", response_model=WebhookOut)
+def put_webhook(alliance_id: Id, body: WebhookIn, ctx: Ctx, caller: Caller) -> WebhookOut:
+    """Where the alliance's systems hear of its reminders and escalations (admins, or its managing member).
+
+    Each call makes a new signing secret, returned only in this answer.
+    """
+    row, secret = ctx.admin.set_webhook(caller, alliance_id, body.url)
+    return WebhookOut(alliance_id=alliance_id, url=row.webhook_url, secret=secret)
+
+
+@router.put("/{alliance_id}/action-concept", response_model=schemas.AllianceOut)
+def put_action_concept(alliance_id: Id, body: ActionConceptIn, ctx: Ctx, caller: Caller,
+                       now: Now) -> schemas.AllianceOut:
+    """Record the adoption of an updated action concept: its two years (and their reminders) start again."""
+    ctx.admin.renew_action_concept(caller, alliance_id, body.adopted_on, now=now)
+    return presenters.alliance(*ctx.admin.alliance(alliance_id))

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app

@@ -24,7 +24,9 @@ def _has_example(media: dict[str, Any], components: dict[str, Any]) -> bool:
 
 def test_every_request_body_has_an_example_in_the_docs() -> None:
     with_body = [(p, m, o, s) for p, m, o, s in _operations() if "requestBody" in o]
-    assert len(with_body) == 6  # POST alliances, PUT budgets, POST rounds, POST/PATCH proposals, POST transitions
+    # POST alliances, PUT budgets, webhook and action concept, POST rounds, POST/PATCH proposals, POST transitions,
+    # PUT preferences
+    assert len(with_body) == 9
     for path, method, operation, schema in with_body:
         media = operation["requestBody"]["content"]["application/json"]
         assert _has_example(media, schema["components"]["schemas"]), f"{method.upper()} {path} has no example"

@@ -98,7 +98,8 @@ def stage(ctx: Context, managers: int) -> Stage:
     now = utcnow()
     world = make_world(ctx)
     round_ = ctx.admin.create_round(SYSTEM, world.alliance_id, "Einreichungstermin (Lasttest)",
-                                    opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1), now=now - timedelta(days=30))
+                                    opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1),
+                                    now=now - timedelta(days=30))
     assert round_.id
     world = dataclasses.replace(world, round_id=round_.id)
     people = []

@@ -1,0 +1,52 @@
+"""Drain the outbox: claim due messages, hand each to its channel, record what happened."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from schedules.channels import Channel, DeliveryFailed
+from workflow.notify.outbox import OutboxService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+class Drainer:
+    def __init__(self, outbox: OutboxService, channels: Mapping[str, Channel], *, batch_size: int,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.outbox = outbox
+        self.channels = channels
+        self.batch_size = batch_size
+        # Settling uses the real time of each delivery when there is a clock; a fixed `now` otherwise (tests).
+        self.clock = clock
+
+    def drain(self, now: datetime) -> DrainReport:
+        report = DrainReport()
+        while batch := self.outbox.claim(now, limit=self.batch_size):
+            for delivery in batch:
+                moment = self.clock() if self.clock else now
+                channel = self.channels.get(delivery.channel)
+                try:
+                    if channel is None:
+                        raise DeliveryFailed(f"channel '{delivery.channel}' is switched off in this installation")
+                    channel.send(delivery)
+                except DeliveryFailed as exc:
+                    outcome = self.outbox.undelivered(delivery, str(exc), moment)
+                    log.warning("delivery %s (%s) failed: %s; now %s", delivery.id, delivery.channel, exc, outcome)
+                    if outcome == "failed":
+                        report.failed += 1
+                    else:
+                        report.retrying += 1
+                else:
+                    self.outbox.delivered(delivery, moment)
+                    report.sent += 1
+        return report
