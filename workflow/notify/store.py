@@ -47,9 +47,9 @@ def _claim(session: Session, table: sa.Table, where: sa.ColumnElement[bool], ord
     candidates = sa.select(table.c.id).where(where).order_by(order).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    session.execute(sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
-                    .values(claim=token, **values))
-    return [int(i) for i in session.execute(sa.select(table.c.id).where(table.c.claim == token)).scalars()]
+    claimed = session.execute(sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
+                              .values(claim=token, **values).returning(table.c.id))
+    return sorted(int(i) for i in claimed.scalars())
 
 
 # --- deadlines: the sweep's claims --------------------------------------------------------------------------
