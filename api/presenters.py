@@ -35,7 +35,8 @@ def proposal(view: ProposalView, language: str) -> dict[str, Any]:
                                 material_costs=euros(y.material_costs))
             for y in view.funding_plan
         ],
-        deadlines=[schemas.DeadlineOut(id=d.id, kind=d.kind, due_at=d.due_at, state=d.state) for d in view.deadlines],
+        deadlines=[schemas.DeadlineOut(id=d.id, kind=d.kind, label=d.label.get(language, d.kind), due_at=d.due_at,
+                                       overdue=d.overdue, state=d.state) for d in view.deadlines],
         allowed_transitions=[
             schemas.AllowedTransitionOut(
                 name=a.transition.name, label=a.transition.label.get(language), to=a.target,

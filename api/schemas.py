@@ -174,8 +174,10 @@ class PlanYearOut(BaseModel):
 
 class DeadlineOut(BaseModel):
     id: int
-    kind: str
+    kind: str = Field(description="the deadline's name in the procedure, e.g. revision")
+    label: str
     due_at: datetime
+    overdue: bool = Field(description="the due moment has passed and the deadline is still open")
     state: str | None
 
 

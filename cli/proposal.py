@@ -10,6 +10,7 @@ from cli.output import Language, console
 from workflow.actors import SYSTEM
 from workflow.context import build_context
 from workflow.money import format_eur
+from workflow.notify.messages import when
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 app = typer.Typer(help="Proposals.", no_args_is_help=True)
@@ -37,6 +38,12 @@ def show(proposal_id: int, lang: Language = typer.Option(Language.de, "--lang", 
             plan.add_row(str(y.year), f"{y.staff_fte:g}", format_eur(y.total_cost), format_eur(y.grant_requested),
                          format_eur(y.own_share), escape(y.own_share_source))
         console.print(plan)
+    if view.deadlines:
+        due = Table("deadline", "due (Europe/Berlin)", "", title="Open deadlines")
+        for d in view.deadlines:
+            due.add_row(escape(d.label.get(lang, d.kind)) + f" ({d.kind})", when(d.due_at, lang),
+                        "[bold red]overdue[/]" if d.overdue else "")
+        console.print(due)
     if view.terminal:
         console.print("next: nothing, this state is final")
     else:

@@ -157,7 +157,9 @@ class ProposalQueries:
                              material_costs=p.material_costs if salaries else None)
                 for p in repo.plan(session, row.id)
             ],
-            deadlines=[DeadlineView(id=d.id, kind=d.kind, due_at=d.due_at, state=d.state)
+            deadlines=[DeadlineView(id=d.id, kind=d.kind, due_at=d.due_at, state=d.state, overdue=d.due_at <= now,
+                                    label=procedure.deadlines[d.kind].label.model_dump()
+                                    if d.kind in procedure.deadlines else {"de": d.kind, "en": d.kind})
                        for d in repo.open_deadlines(session, row.id)],
             allowed=self._allowed(session, actor, row, now),
         )

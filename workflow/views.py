@@ -29,6 +29,8 @@ class DeadlineView:
     kind: str
     due_at: datetime
     state: str | None
+    label: dict[str, str] = field(default_factory=dict)
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
