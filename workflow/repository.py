@@ -151,6 +151,11 @@ def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
     ).all()
 
 
+def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
+        DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.status != "open")).all()
+
+
 def cancel_deadlines(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
         session.execute(

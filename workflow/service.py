@@ -304,10 +304,15 @@ class ProposalService(ProposalQueries):
         if not wanted and not open_rows:
             return
         needs_plan = any(d.due.plan_end or d.due.before_each_later_year for d in wanted)
+        entering = [d for d in wanted if from_state not in d.states and d.due.input is None]
         plan = plan_step(
             procedure, from_state=from_state, to_state=to_state, inputs=inputs, now=now,
             open_deadlines=[OpenDeadline(r.id, r.kind) for r in open_rows],
             plan_years=[r.year for r in repo.plan(session, proposal_id)] if needs_plan else [],
+            ran_out=frozenset(
+                (r.kind, r.due_at) for r in repo.closed_deadlines(session, proposal_id)
+                if r.kind in procedure.deadlines and r.stage > len(procedure.deadlines[r.kind].reminder_offsets)
+            ) if entering and from_state is not None else frozenset(),
         )
         repo.cancel_deadlines(session, plan.cancel, now)
         rows = []

@@ -7,21 +7,25 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from tests.factories import REASON, World, complete_plan, fire_as_allowed, new_draft, path_to
+from tests.factories import AFTER_CLOSE, REASON, World, complete_plan, fire_as_allowed, new_draft, path_to
 from workflow import repository as repo
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.notify.store import OUTBOX
+from workflow.registry import SHIPPED_DIR
 from workflow.roles import Role
 from workflow.timeutil import DEFAULT_ZONE
 
 MINUTE = timedelta(minutes=1)
 NINE = time(9, 0)
+REVISION_DAY = date(2026, 7, 15)  # the revised proposal is due when 15 July ends in Leipzig: 22:00 UTC
+SESSION_DAY = date(2026, 7, 23)
 
 
 def berlin(day: date, at: time = NINE) -> datetime:
@@ -149,3 +153,47 @@ def draft_of(ctx: Context, applicant: Actor, round_id: int, title: str, *, now: 
     view = ctx.proposals.create_draft(applicant, {"round_id": round_id, "title": title,
                                                   "funding_plan": complete_plan()}, now=now)
     return view.id
+
+
+def uid(world: World, role: Role) -> int:
+    user_id = world.actor(role).user_id
+    assert user_id is not None
+    return user_id
+
+
+def request_revision(ctx: Context, world: World, proposal_id: int, *, deadline: date = REVISION_DAY,
+                     session: date = SESSION_DAY, now: datetime = AFTER_CLOSE) -> None:
+    step(ctx, world.actor(Role.MANAGER), proposal_id, "request_revision", now=now,
+         conditions=["Kooperationsvereinbarung mit der HTWK nachreichen"],
+         revision_deadline=deadline.isoformat(), next_session=session.isoformat())
+
+
+def revision_rows(ctx: Context) -> dict[str, tuple[str, str | None]]:
+    return {firing_label(r): (r.status, r.last_error) for r in outbox(ctx, topic="revision")}
+
+
+# --- a procedure of our own -------------------------------------------------------------------------------
+
+LAPSE = """
+[[transitions]]
+name = "lapse"
+label = { de = "Frist verstrichen", en = "Lapsed" }
+from = ["revision_requested"]
+to = "not_prioritised"
+roles = ["system"]
+
+# --- deadlines"""
+
+
+def lapsing_procedure(folder: Path) -> Path:
+    """The shipped procedure as 'test-lapse', where a revision not made in time ends the proposal."""
+    text = (SHIPPED_DIR / "saxony-regional.v1.toml").read_text(encoding="utf-8")
+    revision_overdue = 'recipients = ["applicant"]\noverdue = { notify = ["manager"] }\n\n[deadlines.bank_decision]'
+    edits = [('key = "saxony-regional"', 'key = "test-lapse"'), ("\n# --- deadlines", LAPSE),
+             (revision_overdue, revision_overdue.replace('["manager"] }', '["manager"], transition = "lapse" }'))]
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    folder.mkdir()
+    (folder / "test-lapse.v1.toml").write_text(text, encoding="utf-8")
+    return folder

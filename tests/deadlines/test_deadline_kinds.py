@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,8 @@ import pytest
 from tests.deadlines.helpers import (
     MINUTE,
     NINE,
+    REVISION_DAY,
+    SESSION_DAY,
     assert_sent,
     audit,
     berlin,
@@ -24,26 +25,27 @@ from tests.deadlines.helpers import (
     draft_of,
     drive,
     firing_label,
+    lapsing_procedure,
     nothing_after,
     one_deadline,
     outbox,
     person,
+    request_revision,
+    revision_rows,
     state_of,
     step,
     sweep_fires,
+    uid,
     wall_clock,
 )
 from tests.factories import AFTER_CLOSE, ROUND_CLOSES, WHILE_OPEN, World, make_world, new_draft
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.errors import GuardFailed
-from workflow.registry import SHIPPED_DIR
 from workflow.roles import Role
 from workflow.settings import Settings
 from workflow.timeutil import end_of_day
 
-REVISION_DAY = date(2026, 7, 15)  # the revised proposal is due when 15 July ends in Leipzig: 22:00 UTC
-SESSION_DAY = date(2026, 7, 23)
 WEEK = timedelta(weeks=1)
 
 
@@ -63,19 +65,6 @@ def context_with(database_url: str) -> Iterator[Callable[..., Context]]:
     yield make
     for context in made:
         context.close()
-
-
-def uid(world: World, role: Role) -> int:
-    user_id = world.actor(role).user_id
-    assert user_id is not None
-    return user_id
-
-
-def request_revision(ctx: Context, world: World, proposal_id: int, *, deadline: date = REVISION_DAY,
-                     session: date = SESSION_DAY, now: datetime = AFTER_CLOSE) -> None:
-    step(ctx, world.actor(Role.MANAGER), proposal_id, "request_revision", now=now,
-         conditions=["Kooperationsvereinbarung mit der HTWK nachreichen"],
-         revision_deadline=deadline.isoformat(), next_session=session.isoformat())
 
 
 # --- submission (the round's deadline) -------------------------------------------------------------------
@@ -197,6 +186,8 @@ def test_revision_reminders_reach_applicants_in_their_language_and_the_overdue_r
         assert subject[english.user_id] == ("Reminder: Deadline for the revised proposal on 15.07.2026, "
                                             "24:00 (Berlin time) – MINT-Netzwerk Leipzig")
         assert {r.proposal_id for r in rows} == {proposal}
+    inbox = ctx.outbox.inbox(english)
+    assert [n.subject[:12] for n in inbox] == ["Reminder: De"] * 2 and "What to do: Resubmit" in inbox[0].body
 
     overdue = sweep_fires(ctx, end_of_day(REVISION_DAY), topic="revision")
     assert_sent(overdue, label="due", kind="escalation", to={uid(world, Role.MANAGER): 1})
@@ -269,13 +260,11 @@ def test_submitting_the_proof_of_use_ends_its_own_and_the_tranche_deadlines(ctx,
     step(ctx, world.actor(Role.APPLICANT), proposal, "submit_proof_of_use", now=berlin(date(2026, 8, 3)),
          document="Verwendungsnachweis.pdf")
     rows = deadlines(ctx, proposal_id=proposal)
-    assert {(r.kind, r.status) for r in rows} == {("tranche_application", "cancelled"),
+    assert {(r.kind, r.status) for r in rows} == {("bank_decision", "cancelled"), ("tranche_application", "cancelled"),
                                                   ("proof_of_use", "cancelled")}
     nothing_after(ctx, [berlin(date(2026, 9, 2)), end_of_day(date(2026, 9, 30)), end_of_day(date(2028, 6, 30))])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: re-entering in_implementation (return_proof_of_use) re-creates the "
-                                       "tranche deadlines of years long begun; their escalations go out again")
 def test_a_returned_proof_of_use_does_not_escalate_tranche_applications_of_years_gone_by(ctx, world):
     proposal = drive(ctx, world, "in_implementation", years=(2026, 2027))
     ctx.sweeper.sweep(end_of_day(date(2026, 9, 30)))
@@ -319,3 +308,134 @@ def test_renewing_the_action_concept_starts_its_two_years_again(ctx, world):
     nothing_after(ctx, [berlin(date(2028, 4, 12)), end_of_day(date(2028, 5, 12))], topic="action_concept")
     assert_sent(sweep_fires(ctx, berlin(date(2029, 12, 1)), topic="action_concept"), label="r3m", kind="reminder",
                 to={manager.user_id: 1})
+
+
+# --- summer time -----------------------------------------------------------------------------------------
+
+def test_reminders_stay_at_nine_in_leipzig_across_the_start_of_summer_time(ctx, world):
+    # Summer time starts on 29 March 2026: a revision due on 2 April is reminded on 26 March in winter time
+    # (09:00 CET = 08:00 UTC) and on 31 March in summer time (09:00 CEST = 07:00 UTC).
+    opens = berlin(date(2026, 1, 5), time(0))
+    spring = ctx.admin.create_round(SYSTEM, world.alliance_id, "Einreichungstermin 28. Februar", opens_at=opens,
+                                    closes_at=end_of_day(date(2026, 2, 28)), now=opens)
+    assert spring.id is not None
+    proposal = draft_of(ctx, world.actor(Role.APPLICANT), spring.id, "Berufsorientierung", now=berlin(date(2026, 2, 2)))
+    step(ctx, world.actor(Role.APPLICANT), proposal, "submit", now=berlin(date(2026, 2, 2)))
+    step(ctx, world.actor(Role.MANAGER), proposal, "open_review", now=berlin(date(2026, 3, 2)))
+    request_revision(ctx, world, proposal, deadline=date(2026, 4, 2), session=date(2026, 4, 16),
+                     now=berlin(date(2026, 3, 2)))
+    row = one_deadline(ctx, proposal_id=proposal, kind="revision")
+    assert row.due_at == datetime(2026, 4, 2, 22, tzinfo=UTC)  # midnight CEST
+    assert row.next_fire_at == datetime(2026, 3, 26, 8, tzinfo=UTC)
+
+    for label, at in (("r7d", datetime(2026, 3, 26, 8, tzinfo=UTC)), ("r2d", datetime(2026, 3, 31, 7, tzinfo=UTC))):
+        assert wall_clock(at).time() == NINE
+        assert_sent(sweep_fires(ctx, at, topic="revision"), label=label, kind="reminder",
+                    to={uid(world, Role.APPLICANT): 1})
+    assert one_deadline(ctx, id=row.id).next_fire_at == datetime(2026, 4, 2, 22, tzinfo=UTC)
+    assert_sent(sweep_fires(ctx, row.due_at, topic="revision"), label="due", kind="escalation",
+                to={uid(world, Role.MANAGER): 1})
+
+
+def test_reminders_stay_at_nine_in_leipzig_across_the_end_of_summer_time(ctx, world):
+    # Summer time ends on 25 October 2026: 22 October 09:00 CEST = 07:00 UTC, 27 October 09:00 CET = 08:00 UTC.
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal, deadline=date(2026, 10, 29), session=date(2026, 11, 5))
+    row = one_deadline(ctx, proposal_id=proposal, kind="revision")
+    assert row.due_at == datetime(2026, 10, 29, 23, tzinfo=UTC)  # midnight CET
+    for label, at in (("r7d", datetime(2026, 10, 22, 7, tzinfo=UTC)), ("r2d", datetime(2026, 10, 27, 8, tzinfo=UTC))):
+        assert wall_clock(at).time() == NINE
+        assert_sent(sweep_fires(ctx, at, topic="revision"), label=label, kind="reminder",
+                    to={uid(world, Role.APPLICANT): 1})
+    assert_sent(sweep_fires(ctx, row.due_at, topic="revision"), label="due", kind="escalation",
+                to={uid(world, Role.MANAGER): 1})
+
+
+# --- catching up after the service was down --------------------------------------------------------------
+
+def test_a_late_sweep_sends_only_the_latest_reminder_and_records_the_earlier_one_as_superseded(ctx, world):
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+    report = ctx.sweeper.sweep(berlin(date(2026, 7, 13), time(11)))  # down since before the 7-day reminder
+    assert (report.notifications, report.skipped) == (1, 1)
+    rows = revision_rows(ctx)
+    assert rows["r2d"] == ("sent", None)
+    assert rows["r7d"][0] == "skipped" and rows["r7d"][1].startswith("superseded")
+
+
+@pytest.mark.parametrize(("late", "status"), [(timedelta(hours=48), "sent"),
+                                              (timedelta(hours=48) + MINUTE, "skipped")])
+def test_a_reminder_older_than_the_catch_up_limit_is_recorded_as_skipped(ctx, world, late, status):
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+    ctx.sweeper.sweep(berlin(date(2026, 7, 8)) + late)
+    status_now, why = revision_rows(ctx)["r7d"]
+    assert status_now == status
+    if status == "skipped":
+        assert "08.07.2026 09:00" in why and "too late" in why
+    # The next reminder is sent on time as usual.
+    assert_sent(sweep_fires(ctx, berlin(date(2026, 7, 13)), topic="revision"), label="r2d", kind="reminder",
+                to={uid(world, Role.APPLICANT): 1})
+
+
+def test_an_escalation_found_late_is_still_sent(ctx, world):
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+    ctx.sweeper.sweep(end_of_day(REVISION_DAY) + timedelta(days=5))
+    rows = revision_rows(ctx)
+    assert rows["due"] == ("sent", None)
+    assert {rows["r7d"][0], rows["r2d"][0]} == {"skipped"}
+    assert [r.user_id for r in outbox(ctx, topic="revision", status="sent")] == [uid(world, Role.MANAGER)]
+
+
+# --- mutes -----------------------------------------------------------------------------------------------
+
+def test_a_muted_reminder_is_not_written_but_the_escalation_is(ctx, world):
+    english = person(ctx, "Dr. Smith", Role.APPLICANT, organisation_id=world.organisation_id, language="en")
+    for who in (Role.APPLICANT, Role.MANAGER):
+        ctx.outbox.set_mutes(world.actor(who), [("revision", "inapp")])
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+
+    for label, day in (("r7d", date(2026, 7, 8)), ("r2d", date(2026, 7, 13))):
+        assert_sent(sweep_fires(ctx, berlin(day), topic="revision"), label=label, kind="reminder",
+                    to={english.user_id: 1})
+    assert_sent(sweep_fires(ctx, end_of_day(REVISION_DAY), topic="revision"), label="due", kind="escalation",
+                to={uid(world, Role.MANAGER): 1})
+    # Muting the revision reminders does not mute the hearing's.
+    assert_sent(sweep_fires(ctx, berlin(date(2026, 7, 16)), topic="hearing"), label="r7d", kind="reminder",
+                to={uid(world, Role.APPLICANT): 1, english.user_id: 1, uid(world, Role.REVIEWER): 1})
+
+
+# --- config.toml and the procedure decide ----------------------------------------------------------------
+
+def test_a_reminder_configured_in_config_toml_replaces_the_procedures(context_with):
+    ctx = context_with(deadlines={"revision": {"remind": ["3d"], "remind_at": "07:30"}})
+    world = make_world(ctx)
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+    nothing_after(ctx, [berlin(date(2026, 7, 8)), berlin(date(2026, 7, 12), time(7, 29))], topic="revision")
+    assert_sent(sweep_fires(ctx, berlin(date(2026, 7, 12), time(7, 30)), topic="revision"), label="r3d",
+                kind="reminder", to={uid(world, Role.APPLICANT): 1})
+    nothing_after(ctx, [berlin(date(2026, 7, 13))], topic="revision")
+
+
+def test_an_overdue_transition_named_by_the_procedure_is_taken_by_the_sweep(context_with, tmp_path):
+    ctx = context_with(procedure_dirs=[lapsing_procedure(tmp_path / "procedures")])
+    world = make_world(ctx, procedure_key="test-lapse")
+    proposal = drive(ctx, world, "in_review")
+    request_revision(ctx, world, proposal)
+    ctx.sweeper.sweep(berlin(date(2026, 7, 13)))
+    assert state_of(ctx, proposal) == "revision_requested"
+
+    report = ctx.sweeper.sweep(end_of_day(REVISION_DAY))
+    assert (report.steps, report.refused_steps) == (1, [])
+    assert state_of(ctx, proposal) == "not_prioritised"
+    last = audit(ctx, proposal)[-1]
+    assert (last.transition, last.actor_role, last.at) == ("lapse", "system", end_of_day(REVISION_DAY))
+    assert "abgelaufen" in last.reason
+    escalation = outbox(ctx, topic="revision", kind="escalation")
+    assert [(r.user_id, r.status) for r in escalation] == [(uid(world, Role.MANAGER), "sent")]
+    assert {(r.kind, r.status) for r in deadlines(ctx, proposal_id=proposal)} == {("revision", "cancelled"),
+                                                                                 ("hearing", "cancelled")}
+    assert ctx.sweeper.sweep(end_of_day(REVISION_DAY) + WEEK).steps == 0

@@ -5,11 +5,13 @@ It belongs to the installation, not to a procedure; config.toml `[deadlines.acti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from workflow.deadlines.definition import DeadlineDef, DeadlineOverride, DueDef, Duration, OverdueDef
 from workflow.deadlines.planner import schedule_start
+from workflow.faults import Fault, ProcedureError
 from workflow.labels import Labels
 from workflow.timeutil import end_of_day
 
@@ -28,9 +30,24 @@ DEFAULT = DeadlineDef(
 )
 
 
-def action_concept(overrides: dict[str, DeadlineOverride]) -> DeadlineDef:
+ALLIANCE_RECIPIENTS = ("manager", "reviewer", "admin")
+
+
+def action_concept(overrides: Mapping[str, DeadlineOverride]) -> DeadlineDef:
+    """The action concept's deadline with config.toml's changes, refused if they name people it cannot reach."""
     override = overrides.get(ACTION_CONCEPT)
-    return DEFAULT if override is None else override.apply(DEFAULT)
+    if override is None:
+        return DEFAULT
+    definition = override.apply(DEFAULT)
+    faults = [Fault(f"deadlines.{ACTION_CONCEPT}.{field}",
+                    f"'{who}' is not a recipient of the alliance's deadline (use {', '.join(ALLIANCE_RECIPIENTS)})")
+              for field, names in (("recipients", definition.recipients), ("notify", definition.overdue.notify))
+              for who in names if who not in ALLIANCE_RECIPIENTS]
+    if definition.remind and not definition.recipients:
+        faults.append(Fault(f"deadlines.{ACTION_CONCEPT}.recipients", "reminders need recipients"))
+    if faults:
+        raise ProcedureError("config.toml", faults)
+    return definition
 
 
 def action_concept_row(definition: DeadlineDef, *, alliance_id: int, adopted_on: date,

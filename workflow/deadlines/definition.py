@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workflow.labels import Labels
+from workflow.timeutil import DEFAULT_ZONE
 
 DURATION = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")
 REFERENCE_DAY = date(2000, 1, 1)
@@ -67,7 +68,8 @@ class Duration:
         return day - self.delta
 
     def after(self, moment: datetime) -> datetime:
-        return moment + self.delta
+        """On the Berlin wall clock: six weeks after 10:00 is 10:00, even if summer time began in between."""
+        return (moment.astimezone(DEFAULT_ZONE) + self.delta).astimezone(UTC)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"

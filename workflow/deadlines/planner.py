@@ -45,13 +45,17 @@ def plan_step(
     now: datetime,
     open_deadlines: Sequence[OpenDeadline],
     plan_years: Sequence[int],
+    ran_out: frozenset[tuple[str, datetime]] = frozenset(),
 ) -> DeadlinePlan:
+    """`ran_out`: (kind, due moment) of the proposal's deadlines that already fell due and were escalated; coming
+    back into their states (a proof of use returned) does not open them again, so nobody is told twice."""
     create: list[NewDeadline] = []
     for name, definition in procedure.deadlines.items():
         if definition.scope != "proposal" or to_state not in definition.states:
             continue
         entering = from_state not in definition.states
-        create += [NewDeadline(name, due) for due in _due_moments(definition, entering, inputs, now, plan_years)]
+        create += [NewDeadline(name, due) for due in _due_moments(definition, entering, inputs, now, plan_years)
+                   if (name, due) not in ran_out]
     renewed = {d.kind for d in create}
     cancel = tuple(
         d.id for d in open_deadlines

@@ -121,7 +121,9 @@ class NotificationWriter:
     def _people(session: Session, role: str, alliance_id: int | None,
                 organisation_ids: list[int]) -> Sequence[Row[Any]]:
         if role == "applicant":
-            return store.users(session, role="applicant", organisation_ids=organisation_ids)
+            # Only ever the applicants of the organisations named: never everyone's.
+            return store.users(session, role="applicant", organisation_ids=organisation_ids) \
+                if organisation_ids else []
         if role in ("reviewer", "manager"):
             return store.users(session, role=role, alliance_id=alliance_id) if alliance_id is not None else []
         return store.users(session, role=role)
