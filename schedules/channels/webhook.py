@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -54,7 +55,8 @@ class WebhookChannel:
                 status = response.status
         except urllib.error.HTTPError as exc:
             raise DeliveryFailed(f"webhook {delivery.address}: HTTP {exc.code}") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # HTTPException: something answered that does not speak HTTP (a mistyped port, a mail server).
             raise DeliveryFailed(f"webhook {delivery.address}: {exc}") from exc
         if not 200 <= status < 300:
             raise DeliveryFailed(f"webhook {delivery.address}: HTTP {status}")

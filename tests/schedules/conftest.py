@@ -37,19 +37,6 @@ REVISION_OVERDUE = end_of_day(REVISION_DEADLINE) + timedelta(seconds=1)
 # Retries in these tests: 60 s, 120 s, then parked as failed after the third attempt.
 DELIVERY = {"max_attempts": 3, "backoff_seconds": 60, "backoff_max_seconds": 3600}
 
-# Known production bug (see the report of this test suite): NotificationWriter.write builds outbox rows with
-# different keys per channel (in-app rows carry sent_at, e-mail rows do not; webhook rows carry no user_id), and
-# store.insert_outbox sends them as one executemany, which SQLAlchemy refuses ("A value is required for bind
-# parameter 'sent_at', in parameter group 2"). The sweep logs the error and writes nothing for that firing, so no
-# reminder reaches anyone as soon as one recipient has an e-mail address or the alliance has a webhook.
-# Remove this marker from the tests once workflow/notify/writer.py writes uniform rows.
-WRITER_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="production bug: NotificationWriter.write mixes outbox rows with different keys (in-app: sent_at; "
-           "e-mail: address; webhook: no user_id) in one executemany; the sweep of any firing with an e-mail or "
-           "webhook recipient fails with 'A value is required for bind parameter sent_at'")
-
-
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     with SmtpServer() as server:

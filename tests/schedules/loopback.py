@@ -46,11 +46,12 @@ class _Recorder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd)
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8")
-        message = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+        message = email.message_from_bytes(raw, policy=email.policy.default)
         body = message.get_body(preferencelist=("plain",))
         mail = Mail(message_id=str(message["Message-ID"]), sender=str(envelope.mail_from),
                     recipients=tuple(envelope.rcpt_tos), subject=str(message["Subject"]),
-                    body="" if body is None else cast(EmailMessage, body).get_content(), message=message)
+                    body="" if body is None else cast(EmailMessage, body).get_content().replace("\r\n", "\n"),
+                    message=message)
         with self.lock:
             self.mails.append(mail)
         return "250 Message accepted for delivery"
@@ -173,14 +174,14 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 answer = receiver._record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -24,6 +24,9 @@ from workflow.notify.messages import About, render
 from workflow.procedure import Procedure
 
 
+ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None}
+
+
 @dataclass(frozen=True)
 class Audience:
     """People told about one thing: a proposal (or, for a round or alliance deadline, nothing narrower)."""
@@ -86,7 +89,8 @@ class NotificationWriter:
                 rows.append({**base, "key": f"{key}:a{alliance_id}:webhook", "channel": "webhook",
                              "address": webhook, "subject": f"{kind} {deadline.kind}",
                              "body": json.dumps(payload, ensure_ascii=False, sort_keys=True), "payload": payload})
-        store.insert_outbox(session, [{"payload": {}, **r} for r in rows])
+        # One batch needs the same columns in every row: channels differ in what they set.
+        store.insert_outbox(session, [{**ROW_DEFAULTS, **r} for r in rows])
         return len(rows)
 
     def _audiences(self, session: Session, deadline: Row[Any],
