@@ -39,7 +39,7 @@ class Drainer:
                     if channel is None:
                         raise DeliveryFailed(f"channel '{delivery.channel}' is switched off in this installation")
                     channel.send(delivery)
-                except Exception as exc:  # noqa: BLE001 - whatever a channel raises, this one message failed, not the run
+                except Exception as exc:  # whatever a channel raises, this one message failed, not the whole run
                     reason = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
                     outcome = self.outbox.undelivered(delivery, reason, moment)
                     log.warning("delivery %s (%s) failed: %s; now %s", delivery.id, delivery.channel, exc, outcome)

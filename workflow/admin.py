@@ -62,6 +62,8 @@ class AdminService:
         _require(actor, *OPERATORS, what="create alliances")
         require_aware(now)
         name = _required_text("name", name)
+        if action_concept_adopted_on is not None:
+            _check_adopted("action_concept_adopted_on", action_concept_adopted_on)
         with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
@@ -78,6 +80,7 @@ class AdminService:
         """Record that the steering group adopted an updated action concept: the two years start again."""
         _require_alliance_steward(actor, alliance_id, "record the action concept")
         require_aware(now)
+        _check_adopted("adopted_on", adopted_on)
         with self.db.write() as session:
             alliance = repo.get(session, models.Alliance, alliance_id)
             if alliance is None:
@@ -100,7 +103,10 @@ class AdminService:
         secret = None
         if url is not None:
             url = _text("url", url.strip())
-            parsed = urlsplit(url)
+            try:
+                parsed = urlsplit(url)
+            except ValueError:  # e.g. "http://[::1": a bracket never closed
+                parsed = urlsplit("")
             if parsed.scheme not in ("http", "https") or not parsed.hostname:
                 raise InvalidInput([FieldProblem("url", "must be an http:// or https:// address")])
             secret = secrets.token_urlsafe(32)
@@ -243,6 +249,12 @@ def _actor(user: models.User) -> Actor:
     assert user.id is not None
     return Actor(user_id=user.id, name=user.name, role=Role(user.role), organisation_id=user.organisation_id,
                  alliance_id=user.alliance_id, language=user.language)
+
+
+def _check_adopted(field: str, day: date) -> None:
+    """An action concept of a real alliance: adopted in this century (budgets and rounds live in it too)."""
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput([FieldProblem(field, "must be a date between 2000 and 2100")])
 
 
 def _required_text(field: str, value: str) -> str:

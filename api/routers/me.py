@@ -45,7 +45,7 @@ def put_preferences(body: Preferences, ctx: Ctx, caller: Caller) -> Preferences:
 
 @router.get("/calendar.ics", response_class=Response,
             responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}})
-def calendar(ctx: Ctx, caller: Caller) -> Response:
+def calendar(ctx: Ctx, caller: Caller, now: Now) -> Response:
     """Your open deadlines as an iCalendar feed (one event each, with an alarm a day before)."""
-    return Response(ctx.calendar.ics(caller), media_type="text/calendar; charset=utf-8",
+    return Response(ctx.calendar.ics(caller, now=now), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="foerderweg.ics"'})

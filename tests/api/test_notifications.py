@@ -49,6 +49,12 @@ def fields(problem: dict[str, Any]) -> list[str]:
     return [e["field"] for e in problem.get("errors", [])]
 
 
+def deviations(cases: list[tuple[Any, httpx.Response]], allowed: set[int]) -> list[tuple[Any, int, str]]:
+    """The cases whose answer is not one of `allowed` as problem+json: all of them reported, not just the first."""
+    return [(case, r.status_code, r.headers.get("content-type", "")) for case, r in cases
+            if r.status_code not in allowed or r.headers.get("content-type") != PROBLEM]
+
+
 def person(ctx: Context, api: ApiWorld, key: str, name: str, role: Role, *, email: str | None = None,
            language: str = "de") -> int:
     """One more user in the world's organisation (applicants) or alliance (others), with a token under `key`."""
@@ -72,12 +78,6 @@ def outbox(client: TestClient, api: ApiWorld, query: str = "") -> list[dict[str,
     response = client.get(f"/admin/outbox{query}", headers=api.headers("admin"))
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()
-    return found
-
-
-def user_id(api: ApiWorld, role: Role) -> int:
-    found = api.world.actor(role).user_id
-    assert found is not None
     return found
 
 
@@ -109,7 +109,7 @@ def reminded(ctx: Context, api: ApiWorld) -> list[int]:
 
 
 @pytest.fixture
-def mailing(database_url: str, api: ApiWorld, clock: Clock) -> Iterator[tuple[Context, TestClient]]:
+def mailing(database_url: str, clock: Clock) -> Iterator[tuple[Context, TestClient]]:
     """The same database, as an installation whose mail server is unreachable and that gives up at once."""
     settings = Settings(database_url=database_url, smtp={"host": "127.0.0.1", "port": closed_port(),
                                                          "timeout_seconds": 2}, delivery={"max_attempts": 1})
@@ -196,25 +196,29 @@ def test_someone_elses_notification_is_404_and_stays_unread(client: TestClient, 
     assert all(n["read_at"] is None for n in inbox(client, api, "applicant"))
 
 
-@pytest.mark.parametrize(("method", "path"), [
+UNAUTHENTICATED = [
     ("GET", "/me/notifications"), ("POST", "/me/notifications/1/read"), ("GET", "/me/preferences"),
     ("PUT", "/me/preferences"), ("GET", "/me/calendar.ics"), ("GET", "/admin/outbox?status=failed"),
     ("POST", "/admin/outbox/1/retry"), ("PUT", "/alliances/1/webhook"), ("PUT", "/alliances/1/action-concept"),
-])
-@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
-def test_without_a_valid_token_it_is_401(client: TestClient, method: str, path: str,
-                                         authorization: str | None) -> None:
-    headers = {} if authorization is None else {"Authorization": authorization}
-    response = client.request(method, path, headers=headers, json={"muted": [], "url": None})
-    assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+]
 
 
-@pytest.mark.parametrize("query", ["?limit=0", "?limit=1000", "?limit=201", "?before=-1", "?limit=zwei",
-                                   "?unread=vielleicht", f"?before={HUGE}"])
-def test_inbox_query_out_of_range_is_422(client: TestClient, api: ApiWorld, query: str) -> None:
-    problem = assert_problem(client.get(f"/me/notifications{query}", headers=api.headers("applicant")), 422)
-    assert fields(problem) == [f"query.{query[1:].split('=')[0]}"]
+def test_without_a_valid_token_it_is_401(client: TestClient) -> None:
+    cases = []
+    for method, path in UNAUTHENTICATED:
+        for authorization in (None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"):
+            headers = {} if authorization is None else {"Authorization": authorization}
+            response = client.request(method, path, headers=headers, json={"muted": [], "url": None})
+            assert response.headers.get("WWW-Authenticate") == "Bearer", (method, path)
+            cases.append(((method, path, authorization), response))
+    assert deviations(cases, {401}) == []
+
+
+def test_inbox_query_out_of_range_is_422(client: TestClient, api: ApiWorld) -> None:
+    for query in ("?limit=0", "?limit=1000", "?limit=201", "?before=-1", "?limit=zwei", "?unread=vielleicht",
+                  f"?before={HUGE}"):
+        problem = assert_problem(client.get(f"/me/notifications{query}", headers=api.headers("applicant")), 422)
+        assert fields(problem) == [f"query.{query[1:].partition('=')[0]}"], query
 
 
 # --- preferences ---------------------------------------------------------------------------------------------
@@ -236,19 +240,18 @@ def test_preferences_round_trip_per_person(client: TestClient, api: ApiWorld) ->
     assert client.get("/me/preferences", headers=api.headers("applicant")).json() == {"muted": []}
 
 
-@pytest.mark.parametrize(("muted", "named"), [
-    ([{"deadline": "hearing", "channel": "email"}, {"deadline": "kaffeepause", "channel": "inapp"}],
-     ["muted[1].deadline"]),
-    ([{"deadline": "hearing", "channel": "sms"}], ["muted[0].channel"]),
-    ([{"deadline": "hearing", "channel": "webhook"}], ["muted[0].channel"]),
-    ([{"deadline": "Hearing", "channel": "EMAIL"}], ["muted[0].deadline", "muted[0].channel"]),
-])
-def test_unknown_deadline_or_channel_is_422_and_saves_nothing(client: TestClient, api: ApiWorld,
-                                                              muted: list[dict[str, str]], named: list[str]) -> None:
+def test_unknown_deadline_or_channel_is_422_and_saves_nothing(client: TestClient, api: ApiWorld) -> None:
     before = [{"deadline": "revision", "channel": "email"}]
     client.put("/me/preferences", headers=api.headers("manager"), json={"muted": before})
-    problem = assert_problem(client.put("/me/preferences", headers=api.headers("manager"), json={"muted": muted}), 422)
-    assert fields(problem) == named
+    for muted, named in [
+        ([{"deadline": "hearing", "channel": "email"}, {"deadline": "kaffeepause", "channel": "inapp"}],
+         ["muted[1].deadline"]),
+        ([{"deadline": "hearing", "channel": "sms"}], ["muted[0].channel"]),
+        ([{"deadline": "hearing", "channel": "webhook"}], ["muted[0].channel"]),
+        ([{"deadline": "Hearing", "channel": "EMAIL"}], ["muted[0].deadline", "muted[0].channel"]),
+    ]:
+        response = client.put("/me/preferences", headers=api.headers("manager"), json={"muted": muted})
+        assert fields(assert_problem(response, 422)) == named
     assert client.get("/me/preferences", headers=api.headers("manager")).json() == {"muted": before}
 
 
@@ -279,41 +282,26 @@ def test_a_muted_reminder_is_not_written_but_the_escalation_still_arrives(ctx: C
 
 # --- the operator's outbox -------------------------------------------------------------------------------------
 
-WRITER_BUG = pytest.mark.xfail(strict=True, reason=(
-    "NotificationWriter.write (workflow/notify/writer.py:78-89) builds rows with different keys per channel "
-    "(in-app: sent_at, e-mail: address, webhook: address+payload); store.insert_outbox runs them as one "
-    "executemany INSERT, so mixing in-app with e-mail or webhook rows raises StatementError and the sweep "
-    "writes nothing for that deadline"))
 KRAUSE_MAIL = "krause@zukunftsakademie.example"
 
 
-def mail_only(ctx: Context, client: TestClient, api: ApiWorld) -> int:
-    """Dr. Krause, with an e-mail address; she and Prof. Wieland mute the revision's in-app reminders, so that
-    the sweep writes e-mail rows alone (see WRITER_BUG: mixed with in-app rows nothing is written)."""
-    krause = person(ctx, api, "krause", "Dr. Krause", Role.APPLICANT, email=KRAUSE_MAIL)
-    for who in ("applicant", "krause"):
-        assert client.put("/me/preferences", headers=api.headers(who),
-                          json={"muted": [{"deadline": "revision", "channel": "inapp"}]}).status_code == 200
-    return krause
-
-
-def failed_mail(ctx: Context, mail_ctx: Context, client: TestClient, api: ApiWorld) -> int:
+def failed_mail(ctx: Context, mail_ctx: Context, api: ApiWorld) -> int:
     """A reminder mail to Dr. Krause that could not be delivered and was parked as failed."""
-    krause = mail_only(ctx, client, api)
+    krause = person(ctx, api, "krause", "Dr. Krause", Role.APPLICANT, email=KRAUSE_MAIL)
     proposal_in(ctx, api.world, "revision_requested")
-    assert mail_ctx.sweeper.sweep(REVISION_REMINDED).notifications == 1
+    assert mail_ctx.sweeper.sweep(REVISION_REMINDED).notifications == 3  # two in-app, one mail
     report = Ticks(mail_ctx, real_time=False).drain(REVISION_REMINDED)
     assert (report.sent, report.retrying, report.failed) == (0, 0, 1)
     return krause
 
 
-@WRITER_BUG
 def test_a_reminder_is_written_in_app_and_by_mail_together(ctx: Context, api: ApiWorld,
                                                            mailing: tuple[Context, TestClient]) -> None:
     mail_ctx, client = mailing
     krause = person(ctx, api, "krause", "Dr. Krause", Role.APPLICANT, email=KRAUSE_MAIL)
     proposal_in(ctx, api.world, "revision_requested")
     mail_ctx.sweeper.sweep(REVISION_REMINDED)
+    # Regression: rows of mixed channels once failed in one INSERT batch, and nothing at all was written.
     assert [n["deadline"] for n in inbox(client, api, "krause")] == ["revision"]
     assert [(m["channel"], m["address"]) for m in outbox(client, api) if m["user_id"] == krause] == [
         ("inapp", None), ("email", KRAUSE_MAIL)]
@@ -322,7 +310,7 @@ def test_a_reminder_is_written_in_app_and_by_mail_together(ctx: Context, api: Ap
 def test_a_failed_mail_is_listed_for_admins_and_sent_again(ctx: Context, api: ApiWorld, clock: Clock,
                                                            mailing: tuple[Context, TestClient]) -> None:
     mail_ctx, client = mailing
-    krause = failed_mail(ctx, mail_ctx, client, api)
+    krause = failed_mail(ctx, mail_ctx, api)
     [failed] = outbox(client, api, "?status=failed")
     assert failed["channel"] == "email" and failed["address"] == KRAUSE_MAIL
     assert failed["user_id"] == krause and failed["deadline"] == "revision" and failed["kind"] == "reminder"
@@ -345,19 +333,21 @@ def test_a_failed_mail_is_listed_for_admins_and_sent_again(ctx: Context, api: Ap
 def test_a_skipped_reminder_can_be_sent_again(ctx: Context, api: ApiWorld,
                                               mailing: tuple[Context, TestClient]) -> None:
     mail_ctx, client = mailing
-    mail_only(ctx, client, api)
+    person(ctx, api, "krause", "Dr. Krause", Role.APPLICANT, email=KRAUSE_MAIL)
     proposal_in(ctx, api.world, "revision_requested")
-    mail_ctx.sweeper.sweep(OVERDUE)  # the reminder's moment passed unseen: recorded, not sent
+    mail_ctx.sweeper.sweep(OVERDUE)  # the reminders' moments passed unseen: recorded, not sent
     skipped = [m for m in outbox(client, api, "?status=skipped") if m["channel"] == "email"]
-    assert [m["deadline"] for m in skipped] == ["revision"]
-    assert "superseded" in skipped[0]["last_error"]
-    retried = client.post(f"/admin/outbox/{skipped[0]['id']}/retry", headers=api.headers("admin"))
+    assert sorted(m["deadline"] for m in skipped) == ["hearing", "revision"]
+    assert all("superseded" in m["last_error"] for m in skipped)
+    [revision] = [m for m in skipped if m["deadline"] == "revision"]
+    retried = client.post(f"/admin/outbox/{revision['id']}/retry", headers=api.headers("admin"))
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert [m["id"] for m in outbox(client, api, "?status=pending") if m["channel"] == "email"] == [revision["id"]]
 
 
 def test_outbox_is_for_admins_only(ctx: Context, api: ApiWorld, mailing: tuple[Context, TestClient]) -> None:
     mail_ctx, client = mailing
-    failed_mail(ctx, mail_ctx, client, api)
+    failed_mail(ctx, mail_ctx, api)
     [failed] = outbox(client, api, "?status=failed")
     for who in ("manager", "applicant", "reviewer", "bank"):
         assert_problem(client.get("/admin/outbox?status=failed", headers=api.headers(who)), 403)
@@ -374,11 +364,11 @@ def test_outbox_pages_in_id_order(client: TestClient, api: ApiWorld, reminded: l
     assert first + rest == everything
 
 
-@pytest.mark.parametrize("query", ["?status=lost", "?status=FAILED", "?status=", "?limit=0", "?limit=1000",
-                                   "?after=-1", f"?after={HUGE}"])
-def test_outbox_query_out_of_range_is_422(client: TestClient, api: ApiWorld, query: str) -> None:
-    problem = assert_problem(client.get(f"/admin/outbox{query}", headers=api.headers("admin")), 422)
-    assert fields(problem) == [f"query.{query[1:].split('=')[0]}"]
+def test_outbox_query_out_of_range_is_422(client: TestClient, api: ApiWorld) -> None:
+    for query in ("?status=lost", "?status=FAILED", "?status=", "?limit=0", "?limit=1000", "?after=-1",
+                  f"?after={HUGE}"):
+        problem = assert_problem(client.get(f"/admin/outbox{query}", headers=api.headers("admin")), 422)
+        assert fields(problem) == [f"query.{query[1:].partition('=')[0]}"], query
 
 
 def test_retry_of_an_unknown_or_in_app_message_is_refused(client: TestClient, api: ApiWorld,
@@ -416,20 +406,22 @@ def test_webhook_of_another_alliance_is_403(client: TestClient, api: ApiWorld) -
     assert_problem(client.put("/alliances/999999/webhook", headers=api.headers("admin"), json={"url": HOOK}), 404)
 
 
-@pytest.mark.parametrize("url", ["ftp://fka-leipzig.example/hook", "javascript:alert(1)", "fka-leipzig.example/x",
-                                 "http://", "", "   ", "https://fka\x00.example/"])
-def test_webhook_that_is_not_an_http_address_is_422(client: TestClient, api: ApiWorld, url: str) -> None:
-    response = client.put(f"/alliances/{api.world.alliance_id}/webhook", headers=api.headers("admin"),
-                          json={"url": url})
-    assert fields(assert_problem(response, 422)) == ["url"]
+def test_webhook_that_is_not_an_http_address_is_422(ctx: Context, client: TestClient, api: ApiWorld) -> None:
+    path = f"/alliances/{api.world.alliance_id}/webhook"
+    assert client.put(path, headers=api.headers("admin"), json={"url": HOOK}).status_code == 200
+    for url in ("ftp://fka-leipzig.example/hook", "javascript:alert(1)", "fka-leipzig.example/x", "http://", "",
+                "   ", "https://fka\x00.example/"):
+        response = client.put(path, headers=api.headers("admin"), json={"url": url})
+        assert fields(assert_problem(response, 422)) == ["url"], url
+    # What was set before stays: the next reminder still goes to it.
+    proposal_in(ctx, api.world, "revision_requested")
+    ctx.sweeper.sweep(REVISION_REMINDED)
+    assert [m["address"] for m in outbox(client, api) if m["channel"] == "webhook"] == [HOOK]
 
 
 def test_webhook_null_switches_it_off(ctx: Context, client: TestClient, api: ApiWorld) -> None:
     path = f"/alliances/{api.world.alliance_id}/webhook"
     assert client.put(path, headers=api.headers("manager"), json={"url": HOOK}).status_code == 200
-    # Prof. Wieland mutes the revision's in-app reminder so the webhook row is written alone (see WRITER_BUG).
-    client.put("/me/preferences", headers=api.headers("applicant"),
-               json={"muted": [{"deadline": "revision", "channel": "inapp"}]})
     proposal_in(ctx, api.world, "revision_requested")
     ctx.sweeper.sweep(REVISION_REMINDED)
     hooks = [m for m in outbox(client, api) if m["channel"] == "webhook"]
@@ -440,10 +432,9 @@ def test_webhook_null_switches_it_off(ctx: Context, client: TestClient, api: Api
                                                      "secret": None}
     ctx.sweeper.sweep(HEARING_REMINDED)
     assert [m["id"] for m in outbox(client, api) if m["channel"] == "webhook"] == [hooks[0]["id"]]
-    assert [n["deadline"] for n in inbox(client, api, "applicant")] == ["hearing"]
+    assert [n["deadline"] for n in inbox(client, api, "applicant")] == ["hearing", "revision"]
 
 
-@WRITER_BUG
 def test_with_a_webhook_the_in_app_reminder_is_still_written(ctx: Context, client: TestClient,
                                                              api: ApiWorld) -> None:
     client.put(f"/alliances/{api.world.alliance_id}/webhook", headers=api.headers("admin"), json={"url": HOOK})
@@ -455,66 +446,70 @@ def test_with_a_webhook_the_in_app_reminder_is_still_written(ctx: Context, clien
 
 # --- nothing answers 500 -----------------------------------------------------------------------------------
 
-IPV6_BUG = pytest.mark.xfail(strict=True, reason="AdminService.set_webhook calls urllib.parse.urlsplit, which raises "
-                                                 "ValueError('Invalid IPv6 URL') -> 500")
-YEAR_BUG = pytest.mark.xfail(strict=True, reason="action_concept_row adds 24 months to adopted_on without a range "
-                                                 "check: year > 9999 raises ValueError/OverflowError -> 500")
-BODIES = [
+# Wrong types, missing and extra fields: each a 422 naming the field, none a 500.
+BODIES: list[tuple[str, str, Any]] = [
     ("PUT", "/me/preferences", {"muted": "hearing"}),
-    ("PUT", "/me/preferences", {"muted": None}),
-    ("PUT", "/me/preferences", {"muted": [["hearing", "email"]]}),
-    ("PUT", "/me/preferences", {"muted": [{"deadline": 1, "channel": "email"}]}),
     ("PUT", "/me/preferences", {"muted": [{"deadline": "hearing"}]}),
-    ("PUT", "/me/preferences", {"muted": [{"deadline": "hearing", "channel": "email", "until": "2027"}]}),
-    ("PUT", "/me/preferences", {"muted": [], "digest": "weekly"}),
+    ("PUT", "/me/preferences", {"muted": [{"deadline": 7, "channel": "email"}]}),
+    ("PUT", "/me/preferences", {"muted": [{"deadline": "hearing", "channel": "email", "until": "2026-12-31"}]}),
+    ("PUT", "/me/preferences", {"muted": [], "language": "en"}),
     ("PUT", "/me/preferences", {"muted": [{"deadline": "", "channel": "email"}]}),
-    ("PUT", "/me/preferences", {"muted": [{"deadline": "x" * 61, "channel": "email"}]}),
-    ("PUT", "/me/preferences", {"muted": [{"deadline": "hearing", "channel": "email"}] * 101}),
     ("PUT", "/alliances/{a}/webhook", {}),
-    ("PUT", "/alliances/{a}/webhook", {"url": 5}),
-    ("PUT", "/alliances/{a}/webhook", {"url": [HOOK]}),
-    ("PUT", "/alliances/{a}/webhook", {"url": HOOK, "secret": "mine"}),
-    ("PUT", "/alliances/{a}/webhook", {"url": HOOK + "/" + "x" * 500}),
-    pytest.param("PUT", "/alliances/{a}/webhook", {"url": "http://[::1"}, marks=IPV6_BUG),
+    ("PUT", "/alliances/{a}/webhook", {"url": 42}),
+    ("PUT", "/alliances/{a}/webhook", {"url": ["https://example.org"]}),
+    ("PUT", "/alliances/{a}/webhook", {"url": "https://example.org/" + "x" * 600}),
+    ("PUT", "/alliances/{a}/webhook", {"url": "https://example.org", "secret": "mine"}),
     ("PUT", "/alliances/{a}/action-concept", {}),
-    ("PUT", "/alliances/{a}/action-concept", {"adopted_on": None}),
+    ("PUT", "/alliances/{a}/action-concept", {"adopted_on": "12.05.2026"}),
     ("PUT", "/alliances/{a}/action-concept", {"adopted_on": "2026-13-01"}),
     ("PUT", "/alliances/{a}/action-concept", {"adopted_on": 20260512.5}),
     ("PUT", "/alliances/{a}/action-concept", {"adopted_on": "2026-05-12", "by": "Lenkungsgruppe"}),
-    pytest.param("PUT", "/alliances/{a}/action-concept", {"adopted_on": "9999-12-31"}, marks=YEAR_BUG),
-    pytest.param("PUT", "/alliances/{a}/action-concept", {"adopted_on": "9998-06-30"}, marks=YEAR_BUG),
-    pytest.param("POST", "/alliances", {"name": "Fachkräfteallianz Zukunft", "action_concept_adopted_on": "9999-12-31"},
-                 marks=YEAR_BUG),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), BODIES)
-def test_wrong_bodies_are_422_never_500(loose: TestClient, api: ApiWorld, method: str, path: str,
-                                        body: dict[str, Any]) -> None:
-    url = path.format(a=api.world.alliance_id)
-    problem = assert_problem(loose.request(method, url, json=body, headers=api.headers("admin")), 422)
-    assert problem["errors"]
+def test_wrong_bodies_are_422_never_500(loose: TestClient, api: ApiWorld) -> None:
+    cases = [((method, path, body), loose.request(method, path.format(a=api.world.alliance_id), json=body,
+                                                  headers=api.headers("admin"))) for method, path, body in BODIES]
+    assert deviations(cases, {422}) == []
+    assert all(r.json()["errors"] for _, r in cases)
 
 
-@pytest.mark.parametrize("path", ["/me/preferences", "/alliances/{a}/webhook", "/alliances/{a}/action-concept"])
-@pytest.mark.parametrize("content", [b"{not json", b"", b"null", b"[]", b'"text"', b"\xff\xfe"])
-def test_a_body_that_is_not_a_json_object_is_422(loose: TestClient, api: ApiWorld, path: str, content: bytes) -> None:
-    response = loose.put(path.format(a=api.world.alliance_id), content=content,
-                         headers=api.headers("admin", **{"Content-Type": "application/json"}))
+def test_a_broken_ipv6_webhook_address_is_422(loose: TestClient, api: ApiWorld) -> None:
+    response = loose.put(f"/alliances/{api.world.alliance_id}/webhook", headers=api.headers("admin"),
+                         json={"url": "http://[::1"})
+    assert fields(assert_problem(response, 422)) == ["url"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PUT", "/alliances/{a}/action-concept", {"adopted_on": "9999-12-31"}),
+    ("PUT", "/alliances/{a}/action-concept", {"adopted_on": "9998-06-30"}),
+    ("POST", "/alliances", {"name": "Fachkräfteallianz Zukunft", "action_concept_adopted_on": "9999-12-31"}),
+], ids=["renewed-9999", "renewed-9998", "new-alliance-9999"])
+def test_an_action_concept_in_the_far_future_is_422(loose: TestClient, api: ApiWorld, method: str, path: str,
+                                                    body: dict[str, Any]) -> None:
+    response = loose.request(method, path.format(a=api.world.alliance_id), json=body, headers=api.headers("admin"))
     assert_problem(response, 422)
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", "/me/notifications/{n}/read"), ("POST", "/admin/outbox/{n}/retry"), ("PUT", "/alliances/{n}/webhook"),
-    ("PUT", "/alliances/{n}/action-concept"),
-])
-@pytest.mark.parametrize("number", [HUGE, "2147483648", "-1", "0", "1e3", "abc"])
-def test_odd_ids_in_paths_are_404_or_422(loose: TestClient, api: ApiWorld, method: str, path: str,
-                                         number: str) -> None:
-    body = {"url": HOOK} if "webhook" in path else {"adopted_on": "2026-05-12"} if method == "PUT" else None
-    response = loose.request(method, path.format(n=number), headers=api.headers("admin"), json=body)
-    assert response.status_code in {404, 422}
-    assert_problem(response, response.status_code)
+def test_a_body_that_is_not_a_json_object_is_422(loose: TestClient, api: ApiWorld) -> None:
+    cases = []
+    for path in ("/me/preferences", "/alliances/{a}/webhook", "/alliances/{a}/action-concept"):
+        for content in (b"{not json", b"", b"null", b"[]", b'"text"', b"\xff\xfe", b"[" * 50_000):
+            cases.append(((path, content[:20]), loose.put(
+                path.format(a=api.world.alliance_id), content=content,
+                headers=api.headers("admin", **{"Content-Type": "application/json"}))))
+    assert deviations(cases, {400, 422}) == []
+
+
+def test_odd_ids_in_paths_are_404_or_422(loose: TestClient, api: ApiWorld) -> None:
+    cases = []
+    for method, path in [("POST", "/me/notifications/{n}/read"), ("POST", "/admin/outbox/{n}/retry"),
+                         ("PUT", "/alliances/{n}/webhook"), ("PUT", "/alliances/{n}/action-concept")]:
+        body = {"url": HOOK} if "webhook" in path else {"adopted_on": "2026-05-12"} if method == "PUT" else None
+        for number in (HUGE, "2147483648", "-1", "0", "1e3", "abc", "٣"):
+            cases.append(((method, path, number), loose.request(method, path.format(n=number), json=body,
+                                                                headers=api.headers("admin"))))
+    assert deviations(cases, {404, 422}) == []
 
 
 def test_a_year_one_action_concept_is_not_a_500(loose: TestClient, api: ApiWorld) -> None:

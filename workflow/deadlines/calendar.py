@@ -1,6 +1,6 @@
 """A person's open deadlines, as a list and as an RFC 5545 calendar feed (icalendar).
 
-What one sees follows who one is: applicants their organisation's proposals and the rounds they have drafts in;
+What one sees follows who one is: applicants their organisation's proposals and the rounds it has proposals in;
 steering-group members and managers their alliance's proposals, rounds and (managers) its action concept;
 bank officers the proposals that reached the bank; administrators everything.
 """
@@ -72,7 +72,7 @@ class DeadlineCalendar:
                                          alliance_id=row.alliance_id))
         return sorted(items, key=lambda i: (i.due_at, i.id))[:MAX_ITEMS]
 
-    def ics(self, actor: Actor, *, host: str = "foerderweg") -> bytes:
+    def ics(self, actor: Actor, *, now: datetime, host: str = "foerderweg") -> bytes:
         """The feed: one event per open deadline, ending at the due moment, with an alarm a day before."""
         calendar = Calendar()
         calendar.add("prodid", "-//foerderweg//deadlines//DE")
@@ -82,7 +82,7 @@ class DeadlineCalendar:
         for item in self.open_for(actor):
             event = Event()
             event.add("uid", f"deadline-{item.id}@{host}")
-            event.add("dtstamp", item.due_at)
+            event.add("dtstamp", now)
             event.add("dtstart", item.due_at - timedelta(minutes=30))
             event.add("dtend", item.due_at)
             event.add("summary", f"{item.label.get(language, item.label['de'])}: {item.title}")

@@ -23,7 +23,6 @@ from workflow.notify import store
 from workflow.notify.messages import About, render
 from workflow.procedure import Procedure
 
-
 ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None}
 
 
