@@ -41,34 +41,48 @@ def when(moment: datetime, language: str) -> str:
     return f"{day:%d.%m.%Y}, {clock} Uhr"
 
 
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "reminder_subject": "Erinnerung: {deadline} am {due}",
+        "escalation_subject": "Frist überschritten: {deadline} ({due})",
+        "greeting": "Guten Tag {name},",
+        "reminder": "{deadline}: fällig am {due}.",
+        "escalation": "{deadline}: Die Frist ist am {due} abgelaufen, ohne dass etwas erfasst wurde.",
+        "proposal": "Antrag: {title}",
+        "state": " (Stand: {state})",
+        "todo": "Was zu tun ist: {todo}",
+        "footer": "Diese Nachricht wurde von foerderweg versandt.",
+    },
+    "en": {
+        "reminder_subject": "Reminder: {deadline} on {due}",
+        "escalation_subject": "Overdue: {deadline} ({due})",
+        "greeting": "Hello {name},",
+        "reminder": "{deadline}: due {due}.",
+        "escalation": "{deadline}: the deadline passed on {due} and nothing has been recorded yet.",
+        "proposal": "Proposal: {title}",
+        "state": " (now: {state})",
+        "todo": "What to do: {todo}",
+        "footer": "This message was sent by foerderweg.",
+    },
+}
+
+
 def render(kind: str, about: About, *, name: str, language: str) -> Message:
+    """A reminder (before the deadline) or an escalation (after it), in German unless the person reads English."""
     language = "en" if language == "en" else "de"
-    deadline = about.deadline[language]
-    due = when(about.due_at, language)
-    subject_of = f" – {about.title}" if about.title else ""
-    if language == "en":
-        subject = (f"Reminder: {deadline} on {due}" if kind == "reminder"
-                   else f"Overdue: {deadline} ({due})") + subject_of
-        lines = [f"Hello {name},", ""]
-        lines.append(f"{deadline}: due {due}." if kind == "reminder"
-                     else f"{deadline}: the deadline passed on {due} and nothing has been recorded yet.")
-        if about.title:
-            lines.append(f"Proposal: {about.title}" + (f" (now: {about.state['en']})" if about.state else ""))
-        if about.todo:
-            lines += ["", f"What to do: {about.todo['en']}"]
-        footer = "This message was sent by foerderweg."
-    else:
-        subject = (f"Erinnerung: {deadline} am {due}" if kind == "reminder"
-                   else f"Frist überschritten: {deadline} ({due})") + subject_of
-        lines = [f"Guten Tag {name},", ""]
-        lines.append(f"{deadline}: fällig am {due}." if kind == "reminder"
-                     else f"{deadline}: Die Frist ist am {due} abgelaufen, ohne dass etwas erfasst wurde.")
-        if about.title:
-            lines.append(f"Antrag: {about.title}" + (f" (Stand: {about.state['de']})" if about.state else ""))
-        if about.todo:
-            lines += ["", f"Was zu tun ist: {about.todo['de']}"]
-        footer = "Diese Nachricht wurde von foerderweg versandt."
+    text = TEXTS[language]
+    deadline, due = about.deadline[language], when(about.due_at, language)
+    kind = "reminder" if kind == "reminder" else "escalation"
+    subject = text[f"{kind}_subject"].format(deadline=deadline, due=due)
+    if about.title:
+        subject += f" – {about.title}"
+    lines = [text["greeting"].format(name=name), "", text[kind].format(deadline=deadline, due=due)]
+    if about.title:
+        state = text["state"].format(state=about.state[language]) if about.state else ""
+        lines.append(text["proposal"].format(title=about.title) + state)
+    if about.todo:
+        lines += ["", text["todo"].format(todo=about.todo[language])]
     if about.link:
         lines += ["", about.link]
-    lines += ["", "-- ", footer]
+    lines += ["", "-- ", text["footer"]]
     return Message(subject=subject[:300], body="\n".join(lines) + "\n")
