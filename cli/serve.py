@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 import uvicorn
 
@@ -22,6 +24,8 @@ def serve(
     settings = load_settings()
     # Built here, not in the app's startup, so that a broken procedure or configuration is one clear error.
     ctx = build_context(settings)
+    # The ticks log what they did (rounds closed, reminders written, mail sent) beside uvicorn's access log.
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s %(message)s")
     ticking = clock.background(ctx) if scheduler else None
     try:
         if ticking is not None:

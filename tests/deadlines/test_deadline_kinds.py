@@ -361,6 +361,7 @@ def test_a_late_sweep_sends_only_the_latest_reminder_and_records_the_earlier_one
     rows = revision_rows(ctx)
     assert rows["r2d"] == ("sent", None)
     assert rows["r7d"][0] == "skipped" and rows["r7d"][1].startswith("superseded")
+    assert "(r2d, " in rows["r7d"][1]  # the reason names the reminder that replaced it
 
 
 @pytest.mark.parametrize(("late", "status"), [(timedelta(hours=48), "sent"),

@@ -93,7 +93,7 @@ class DeadlineSweeper:
         report.deadlines = 1
         due = self._due_firings(definition, row, now)
         for item in due:
-            outcome = self._outcome(item, last=item is due[-1], now=now)
+            outcome = self._outcome(item, last=due[-1], now=now)
             written = self.writer.write(session, deadline=row, definition=definition, firing=item, outcome=outcome,
                                         now=now)
             if outcome.status == "skipped":
@@ -121,10 +121,11 @@ class DeadlineSweeper:
             index += 1
         return due
 
-    def _outcome(self, item: Firing, *, last: bool, now: datetime) -> Outcome:
+    def _outcome(self, item: Firing, *, last: Firing, now: datetime) -> Outcome:
         """Send what is current; record what a catch-up made pointless, instead of dropping it silently."""
-        if not last:
-            return Outcome("skipped", f"superseded: a later firing ({item.label}) was due at the same sweep")
+        if item is not last:
+            return Outcome("skipped", f"superseded: a later firing ({last.label}, {show(last.at)}) was due "
+                                      "at the same sweep")
         if item.kind == "reminder" and now - item.at > self.catch_up_limit:
             hours = self.catch_up_limit.total_seconds() / 3600
             return Outcome("skipped", f"fell due at {show(item.at)}, more than {hours:g} h before the sweep that "
