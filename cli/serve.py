@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import copy
+from typing import Any
 
 import typer
 import uvicorn
@@ -11,6 +12,14 @@ from api.app import create_app
 from schedules import clock
 from workflow.context import build_context
 from workflow.settings import load_settings
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus ours: what the ticks did (rounds closed, reminders written, mail sent)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for name in ("foerderweg", "workflow", "schedules"):
+        config["loggers"][name] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def serve(
@@ -24,14 +33,12 @@ def serve(
     settings = load_settings()
     # Built here, not in the app's startup, so that a broken procedure or configuration is one clear error.
     ctx = build_context(settings)
-    # The ticks log what they did (rounds closed, reminders written, mail sent) beside uvicorn's access log.
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s %(message)s")
     ticking = clock.background(ctx) if scheduler else None
     try:
         if ticking is not None:
             ticking.start()
         uvicorn.run(create_app(ctx), host=host or settings.host, port=port or settings.port,
-                    log_level=settings.log_level)
+                    log_level=settings.log_level, log_config=log_config(settings.log_level))
     finally:
         if ticking is not None:
             # Let a running tick finish: its rows are claimed, and half-done work would wait for the lease.
