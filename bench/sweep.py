@@ -27,11 +27,11 @@ from workflow import migrate
 from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.deadlines.schedule import due_of_date, firing
+from workflow.deadlines.schedule import firing
 from workflow.notify import store
 from workflow.roles import Role
 from workflow.settings import Settings
-from workflow.timeutil import local
+from workflow.timeutil import end_of_day, local
 
 PROCEDURE = ("saxony-regional", 1)
 DUE_DAY = date(2026, 6, 15)
@@ -60,7 +60,7 @@ def _fill(url: str, *, total: int, due: int) -> tuple[Context, datetime]:
                                     closes_at=local(date(2026, 7, 31)), now=local(date(2026, 4, 1)))
     ctx.admin.create_user(SYSTEM, "Antragstellerin", Role.APPLICANT, organisation_id=org.id)
     definition = ctx.procedures.get(*PROCEDURE).deadlines["revision"]
-    due_at = due_of_date(DUE_DAY)
+    due_at = end_of_day(DUE_DAY)
     first = firing(definition, due_at, 0)
     assert first is not None
     created = local(date(2026, 5, 1))

@@ -89,7 +89,7 @@ class AdminService:
                 raise InvalidInput([FieldProblem(
                     "adopted_on", f"is before the current action concept of "
                                   f"{alliance.action_concept_adopted_on:%d.%m.%Y}")])
-            repo.cancel_deadlines(session, [d.id for d in repo.open_deadlines_of(session, alliance_id=alliance_id)
+            repo.cancel_deadlines(session, [d.id for d in repo.open_alliance_deadlines(session, alliance_id)
                                             if d.kind == ACTION_CONCEPT], now)
             alliance.action_concept_adopted_on = adopted_on
             repo.add(session, alliance)

@@ -69,6 +69,16 @@ def proposals_in(session: Session, *, round_id: int, state: str) -> Sequence[Row
                            .order_by(PROPOSALS.c.id)).all()
 
 
+def proposals_of_closed_rounds(session: Session, now: datetime, states: Sequence[str]) -> Sequence[Row[Any]]:
+    """(id, state, procedure key and version, closes_at) of proposals in `states` whose round has closed."""
+    return session.execute(
+        sa.select(PROPOSALS.c.id, PROPOSALS.c.state, ROUNDS.c.procedure_key, ROUNDS.c.procedure_version,
+                  ROUNDS.c.closes_at)
+        .join(ROUNDS, ROUNDS.c.id == PROPOSALS.c.round_id)
+        .where(ROUNDS.c.closes_at <= now, PROPOSALS.c.state.in_(states))
+        .order_by(PROPOSALS.c.id)).all()
+
+
 def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
     return [int(i) for i in session.execute(sa.select(PROPOSALS.c.id).where(where).order_by(PROPOSALS.c.id)).scalars()]
 
@@ -169,15 +179,11 @@ def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(sa.insert(DEADLINES), list(rows))
 
 
-def open_deadlines_of(session: Session, *, round_id: int | None = None,
-                      alliance_id: int | None = None) -> Sequence[Row[Any]]:
-    """A round's or an alliance's own open deadlines (not those of its proposals)."""
-    query = sa.select(DEADLINES).where(DEADLINES.c.status == "open", DEADLINES.c.proposal_id.is_(None))
-    if round_id is not None:
-        query = query.where(DEADLINES.c.round_id == round_id)
-    if alliance_id is not None:
-        query = query.where(DEADLINES.c.alliance_id == alliance_id, DEADLINES.c.round_id.is_(None))
-    return session.execute(query).all()
+def open_alliance_deadlines(session: Session, alliance_id: int) -> Sequence[Row[Any]]:
+    """An alliance's own open deadlines (not those of its rounds or proposals)."""
+    return session.execute(sa.select(DEADLINES).where(
+        DEADLINES.c.status == "open", DEADLINES.c.alliance_id == alliance_id, DEADLINES.c.proposal_id.is_(None),
+        DEADLINES.c.round_id.is_(None))).all()
 
 
 # --- organisations, alliances, users -----------------------------------------------------------------------

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow.deadlines.definition import DeadlineDef, Duration
-from workflow.deadlines.schedule import after_plan_end, before_year, due_of_date, firing, first_index
+from workflow.deadlines.schedule import after_plan_end, before_year, firing, first_index
 from workflow.procedure import Procedure
+from workflow.timeutil import end_of_day
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def _due_moments(definition: DeadlineDef, entering: bool, inputs: Mapping[str, A
     due = definition.due
     if due.input is not None:
         value = inputs.get(due.input)
-        return [due_of_date(date.fromisoformat(value))] if isinstance(value, str) and value else []
+        # A deadline given as a date ends when that day ends in Europe/Berlin.
+        return [end_of_day(date.fromisoformat(value))] if isinstance(value, str) and value else []
     if not entering:
         return []
     if due.after is not None:

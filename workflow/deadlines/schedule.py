@@ -23,10 +23,6 @@ class Firing:
     # Stable name of the firing inside its deadline, part of the notification's unique key.
     label: str
 
-    @property
-    def escalates(self) -> bool:
-        return self.kind != "reminder"
-
 
 def due_day(due_at: datetime) -> date:
     """The last calendar day on which the thing can still be done: a deadline at 00:00 ends the day before."""
@@ -61,11 +57,6 @@ def first_index(definition: DeadlineDef, due_at: datetime, created_at: datetime)
         if found is not None and found.at > created_at:
             return index
     return len(reminders)
-
-
-def due_of_date(day: date) -> datetime:
-    """A deadline given as a date ends when that day ends in Europe/Berlin."""
-    return end_of_day(day)
 
 
 def after_plan_end(last_year: int, duration: Duration) -> datetime:

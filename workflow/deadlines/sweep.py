@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
@@ -154,17 +153,12 @@ class DeadlineSweeper:
             return report
         states = sorted({state for state, _ in moves.values()})
         with self.db.read() as session:
-            waiting = session.execute(
-                sa.select(repo.PROPOSALS.c.id, repo.PROPOSALS.c.state, repo.ROUNDS.c.procedure_key,
-                          repo.ROUNDS.c.procedure_version, repo.ROUNDS.c.closes_at)
-                .join(repo.ROUNDS, repo.ROUNDS.c.id == repo.PROPOSALS.c.round_id)
-                .where(repo.ROUNDS.c.closes_at <= now, repo.PROPOSALS.c.state.in_(states))
-                .order_by(repo.PROPOSALS.c.id)).all()
-        for proposal_id, state, key, version, closes_at in waiting:
-            move = moves.get((key, version))
-            if move is None or move[0] != state:
+            waiting = repo.proposals_of_closed_rounds(session, now, states)
+        for row in waiting:
+            move = moves.get((row.procedure_key, row.procedure_version))
+            if move is None or move[0] != row.state:
                 continue
             with self.db.write() as session:
-                report.add(self._step(session, proposal_id, move[1],
-                                      f"Einreichungstermin abgelaufen ({show(closes_at)})", now))
+                report.add(self._step(session, row.id, move[1],
+                                      f"Einreichungstermin abgelaufen ({show(row.closes_at)})", now))
         return report

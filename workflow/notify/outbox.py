@@ -131,7 +131,7 @@ class OutboxService:
         with self.db.write() as session:
             store.update_outbox(session, notification_id, sa.and_(mine, store.OUTBOX.c.read_at.is_(None)),
                                 {"read_at": now})
-            row = session.execute(sa.select(store.OUTBOX).where(store.OUTBOX.c.id == notification_id, mine)).first()
+            row = store.outbox_row(session, notification_id, mine)
         if row is None:
             raise NotFound(f"notification {notification_id} not found")
         return _notification(row)
@@ -173,11 +173,6 @@ class OutboxService:
             where = store.OUTBOX.c.status == status
         with self.db.read() as session:
             return [_notification(r) for r in store.outbox_page(session, where, after_id=after_id, limit=limit)]
-
-    def counts(self, actor: Actor) -> dict[str, int]:
-        _operator(actor)
-        with self.db.read() as session:
-            return store.count_by_status(session)
 
     def retry(self, actor: Actor, message_id: int, now: datetime) -> Notification:
         """Send a failed (or skipped) message again: it starts over with a fresh count of attempts."""

@@ -77,11 +77,6 @@ def advance_deadline(session: Session, deadline_id: int, *, stage: int, next_fir
         closed_at=None if status == "open" else now))
 
 
-def release_deadline(session: Session, deadline_id: int, token: str) -> None:
-    session.execute(sa.update(DEADLINES).where(DEADLINES.c.id == deadline_id, DEADLINES.c.claim == token)
-                    .values(claim=None, lease_until=None))
-
-
 # --- outbox: delivery claims ------------------------------------------------------------------------------
 
 def claim_deliveries(session: Session, now: datetime, *, limit: int, token: str,
@@ -107,8 +102,10 @@ def settle(session: Session, message_id: int, token: str, values: dict[str, Any]
 
 # --- outbox: reading ---------------------------------------------------------------------------------------
 
-def outbox_row(session: Session, message_id: int) -> Row[Any] | None:
-    return session.execute(sa.select(OUTBOX).where(OUTBOX.c.id == message_id)).first()
+def outbox_row(session: Session, message_id: int,
+               where: sa.ColumnElement[bool] | None = None) -> Row[Any] | None:
+    return session.execute(sa.select(OUTBOX).where(OUTBOX.c.id == message_id, sa.true() if where is None else where)
+                           ).first()
 
 
 def outbox_page(session: Session, where: sa.ColumnElement[bool], *, after_id: int, limit: int,
@@ -125,9 +122,8 @@ def update_outbox(session: Session, message_id: int, where: sa.ColumnElement[boo
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-def count_by_status(session: Session) -> dict[str, int]:
-    return {str(s): int(n) for s, n in session.execute(
-        sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status))}
+def alliance_field(session: Session, alliance_id: int, column: str) -> Any:
+    return session.execute(sa.select(ALLIANCES.c[column]).where(ALLIANCES.c.id == alliance_id)).scalar()
 
 
 # --- people and mutes --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
@@ -57,9 +56,7 @@ class NotificationWriter:
         if not roles:
             return 0
         alliance_id, audiences, title = self._audiences(session, deadline, roles)
-        alliance = repo.ALLIANCES
-        webhook = session.execute(sa.select(alliance.c.webhook_url).where(alliance.c.id == alliance_id)).scalar() \
-            if alliance_id is not None else None
+        webhook = None if alliance_id is None else store.alliance_field(session, alliance_id, "webhook_url")
         rows: list[dict[str, Any]] = []
         for audience in audiences:
             about = self._about(deadline, definition, audience.proposal, title)
@@ -113,8 +110,7 @@ class NotificationWriter:
                     audiences.append(Audience(draft, self._people(session, "applicant", alliance_id,
                                                                   [draft.organisation_id])))
         else:
-            found = session.execute(sa.select(repo.ALLIANCES.c.name).where(repo.ALLIANCES.c.id == alliance_id))
-            title = found.scalar()
+            title = None if alliance_id is None else store.alliance_field(session, alliance_id, "name")
         others = [p for role in roles if role != "draft_owners" for p in self._people(session, role, alliance_id, [])]
         if others:
             audiences.append(Audience(None, others))
