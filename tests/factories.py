@@ -64,6 +64,11 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     round_ = admin.create_round(SYSTEM, alliance.id, "Einreichungstermin 31. Mai", opens_at=ROUND_OPENS,
                                 closes_at=ROUND_CLOSES, procedure_key=procedure_key, now=ROUND_OPENS)
     assert round_.id
+    procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
+    if procedure.scoring is not None and not procedure.scoring.fixed:
+        # The factory world's steering group has one voting member: its scheme asks for a quorum of one.
+        ctx.scoring.set_scheme(SYSTEM, round_.id, procedure.scoring.model_copy(update={"quorum": 1}),
+                               now=ROUND_OPENS)
 
     def person(name: str, role: Role, *, organisation_id: int | None = None, alliance_id: int | None = None) -> Actor:
         user = admin.create_user(SYSTEM, name, role, organisation_id=organisation_id, alliance_id=alliance_id)
@@ -93,6 +98,8 @@ def sample_value(spec: InputDef) -> Any:
         "date": "2026-06-15",
         "integer": 1,
         "money": "1000.00",
+        "conditions": ["Kooperativen Ansatz mit HTWK und Inspirata e.V. erarbeiten"],
+        "amounts_by_year": {"2026": "45000.00"},
     }[spec.type]
 
 
@@ -136,10 +143,39 @@ def new_draft(ctx: Context, world: World, *, title: str = "MINT-Netzwerk Leipzig
 
 
 def fire_as_allowed(ctx: Context, world: World, proposal_id: int, transition: TransitionDef, version: int) -> int:
+    """Fire the step as the first role allowed to, after doing what its rules wait for (scores, answers)."""
+    version = satisfy(ctx, world, proposal_id, transition, version)
     actor = world.actor(Role(transition.roles[0]))
     result = ctx.proposals.fire(actor, proposal_id, transition.name, expected_version=version,
                                 now=moment_for(transition), reason=REASON, inputs=sample_inputs(transition))
     return result.version
+
+
+def full_marks(ctx: Context, proposal_id: int) -> dict[str, Any]:
+    """A score sheet with every criterion at its maximum and every k.o. criterion met."""
+    scheme = ctx.scoring.scores(SYSTEM, proposal_id).scheme
+    assert scheme is not None
+    return {"points": {c.key: c.max_points for c in scheme.criteria}, "ko": {k.key: True for k in scheme.ko}}
+
+
+def satisfy(ctx: Context, world: World, proposal_id: int, transition: TransitionDef, version: int) -> int:
+    """Do what the step's rules wait for: the scorers score, the applicant answers, the manager judges."""
+    now = moment_for(transition)
+    guards = set(transition.guards)
+    if guards & {"quorum_scored", "score_threshold_met"}:
+        view = ctx.scoring.scores(SYSTEM, proposal_id)
+        for member in view.members:
+            if not member.scored and member.conflict is None:
+                ctx.scoring.score(ctx.admin.actor_for(member.user_id), proposal_id, full_marks(ctx, proposal_id),
+                                  now=now)
+    if guards & {"conditions_answered", "conditions_met"}:
+        for condition in ctx.conditions.conditions(SYSTEM, proposal_id):
+            if condition.current and condition.status == "open" and "conditions_answered" in guards:
+                ctx.conditions.answer(world.actor(Role.APPLICANT), proposal_id, condition.id,
+                                      {"text": "Kooperationsvereinbarung geschlossen"}, now=now)
+            if condition.current and condition.status in ("open", "answered") and "conditions_met" in guards:
+                ctx.conditions.judge(world.actor(Role.MANAGER), proposal_id, condition.id, {"met": True}, now=now)
+    return ctx.proposals.get(SYSTEM, proposal_id, now=now).version
 
 
 def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Netzwerk Leipzig") -> tuple[int, int]:

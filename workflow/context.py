@@ -14,6 +14,8 @@ from workflow.deadlines.sweep import DeadlineSweeper
 from workflow.notify.outbox import Backoff, OutboxService
 from workflow.notify.writer import NotificationWriter
 from workflow.registry import ProcedureRegistry
+from workflow.review.conditions import ConditionService
+from workflow.review.scoring import ScoringService
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
 
@@ -28,6 +30,8 @@ class Context:
     outbox: OutboxService
     sweeper: DeadlineSweeper
     calendar: DeadlineCalendar
+    scoring: ScoringService
+    conditions: ConditionService
 
     def close(self) -> None:
         self.db.dispose()
@@ -59,4 +63,6 @@ def build_context(settings: Settings | None = None) -> Context:
         outbox=OutboxService(db, topics=book.kinds(), backoff=backoff, lease=lease),
         sweeper=sweeper,
         calendar=DeadlineCalendar(db, book, settings.public_url),
+        scoring=ScoringService(db, procedures),
+        conditions=ConditionService(db, procedures),
     )

@@ -192,7 +192,52 @@ def _money(value: Any) -> str:
     return str(amount.quantize(Decimal("0.01")))
 
 
+MAX_CONDITIONS = 50
+
+
+def _conditions(value: Any) -> list[dict[str, Any]]:
+    """Second-reading conditions: each a text, or {text, responsible, due}; who acts defaults to the applicant."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a non-empty list of conditions (texts, or objects with text, responsible, due)")
+    if len(value) > MAX_CONDITIONS:
+        raise ValueError(f"must have at most {MAX_CONDITIONS} conditions")
+    result = []
+    for index, item in enumerate(value, start=1):
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict) or set(item) - {"text", "responsible", "due"}:
+            raise ValueError(f"condition {index}: give a text, or an object with text, responsible and due")
+        try:
+            text = _text(item.get("text"))
+            responsible = _text(item["responsible"]) if item.get("responsible") is not None else "applicant"
+            due = _date(item["due"]) if item.get("due") is not None else None
+        except ValueError as exc:
+            raise ValueError(f"condition {index}: {exc}") from None
+        if len(responsible) > 200:
+            raise ValueError(f"condition {index}: responsible must be at most 200 characters")
+        result.append({"text": text, "responsible": responsible, "due": due})
+    return result
+
+
+def _amounts_by_year(value: Any) -> dict[str, str]:
+    """Amounts per budget year, e.g. {"2016": "45000.00"}: what the bank approved of each year's request."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError('must be an object of years and amounts, e.g. {"2016": "45000.00"}')
+    result = {}
+    for year, amount in value.items():
+        if not (isinstance(year, str) and year.isdigit() and 2000 <= int(year) <= 2100):
+            raise ValueError(f"'{year}' is not a year between 2000 and 2100")
+        if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+            raise ValueError(f"{year}: not an amount in EUR")
+        try:
+            result[year] = _money(amount)
+        except ValueError as exc:
+            raise ValueError(f"{year}: {exc}") from None
+    return dict(sorted(result.items()))
+
+
 # One coercer per input type a procedure may declare (InputDef.type); each returns a JSON-safe value.
 COERCE: dict[str, Callable[[Any], Any]] = {
     "text": _text, "text_list": _text_list, "date": _date, "integer": _integer, "money": _money,
+    "conditions": _conditions, "amounts_by_year": _amounts_by_year,
 }

@@ -131,6 +131,8 @@ class FundingYear(SQLModel, table=True):
     grant_requested: int = Field(default=0, sa_type=sa.BigInteger)
     own_share: int = Field(default=0, sa_type=sa.BigInteger)
     own_share_source: str = Field(default="", max_length=300)
+    # What the bank approved for the year (may be less than requested); it binds the budget instead of the request.
+    grant_approved: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -155,6 +157,8 @@ class AuditEvent(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=100)
     procedure_key: str = Field(max_length=100)
     procedure_version: int
+    # The steering-group session in which the step was decided (the minutes list it there).
+    session_id: int | None = Field(default=None, foreign_key="steering_sessions.id", index=True)
 
 
 class Deadline(SQLModel, table=True):
@@ -250,3 +254,134 @@ class IdempotencyRecord(SQLModel, table=True):
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     etag: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SteeringSession(SQLModel, table=True):
+    """A meeting of an alliance's steering group (Lenkungsgruppe): proposals are heard and decided in it."""
+
+    __tablename__ = "steering_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    alliance_id: int = Field(foreign_key="alliances.id", index=True)
+    title: str = Field(max_length=200)
+    held_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_items"
+    __table_args__ = (sa.UniqueConstraint("session_id", "proposal_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="steering_sessions.id", index=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    position: int
+    purpose: str = Field(max_length=20)  # hearing | second_reading | decision
+
+
+class RoundScoringScheme(SQLModel, table=True):
+    """The scoring scheme a round's proposals are scored by, when the procedure brings none of its own."""
+
+    __tablename__ = "scoring_schemes"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="rounds.id", unique=True)
+    scheme: dict[str, Any] = Field(sa_type=JSON)
+    set_by: int | None = Field(default=None, foreign_key="users.id")
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Score(SQLModel, table=True):
+    """One member's scores of one proposal; a member may revise them until the decision."""
+
+    __tablename__ = "scores"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "scorer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    scorer_id: int = Field(foreign_key="users.id")
+    points: dict[str, Any] = Field(sa_type=JSON)
+    ko: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    comment: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Condition(SQLModel, table=True):
+    """A condition (Auflage) of a second reading: asked for, answered by the applicant, judged by the group."""
+
+    __tablename__ = "conditions"
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    # The audit position of the request_revision step that set it: conditions of one reading share it.
+    reading_seq: int
+    position: int
+    text: str
+    responsible: str = Field(max_length=200)
+    due_on: date | None = None
+    status: str = Field(default="open", max_length=20)  # open | answered | met | not_met
+    answer: str | None = None
+    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_by: int | None = Field(default=None, foreign_key="users.id")
+    judged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    judged_by: int | None = Field(default=None, foreign_key="users.id")
+    judgement_note: str | None = None
+    session_id: int | None = Field(default=None, foreign_key="steering_sessions.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Resolution(SQLModel, table=True):
+    """The steering group's priorisation of a round, as a versioned document: a later version supersedes."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (sa.UniqueConstraint("round_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="rounds.id", index=True)
+    version: int
+    session_id: int | None = Field(default=None, foreign_key="steering_sessions.id")
+    decided_on: date
+    note: str = ""
+    # {"prioritised": [ids], "declined": [{"proposal_id", "reason"}], "waiting_list": [ids], "reserve_draws": [ids]}
+    body: dict[str, Any] = Field(sa_type=JSON)
+    # The ranking with its budget line as it stood when the resolution was recorded.
+    ranking: dict[str, Any] = Field(sa_type=JSON)
+    recorded_by: int | None = Field(default=None, foreign_key="users.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReservePool(SQLModel, table=True):
+    """A budget above the alliances' own (Lower Saxony's performance reserve), shared by the alliances named."""
+
+    __tablename__ = "reserve_pools"
+    __table_args__ = (sa.UniqueConstraint("name", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    year: int
+    amount: int = Field(sa_type=sa.BigInteger)
+    alliance_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+
+
+class ReserveDraw(SQLModel, table=True):
+    __tablename__ = "reserve_draws"
+    id: int | None = Field(default=None, primary_key=True)
+    pool_id: int = Field(foreign_key="reserve_pools.id", index=True)
+    alliance_id: int = Field(foreign_key="alliances.id", index=True)
+    year: int
+    amount: int = Field(sa_type=sa.BigInteger)
+    reason: str
+    round_id: int | None = Field(default=None, foreign_key="rounds.id")
+    drawn_by: int | None = Field(default=None, foreign_key="users.id")
+    drawn_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EarlyStart(SQLModel, table=True):
+    """A request to start before the grant decision (vorzeitiger Maßnahmebeginn) and the bank's answer."""
+
+    __tablename__ = "early_starts"
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    wanted_from: date
+    reason: str
+    requested_by: int | None = Field(default=None, foreign_key="users.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="requested", max_length=20)  # requested | granted | refused
+    answer_note: str | None = None
+    answered_by: int | None = Field(default=None, foreign_key="users.id")
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

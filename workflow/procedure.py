@@ -19,6 +19,7 @@ from workflow.deadlines.checks import check_deadlines
 from workflow.deadlines.definition import DeadlineDef, DeadlineOverride
 from workflow.faults import Fault, ProcedureError
 from workflow.labels import Labels
+from workflow.review.scheme import ScoringScheme
 from workflow.roles import ROLE_NAMES
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -41,9 +42,11 @@ class StateDef(BaseModel):
 class InputDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=IDENTIFIER)
-    type: Literal["text", "text_list", "date", "integer", "money"]
+    type: Literal["text", "text_list", "date", "integer", "money", "conditions", "amounts_by_year"]
     required: bool = True
     label: Labels
+    # For `conditions`: the date input of the same step that a condition without its own due date is due on.
+    due_with: str | None = None
 
 
 class TransitionDef(BaseModel):
@@ -63,6 +66,8 @@ class Header(BaseModel):
     version: int = Field(ge=1)
     initial: str
     title: Labels
+    # States in which proposals are scored; scores are refused in any other.
+    scoring_states: tuple[str, ...] = ()
 
 
 class DefinitionFile(BaseModel):
@@ -71,6 +76,8 @@ class DefinitionFile(BaseModel):
     states: dict[str, StateDef] = Field(min_length=1)
     transitions: tuple[TransitionDef, ...] = Field(min_length=1)
     deadlines: dict[str, DeadlineDef] = Field(default_factory=dict)
+    # The scoring scheme of every round of this procedure (fixed), or the one a round starts with.
+    scoring: ScoringScheme | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Procedure:
     source: str
     digest: str
     deadlines: dict[str, DeadlineDef] = field(default_factory=dict)
+    scoring: ScoringScheme | None = None
+    scoring_states: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -145,6 +154,8 @@ def parse_procedure(raw: bytes, source: str, known_guards: frozenset[str]) -> Pr
         source=source,
         digest=hashlib.sha256(raw).hexdigest(),
         deadlines=dict(definition.deadlines),
+        scoring=definition.scoring,
+        scoring_states=definition.procedure.scoring_states,
     )
 
 
@@ -182,6 +193,8 @@ def check_semantics(definition: DefinitionFile, known_guards: frozenset[str]) ->
         faults += _check_transition(key, transition, definition.states, known_guards)
     faults += _check_graph(definition)
     faults += check_deadlines(definition.deadlines, definition.states, definition.transitions)
+    faults += [_unknown_state("procedure.scoring_states", name, definition.states)
+               for name in definition.procedure.scoring_states if name not in definition.states]
     return faults
 
 
@@ -217,6 +230,12 @@ def _check_transition(key: str, transition: TransitionDef, states: dict[str, Sta
     names = [i.name for i in transition.inputs]
     faults += [Fault(f"{key}.inputs", f"duplicate input name '{name}'")
                for name in sorted({n for n in names if names.count(n) > 1})]
+    dates = {i.name for i in transition.inputs if i.type == "date"}
+    for spec in transition.inputs:
+        if spec.due_with is not None and (spec.type != "conditions" or spec.due_with not in dates):
+            faults.append(Fault(f"{key}.inputs.{spec.name}.due_with",
+                                "names the date input of the same step that conditions are due on; "
+                                f"only a 'conditions' input has one (date inputs here: {', '.join(sorted(dates)) or 'none'})"))
     return faults
 
 

@@ -20,6 +20,7 @@ from workflow.db import Database
 from workflow.errors import FailedRule, FieldProblem, InvalidInput, NotFound
 from workflow.machine import ProcedureMachine
 from workflow.registry import ProcedureRegistry
+from workflow.review.facts import condition_facts, scoring_facts
 from workflow.rules import GUARDS, Facts, Need
 from workflow.timeutil import require_aware
 from workflow.views import (
@@ -115,6 +116,7 @@ class ProposalQueries:
         for name in guards:
             needs |= GUARDS[name].needs
         plan = repo.plan_facts(session, row.id) if Need.PLAN in needs or Need.BUDGET in needs else ()
+        procedure = self._machine(row).procedure
         return Facts(
             now=now,
             reason=reason,
@@ -123,6 +125,8 @@ class ProposalQueries:
             round=repo.round_facts(session, row.round_id) if Need.ROUND in needs else None,
             budget=(repo.budget_facts(session, row.alliance_id, (y.year for y in plan), row.id, lock=for_update)
                     if Need.BUDGET in needs else {}),
+            scoring=scoring_facts(session, procedure, row) if Need.SCORES in needs else None,
+            conditions=condition_facts(session, row.id) if Need.CONDITIONS in needs else (),
         )
 
     def _allowed(self, session: Session, actor: Actor, row: Row[Any], now: datetime, *,

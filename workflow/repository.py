@@ -35,6 +35,9 @@ USERS = _table(models.User)
 ALLIANCES = _table(models.Alliance)
 ORGANISATIONS = _table(models.Organisation)
 IDEMPOTENCY = _table(models.IdempotencyRecord)
+RESERVE_DRAWS = _table(models.ReserveDraw)
+# What a plan year binds: the approved amount once the bank decided, the request until then.
+GRANT_BINDING = sa.func.coalesce(PLAN.c.grant_approved, PLAN.c.grant_requested)
 
 
 # --- proposals ---------------------------------------------------------------------------------------------
@@ -132,13 +135,23 @@ def budget_facts(
     amounts = {int(year): amount for year, amount in session.execute(query.with_for_update() if lock else query)}
     bound = {
         int(year): total for year, total in session.execute(
-            sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(PLAN.c.grant_requested), 0))
+            sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(GRANT_BINDING), 0))
             .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
             .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.binds_budget.is_(True),
                    PROPOSALS.c.id != exclude_proposal, PLAN.c.year.in_(years))
             .group_by(PLAN.c.year))
     }
-    return {y: BudgetYear(amount=amounts.get(y), bound=int(bound.get(y, 0))) for y in years}
+    reserve = reserve_drawn(session, alliance_id, years)
+    return {y: BudgetYear(amount=amounts.get(y), bound=int(bound.get(y, 0)), reserve=reserve.get(y, 0))
+            for y in years}
+
+
+def reserve_drawn(session: Session, alliance_id: int, years: Iterable[int]) -> dict[int, int]:
+    """What the alliance drew from reserve pools for each year, on recorded reasons."""
+    return {int(year): int(total) for year, total in session.execute(
+        sa.select(RESERVE_DRAWS.c.year, sa.func.sum(RESERVE_DRAWS.c.amount))
+        .where(RESERVE_DRAWS.c.alliance_id == alliance_id, RESERVE_DRAWS.c.year.in_(list(years)))
+        .group_by(RESERVE_DRAWS.c.year))}
 
 
 # --- audit -------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from enum import Enum
 from typing import Any
 
 from workflow.money import format_eur
+from workflow.review.results import Result, Sheet
+from workflow.review.scheme import ScoringScheme
 from workflow.timeutil import show
 
 # A grant may cover at most 90 % of the eligible cost (Fachkräfterichtlinie: 10 % own share).
@@ -25,6 +27,8 @@ class Need(Enum):
     PLAN = "plan"
     ROUND = "round"
     BUDGET = "budget"
+    SCORES = "scores"
+    CONDITIONS = "conditions"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,21 @@ class RoundFacts:
 class BudgetYear:
     amount: int | None  # None: the alliance has no budget for that year
     bound: int  # grants of the alliance's other proposals that already bind this year's budget
+    reserve: int = 0  # drawn for the alliance and this year from a reserve pool, on a recorded reason
+
+
+@dataclass(frozen=True)
+class ScoringFacts:
+    scheme: ScoringScheme | None  # None: the round has none yet
+    sheets: tuple[Sheet, ...]  # scores that count (members without a conflict of interest)
+    eligible: int  # members who may score this proposal
+    result: Result | None
+
+
+@dataclass(frozen=True)
+class ConditionFact:
+    position: int
+    status: str  # open | answered | met | not_met
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,9 @@ class Facts:
     plan: tuple[PlanYear, ...] = ()
     round: RoundFacts | None = None
     budget: dict[int, BudgetYear] = field(default_factory=dict)
+    scoring: ScoringFacts | None = None
+    # The conditions of the latest second reading (earlier readings' conditions were judged already).
+    conditions: tuple[ConditionFact, ...] = ()
 
 
 Check = Callable[[Facts], str | None]
@@ -131,12 +153,61 @@ def budget_covers(facts: Facts) -> str | None:
         if budget is None or budget.amount is None:
             problems.append(f"{y.year}: the alliance has no budget for this year")
             continue
-        free = budget.amount - budget.bound
+        free = budget.amount + budget.reserve - budget.bound
         if y.grant_requested > free:
+            drawn = f", drawn from the reserve {format_eur(budget.reserve)}" if budget.reserve else ""
             problems.append(
                 f"{y.year}: grant {format_eur(y.grant_requested)} exceeds the free budget {format_eur(free)} "
-                f"(budget {format_eur(budget.amount)}, already bound {format_eur(budget.bound)})"
+                f"(budget {format_eur(budget.amount)}{drawn}, already bound {format_eur(budget.bound)}); "
+                "a drawing on the reserve with a recorded reason can cover the difference"
             )
+    return "; ".join(problems) or None
+
+
+NO_SCHEME = "the round has no scoring scheme yet; the manager sets one (PUT /rounds/{id}/scoring-scheme)"
+
+
+def quorum_scored(facts: Facts) -> str | None:
+    s = facts.scoring
+    if s is None or s.scheme is None:
+        return NO_SCHEME
+    quorum = s.scheme.quorum
+    if s.eligible < quorum:
+        return (f"only {s.eligible} member(s) without a conflict of interest may score this proposal; "
+                f"the quorum is {quorum}")
+    if len(s.sheets) < quorum:
+        return f"{len(s.sheets)} of the {quorum} scores the quorum needs are in"
+    return None
+
+
+def score_threshold_met(facts: Facts) -> str | None:
+    s = facts.scoring
+    if s is None or s.scheme is None:
+        return NO_SCHEME
+    if s.result is None or s.result.scores == 0:
+        return "the proposal has no scores yet"
+    problems = [f"k.o. criterion '{key}' is not met" for key in s.result.ko_failed]
+    if s.result.share < s.scheme.min_share:
+        problems.append(f"its score ({s.result.total} of {s.result.max_total} points, {s.result.share} %) is "
+                        f"below the minimum of {s.scheme.min_share} % of the maximum")
+    return "; ".join(problems) or None
+
+
+def conditions_answered(facts: Facts) -> str | None:
+    open_ = [c.position for c in facts.conditions if c.status == "open"]
+    if open_:
+        return f"condition(s) {', '.join(map(str, open_))} of the second reading are not answered yet"
+    return None
+
+
+def conditions_met(facts: Facts) -> str | None:
+    problems = []
+    unjudged = [c.position for c in facts.conditions if c.status in ("open", "answered")]
+    if unjudged:
+        problems.append(f"condition(s) {', '.join(map(str, unjudged))} of the second reading are not judged yet")
+    failed = [c.position for c in facts.conditions if c.status == "not_met"]
+    if failed:
+        problems.append(f"condition(s) {', '.join(map(str, failed))} of the second reading were judged not met")
     return "; ".join(problems) or None
 
 
@@ -150,7 +221,15 @@ GUARDS: dict[str, Guard] = {
               "the proposal's submission round has closed"),
         Guard("reason_given", frozenset(), reason_given, "a reason is given", on_request=True),
         Guard("budget_covers", frozenset({Need.PLAN, Need.BUDGET}), budget_covers,
-              "the alliance's yearly budget still covers the grant of each year"),
+              "the alliance's yearly budget (with any drawing on a reserve) still covers the grant of each year"),
+        Guard("quorum_scored", frozenset({Need.SCORES}), quorum_scored,
+              "enough members without a conflict of interest have scored the proposal (the scheme's quorum)"),
+        Guard("score_threshold_met", frozenset({Need.SCORES}), score_threshold_met,
+              "no k.o. criterion failed and the score reaches the scheme's minimum share of the maximum"),
+        Guard("conditions_answered", frozenset({Need.CONDITIONS}), conditions_answered,
+              "the applicant answered every condition of the second reading"),
+        Guard("conditions_met", frozenset({Need.CONDITIONS}), conditions_met,
+              "the steering group judged every condition of the second reading met"),
     )
 }
 GUARD_NAMES: frozenset[str] = frozenset(GUARDS)

@@ -33,6 +33,8 @@ from workflow.idempotency import KeyReused, Once, StoredAnswer, check_key
 from workflow.inputs import DraftContent, NewDraft, normalise_transition_inputs, parse_model
 from workflow.machine import ProcedureMachine
 from workflow.queries import ProposalQueries, evaluate
+from workflow.review.effects import apply_input_effects
+from workflow.review.session_ref import check_session
 from workflow.roles import Role
 from workflow.timeutil import require_aware, show
 from workflow.views import ProposalView, StepResult
@@ -40,6 +42,10 @@ from workflow.views import ProposalView, StepResult
 
 class ProposalService(ProposalQueries):
     """Changes to proposals; reading is inherited from ProposalQueries."""
+
+    # Called in the step's transaction when a step frees budget money (a rejection, a withdrawal, an approval
+    # below the request); the priorisation offers the waiting list's next proposal then (see context.py).
+    on_money_freed: Callable[[Session, Row[Any], datetime], None] = staticmethod(lambda session, row, now: None)
 
     # --- drafts ------------------------------------------------------------------------------------------
 
@@ -164,11 +170,12 @@ class ProposalService(ProposalQueries):
         reason: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        session_id: int | None = None,
     ) -> StepResult:
         require_aware(now)
         with self.db.write() as session:
             return self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                              reason=reason, inputs=inputs, request_id=request_id)
+                              reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
 
     def fire_once(
         self,
@@ -182,13 +189,14 @@ class ProposalService(ProposalQueries):
         reason: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        session_id: int | None = None,
     ) -> StoredAnswer:
         """`fire` that answers a retried request (same Idempotency-Key) as it answered the first: no second step."""
         require_aware(now)
 
         def step(session: Session) -> ProposalView:
             self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                       reason=reason, inputs=inputs, request_id=request_id)
+                       reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
             return self._view(session, actor, self._load(session, actor, proposal_id), now)
 
         return self._once(actor, once, now, step)
@@ -205,6 +213,7 @@ class ProposalService(ProposalQueries):
         reason: str | None,
         inputs: Mapping[str, Any] | None,
         request_id: str | None,
+        session_id: int | None = None,
     ) -> StepResult:
         row = self._load(session, actor, proposal_id)
         self._check_version(row, expected_version)
@@ -226,6 +235,8 @@ class ProposalService(ProposalQueries):
         reason = reason.strip() if reason and reason.strip() else None
         if reason is not None and "\x00" in reason:
             raise InvalidInput([FieldProblem("reason", "must not contain a NUL character")])
+        if session_id is not None:
+            check_session(session, session_id, alliance_id=row.alliance_id)
         facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
         failures = evaluate(definition.guards, facts)
         if failures:
@@ -241,9 +252,14 @@ class ProposalService(ProposalQueries):
             raise self._stale(session, proposal_id, expected_version)
         self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
                              now=now)
+        apply_input_effects(session, definition, values, proposal_id=proposal_id, seq=expected_version + 1, now=now,
+                            session_id=session_id)
         self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
-                    reason=reason, inputs=values, request_id=request_id, machine=machine)
+                    reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+        if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
+                                                                    for d in definition.inputs)):
+            self.on_money_freed(session, row, now)
         return StepResult(proposal_id=proposal_id, transition=transition, from_state=row.state, to_state=target,
                           version=expected_version + 1)
 
@@ -326,13 +342,14 @@ class ProposalService(ProposalQueries):
     @staticmethod
     def _audit(session: Session, actor: Actor, *, proposal_id: int, seq: int, now: datetime, kind: str,
                transition: str | None, from_state: str | None, to_state: str, reason: str | None,
-               inputs: dict[str, Any], request_id: str | None, machine: ProcedureMachine) -> None:
+               inputs: dict[str, Any], request_id: str | None, machine: ProcedureMachine,
+               session_id: int | None = None) -> None:
         repo.insert_audit(session, {
             "proposal_id": proposal_id, "seq": seq, "at": now, "kind": kind, "actor_id": actor.user_id,
             "actor_name": actor.name, "actor_role": actor.role.value, "transition": transition,
             "from_state": from_state, "to_state": to_state, "reason": reason, "inputs": inputs,
             "request_id": request_id, "procedure_key": machine.procedure.key,
-            "procedure_version": machine.procedure.version,
+            "procedure_version": machine.procedure.version, "session_id": session_id,
         })
 
 

@@ -12,6 +12,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 import workflow.models
+from workflow.migrations.audit_guard import allow_audit_changes as _allow_audit_changes
+from workflow.migrations.audit_guard import forbid_audit_changes as _forbid_audit_changes
 
 revision = "0001"
 down_revision = None
@@ -205,36 +207,3 @@ def downgrade() -> None:
     op.drop_table('budgets')
     op.drop_table('organisations')
     op.drop_table('alliances')
-
-
-# The audit trail must stay complete even if application code goes wrong, so the database refuses to change it.
-AUDIT_GUARD_MESSAGE = "audit_events is append-only"
-
-
-def _forbid_audit_changes() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-                f"BEGIN SELECT RAISE(ABORT, '{AUDIT_GUARD_MESSAGE}'); END"
-            )
-    elif dialect == "postgresql":
-        op.execute(
-            "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN RAISE EXCEPTION '{AUDIT_GUARD_MESSAGE}'; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
-        )
-
-
-def _allow_audit_changes() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
-    elif dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
-        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")

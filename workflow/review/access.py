@@ -1,0 +1,22 @@
+"""Who may do what in the steering group's work, in one place (proposal visibility itself is visibility.py)."""
+
+from __future__ import annotations
+
+from workflow.actors import Actor
+from workflow.errors import Forbidden
+from workflow.roles import Role
+
+OPERATORS = (Role.ADMIN, Role.SYSTEM)
+
+
+def require_steward(actor: Actor, alliance_id: int, what: str) -> None:
+    """Operators everywhere; a managing member in their own alliance."""
+    if actor.role in OPERATORS or (actor.role == Role.MANAGER and actor.alliance_id == alliance_id):
+        return
+    raise Forbidden(f"role '{actor.role}' may not {what}")
+
+
+def in_alliance(actor: Actor, alliance_id: int) -> bool:
+    """Operators, and the alliance's own steering group (members and manager)."""
+    return actor.role in OPERATORS or (actor.role in (Role.MANAGER, Role.REVIEWER)
+                                       and actor.alliance_id == alliance_id)

@@ -1,0 +1,153 @@
+"""Second-reading conditions (Auflagen): the applicant answers each, the steering group judges each.
+
+A condition's life is in its row (asked, answered, judged, with who and when) and in the proposal's history: each
+answer and each judgement is an audit event of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.inputs import check_text, parse_model
+from workflow.queries import ProposalQueries
+from workflow.review import store
+from workflow.review.access import require_steward
+from workflow.review.session_ref import check_session
+from workflow.roles import Role
+from workflow.timeutil import require_aware
+
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class AnswerInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    text: Text
+    # What backs the answer up: e.g. "Kooperationsvereinbarung mit der HTWK vom 08.06.2016".
+    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=20)
+
+
+class JudgementInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    met: bool
+    note: str = Field(default="", max_length=5_000)
+    session_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+@dataclass(frozen=True)
+class ConditionView:
+    id: int
+    reading_seq: int
+    position: int
+    current: bool  # part of the latest second reading
+    text: str
+    responsible: str
+    due_on: date | None
+    status: str
+    answer: str | None
+    evidence: list[str]
+    answered_at: datetime | None
+    judged_at: datetime | None
+    judgement_note: str | None
+    session_id: int | None
+    created_at: datetime
+
+
+class ConditionService(ProposalQueries):
+    def conditions(self, actor: Actor, proposal_id: int) -> list[ConditionView]:
+        with self.db.read() as session:
+            self._load(session, actor, proposal_id)
+            return _views(store.condition_rows(session, proposal_id))
+
+    def answer(self, actor: Actor, proposal_id: int, condition_id: int, data: Any, *, now: datetime,
+               request_id: str | None = None) -> ConditionView:
+        require_aware(now)
+        answer = parse_model(AnswerInput, data)
+        for text in [answer.text, *answer.evidence]:
+            _checked(text)
+        with self.db.write() as session:
+            row, condition = self._condition(session, actor, proposal_id, condition_id)
+            if actor.role != Role.APPLICANT:
+                raise Forbidden("the applicant answers the conditions of a second reading")
+            if not self._machine(row).procedure.state(row.state).editable:
+                raise Conflict(f"conditions are answered while the proposal is being revised; it is in '{row.state}'")
+            values = {"status": "answered", "answer": answer.text, "evidence": answer.evidence, "answered_at": now,
+                      "answered_by": actor.user_id}
+            store.update_condition(session, condition_id, values)
+            self._record(session, actor, row, now, request_id, {
+                "condition_id": condition_id, "position": condition.position, "action": "answered",
+                "text": answer.text, "evidence": answer.evidence})
+            return self._view(session, proposal_id, condition_id)
+
+    def judge(self, actor: Actor, proposal_id: int, condition_id: int, data: Any, *, now: datetime,
+              request_id: str | None = None) -> ConditionView:
+        require_aware(now)
+        judgement = parse_model(JudgementInput, data)
+        _checked(judgement.note)
+        with self.db.write() as session:
+            row, condition = self._condition(session, actor, proposal_id, condition_id)
+            require_steward(actor, row.alliance_id, "judge conditions")
+            state = self._machine(row).procedure.state(row.state)
+            if state.editable or state.terminal:
+                raise Conflict("conditions are judged in the second reading, after the revised proposal came back; "
+                               f"the proposal is in '{row.state}'")
+            if judgement.session_id is not None:
+                check_session(session, judgement.session_id, alliance_id=row.alliance_id)
+            status = "met" if judgement.met else "not_met"
+            store.update_condition(session, condition_id, {
+                "status": status, "judged_at": now, "judged_by": actor.user_id,
+                "judgement_note": judgement.note or None, "session_id": judgement.session_id or condition.session_id})
+            self._record(session, actor, row, now, request_id, {
+                "condition_id": condition_id, "position": condition.position, "action": "judged", "status": status,
+                "note": judgement.note}, session_id=judgement.session_id)
+            return self._view(session, proposal_id, condition_id)
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _condition(self, session: Session, actor: Actor, proposal_id: int, condition_id: int) -> tuple[Any, Any]:
+        row = self._load(session, actor, proposal_id)
+        rows = store.condition_rows(session, proposal_id)
+        condition = next((c for c in rows if c.id == condition_id), None)
+        if condition is None:
+            raise NotFound(f"proposal {proposal_id} has no condition {condition_id}")
+        if condition not in store.latest_reading(rows):
+            raise Conflict(f"condition {condition_id} belongs to an earlier second reading, which is decided")
+        return row, condition
+
+    @staticmethod
+    def _record(session: Session, actor: Actor, row: Any, now: datetime, request_id: str | None,
+                inputs: dict[str, Any], session_id: int | None = None) -> None:
+        version = store.bump_version(session, row.id, now)
+        repo.insert_audit(session, {
+            "proposal_id": row.id, "seq": version, "at": now, "kind": "condition", "actor_id": actor.user_id,
+            "actor_name": actor.name, "actor_role": actor.role.value, "transition": None, "from_state": row.state,
+            "to_state": row.state, "reason": None, "inputs": inputs, "request_id": request_id,
+            "procedure_key": row.procedure_key, "procedure_version": row.procedure_version,
+            "session_id": session_id})
+
+    @staticmethod
+    def _view(session: Session, proposal_id: int, condition_id: int) -> ConditionView:
+        return next(v for v in _views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
+
+
+def _checked(text: str) -> str:
+    try:
+        return check_text(text)
+    except ValueError as exc:
+        raise InvalidInput([FieldProblem("text", str(exc))]) from None
+
+
+def _views(rows: Any) -> list[ConditionView]:
+    latest = {r.id for r in store.latest_reading(rows)}
+    return [ConditionView(id=r.id, reading_seq=r.reading_seq, position=r.position, current=r.id in latest,
+                          text=r.text, responsible=r.responsible, due_on=r.due_on, status=r.status, answer=r.answer,
+                          evidence=list(r.evidence or []), answered_at=r.answered_at, judged_at=r.judged_at,
+                          judgement_note=r.judgement_note, session_id=r.session_id, created_at=r.created_at)
+            for r in rows]

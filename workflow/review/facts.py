@@ -1,0 +1,52 @@
+"""What the scoring and condition guards judge, loaded from the database for one proposal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Row
+from sqlmodel import Session
+
+from workflow.procedure import Procedure
+from workflow.review import store
+from workflow.review.results import Member, ProposalParties, conflict_of, result_of
+from workflow.review.scheme import ScoringScheme
+from workflow.rules import ConditionFact, ScoringFacts
+
+
+def scheme_for(session: Session, procedure: Procedure, round_id: int) -> ScoringScheme | None:
+    """The round's scheme: the procedure's when fixed, else the one the manager set, else the procedure's default."""
+    if procedure.scoring is not None and procedure.scoring.fixed:
+        return procedure.scoring
+    stored = store.round_scheme(session, round_id)
+    if stored is not None:
+        try:
+            return ScoringScheme.model_validate(stored.scheme)
+        except ValidationError:  # written by this code, so only a hand-edited row gets here
+            return procedure.scoring
+    return procedure.scoring
+
+
+def parties(proposal: Row[Any]) -> ProposalParties:
+    return ProposalParties(organisation_id=proposal.organisation_id, partners=tuple(proposal.partners or ()))
+
+
+def scorers(session: Session, scheme: ScoringScheme, proposal: Row[Any]) -> list[Member]:
+    alliance = proposal.alliance_id if scheme.scorers == "reviewer" else None
+    return store.members(session, role=scheme.scorers, alliance_id=alliance)
+
+
+def scoring_facts(session: Session, procedure: Procedure, proposal: Row[Any]) -> ScoringFacts:
+    scheme = scheme_for(session, procedure, proposal.round_id)
+    if scheme is None:
+        return ScoringFacts(scheme=None, sheets=(), eligible=0, result=None)
+    who = parties(proposal)
+    eligible = {m.user_id for m in scorers(session, scheme, proposal) if conflict_of(m, who) is None}
+    counted = tuple(s for s in store.sheets(store.score_rows(session, proposal.id)) if s.scorer_id in eligible)
+    return ScoringFacts(scheme=scheme, sheets=counted, eligible=len(eligible), result=result_of(scheme, list(counted)))
+
+
+def condition_facts(session: Session, proposal_id: int) -> tuple[ConditionFact, ...]:
+    return tuple(ConditionFact(position=r.position, status=r.status)
+                 for r in store.latest_reading(store.condition_rows(session, proposal_id)))

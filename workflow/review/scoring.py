@@ -1,0 +1,196 @@
+"""Scoring: the round's scheme, a member's scores of a proposal, and what each person may see of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflow import models
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.inputs import check_text, parse_model
+from workflow.queries import ProposalQueries
+from workflow.review import store
+from workflow.review.access import OPERATORS, require_steward
+from workflow.review.facts import parties, scheme_for, scorers
+from workflow.review.results import Result, Sheet, check_sheet, conflict_of, result_of
+from workflow.review.scheme import ScoringScheme
+from workflow.roles import Role
+from workflow.timeutil import require_aware
+
+
+class ScoreInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    points: dict[str, int] = Field(max_length=30)
+    ko: dict[str, bool] = Field(default_factory=dict, max_length=30)
+    comment: str = Field(default="", max_length=5_000)
+
+
+@dataclass(frozen=True)
+class SchemeView:
+    round_id: int
+    scheme: ScoringScheme | None
+    source: str  # procedure | round | none
+    # The manager may still replace it: the procedure does not fix it and nobody has scored in the round.
+    changeable: bool
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    user_id: int
+    name: str
+    scored: bool
+    conflict: str | None
+
+
+@dataclass(frozen=True)
+class SheetView:
+    scorer_id: int
+    scorer_name: str
+    points: dict[str, int]
+    ko: dict[str, bool]
+    comment: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ScoringView:
+    proposal_id: int
+    scheme: ScoringScheme | None
+    members: list[MemberStatus]
+    quorum_reached: bool
+    result: Result | None  # None while the caller may not see it yet
+    own: SheetView | None
+    sheets: list[SheetView]  # others' sheets the caller may see
+    hidden_until_scored: bool  # the caller sees others' scores after giving their own
+
+
+class ScoringService(ProposalQueries):
+    def scheme(self, actor: Actor, round_id: int) -> SchemeView:
+        with self.db.read() as session:
+            return self._scheme_view(session, self._round(session, round_id))
+
+    def set_scheme(self, actor: Actor, round_id: int, data: Mapping[str, Any] | ScoringScheme, *,
+                   now: datetime) -> SchemeView:
+        require_aware(now)
+        scheme = parse_model(ScoringScheme, data)
+        if scheme.fixed:
+            raise InvalidInput([FieldProblem("fixed", "only a procedure fixes its scheme; a round's scheme is not")])
+        with self.db.write() as session:
+            round_ = self._round(session, round_id)
+            require_steward(actor, round_.alliance_id, "set the round's scoring scheme")
+            procedure = self.procedures.get(round_.procedure_key, round_.procedure_version)
+            if procedure.scoring is not None and procedure.scoring.fixed:
+                raise Conflict(f"{procedure.ref} fixes the scoring scheme for every round")
+            if store.scores_in_round(session, round_id):
+                raise Conflict("members have scored in this round already; its scheme can no longer change")
+            store.put_round_scheme(session, round_id, scheme.model_dump(mode="json"), actor.user_id, now)
+            return self._scheme_view(session, round_)
+
+    def score(self, actor: Actor, proposal_id: int, data: Mapping[str, Any] | ScoreInput, *, now: datetime,
+              request_id: str | None = None) -> ScoringView:
+        """Record (or revise) the caller's scores of a proposal; a member with a conflict of interest is refused."""
+        require_aware(now)
+        sheet = parse_model(ScoreInput, data)
+        if "\x00" in sheet.comment:
+            raise InvalidInput([FieldProblem("comment", "must not contain a NUL character")])
+        with self.db.write() as session:
+            row = self._load(session, actor, proposal_id)
+            procedure = self._machine(row).procedure
+            scheme = scheme_for(session, procedure, row.round_id)
+            if scheme is None:
+                raise Conflict("the round has no scoring scheme yet; the manager sets one first")
+            member = next((m for m in scorers(session, scheme, row) if m.user_id == actor.user_id), None)
+            if member is None:
+                who = "the steering group's voting members" if scheme.scorers == "reviewer" else "bank officers"
+                raise Forbidden(f"only {who} score proposals of this round")
+            if row.state not in procedure.scoring_states:
+                raise Conflict(f"proposals are scored in state(s) {', '.join(procedure.scoring_states) or 'none'}; "
+                               f"this one is in '{row.state}'")
+            conflict = conflict_of(member, parties(row))
+            if conflict is not None:
+                raise Forbidden(f"conflict of interest: {conflict}; your score is not taken and you do not count "
+                                "towards the quorum")
+            problems = check_sheet(scheme, sheet.points, sheet.ko)
+            if problems:
+                raise InvalidInput([FieldProblem(f, p) for f, p in problems])
+            check_text(sheet.comment)
+            replaced = store.save_score(session, proposal_id=proposal_id, scorer_id=member.user_id,
+                                        points=sheet.points, ko=sheet.ko, comment=sheet.comment, now=now)
+            version = store.bump_version(session, proposal_id, now)
+            repo.insert_audit(session, {
+                "proposal_id": proposal_id, "seq": version, "at": now, "kind": "scored", "actor_id": actor.user_id,
+                "actor_name": actor.name, "actor_role": actor.role.value, "transition": None,
+                "from_state": row.state, "to_state": row.state, "reason": None,
+                "inputs": {"points": sheet.points, "ko": sheet.ko, "revised": replaced},
+                "request_id": request_id, "procedure_key": row.procedure_key,
+                "procedure_version": row.procedure_version,
+            })
+            return self._scoring_view(session, actor, self._load(session, actor, proposal_id))
+
+    def scores(self, actor: Actor, proposal_id: int) -> ScoringView:
+        with self.db.read() as session:
+            return self._scoring_view(session, actor, self._load(session, actor, proposal_id))
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _round(session: Any, round_id: int) -> models.Round:
+        round_ = repo.get(session, models.Round, round_id)
+        if round_ is None:
+            raise NotFound(f"round {round_id} not found")
+        return round_
+
+    def _scheme_view(self, session: Any, round_: models.Round) -> SchemeView:
+        assert round_.id is not None
+        procedure = self.procedures.get(round_.procedure_key, round_.procedure_version)
+        fixed = procedure.scoring is not None and procedure.scoring.fixed
+        stored = None if fixed else store.round_scheme(session, round_.id)
+        scheme = scheme_for(session, procedure, round_.id)
+        source = "round" if stored is not None else ("procedure" if scheme is not None else "none")
+        return SchemeView(round_id=round_.id, scheme=scheme, source=source,
+                          changeable=not fixed and store.scores_in_round(session, round_.id) == 0)
+
+    def _scoring_view(self, session: Any, actor: Actor, row: Any) -> ScoringView:
+        procedure = self._machine(row).procedure
+        scheme = scheme_for(session, procedure, row.round_id)
+        if scheme is None:
+            return ScoringView(proposal_id=row.id, scheme=None, members=[], quorum_reached=False, result=None,
+                               own=None, sheets=[], hidden_until_scored=False)
+        who = parties(row)
+        people = scorers(session, scheme, row)
+        names = {m.user_id: m.name for m in people}
+        conflicts = {m.user_id: conflict_of(m, who) for m in people}
+        rows = store.score_rows(session, row.id)
+        by_scorer = {r.scorer_id: r for r in rows}
+        counted: list[Sheet] = [s for s in store.sheets(rows) if conflicts.get(s.scorer_id, "gone") is None]
+        eligible = sum(1 for c in conflicts.values() if c is None)
+        quorum = len(counted) >= scheme.quorum and eligible >= scheme.quorum
+        is_scorer = actor.user_id in names and actor.role.value == scheme.scorers
+        sees_all = actor.role in OPERATORS or actor.role == Role.MANAGER
+        if actor.role == Role.APPLICANT:
+            raise Forbidden("applicants do not see the steering group's scores")
+        own_row = by_scorer.get(actor.user_id) if is_scorer else None
+        opened = sees_all or (is_scorer and conflicts.get(actor.user_id) is None
+                              and (own_row is not None or not scheme.blind))
+        shows_result = opened or (actor.role == Role.BANK and scheme.scorers == "reviewer")
+
+        def view(r: Any) -> SheetView:
+            return SheetView(scorer_id=r.scorer_id, scorer_name=names.get(r.scorer_id, "?"),
+                             points=dict(r.points), ko=dict(r.ko or {}), comment=r.comment, updated_at=r.updated_at)
+
+        return ScoringView(
+            proposal_id=row.id, scheme=scheme,
+            members=[MemberStatus(user_id=m.user_id, name=m.name, scored=m.user_id in by_scorer,
+                                  conflict=conflicts[m.user_id]) for m in people],
+            quorum_reached=quorum,
+            result=result_of(scheme, counted) if shows_result else None,
+            own=view(own_row) if own_row is not None else None,
+            sheets=[view(r) for r in rows if r.scorer_id != actor.user_id] if opened else [],
+            hidden_until_scored=is_scorer and not opened,
+        )

@@ -1,0 +1,260 @@
+"""The SQL of the steering group's work. Core statements, like the transition path (repository.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session
+
+from workflow import models
+from workflow.repository import (
+    AUDIT,
+    GRANT_BINDING,
+    ORGANISATIONS,
+    PLAN,
+    PROPOSALS,
+    RESERVE_DRAWS,
+    USERS,
+    _table,
+)
+from workflow.review.results import Member, Sheet
+
+SCHEMES = _table(models.RoundScoringScheme)
+SCORES = _table(models.Score)
+CONDITIONS = _table(models.Condition)
+SESSIONS = _table(models.SteeringSession)
+AGENDA = _table(models.AgendaItem)
+RESOLUTIONS = _table(models.Resolution)
+POOLS = _table(models.ReservePool)
+EARLY_STARTS = _table(models.EarlyStart)
+
+
+def _one(session: Session, query: sa.Select[Any]) -> Row[Any] | None:
+    return session.execute(query).first()
+
+
+def _insert(session: Session, table: sa.Table, values: dict[str, Any]) -> int:
+    return int(session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
+
+
+def bump_version(session: Session, proposal_id: int, now: datetime) -> int:
+    """Count a recorded act (a score, an answer) as a write of the proposal; returns the new version.
+
+    The audit row of the act takes that version as its position, so the history stays one ordered list, and a
+    manager deciding from an older view of the proposal is told that something changed.
+    """
+    return int(session.execute(
+        sa.update(PROPOSALS).where(PROPOSALS.c.id == proposal_id)
+        .values(version=PROPOSALS.c.version + 1, updated_at=now).returning(PROPOSALS.c.version)).scalar_one())
+
+
+# --- scoring -----------------------------------------------------------------------------------------------
+
+def round_scheme(session: Session, round_id: int) -> Row[Any] | None:
+    return _one(session, sa.select(SCHEMES).where(SCHEMES.c.round_id == round_id))
+
+
+def put_round_scheme(session: Session, round_id: int, scheme: dict[str, Any], user_id: int | None,
+                     now: datetime) -> None:
+    values = {"scheme": scheme, "set_by": user_id, "set_at": now}
+    if session.execute(sa.update(SCHEMES).where(SCHEMES.c.round_id == round_id).values(**values)).rowcount == 0:  # type: ignore[attr-defined]
+        _insert(session, SCHEMES, {"round_id": round_id, **values})
+
+
+def scores_in_round(session: Session, round_id: int) -> int:
+    return int(session.execute(
+        sa.select(sa.func.count()).select_from(SCORES.join(PROPOSALS, PROPOSALS.c.id == SCORES.c.proposal_id))
+        .where(PROPOSALS.c.round_id == round_id)).scalar_one())
+
+
+def score_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(SCORES).where(SCORES.c.proposal_id == proposal_id).order_by(SCORES.c.id)).all()
+
+
+def sheets(rows: Iterable[Row[Any]]) -> list[Sheet]:
+    return [Sheet(scorer_id=r.scorer_id, points={k: int(v) for k, v in (r.points or {}).items()},
+                  ko={k: bool(v) for k, v in (r.ko or {}).items()}) for r in rows]
+
+
+def save_score(session: Session, *, proposal_id: int, scorer_id: int, points: dict[str, int], ko: dict[str, bool],
+               comment: str, now: datetime) -> bool:
+    """Insert or replace the member's sheet; True when it replaced an earlier one."""
+    values = {"points": points, "ko": ko, "comment": comment, "updated_at": now}
+    result = session.execute(sa.update(SCORES).where(SCORES.c.proposal_id == proposal_id,
+                                                     SCORES.c.scorer_id == scorer_id).values(**values))
+    if cast(sa.CursorResult[Any], result).rowcount:
+        return True
+    _insert(session, SCORES, {"proposal_id": proposal_id, "scorer_id": scorer_id, "created_at": now, **values})
+    return False
+
+
+def members(session: Session, *, role: str, alliance_id: int | None) -> list[Member]:
+    """The people who score: the alliance's voting members (reviewers), or every bank officer."""
+    query = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
+             .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
+             .where(USERS.c.role == role).order_by(USERS.c.id))
+    if alliance_id is not None:
+        query = query.where(USERS.c.alliance_id == alliance_id)
+    return [Member(user_id=r.id, name=r.name, organisation_id=r.organisation_id, organisation_name=r.org)
+            for r in session.execute(query)]
+
+
+# --- conditions --------------------------------------------------------------------------------------------
+
+def condition_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == proposal_id)
+                           .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position)).all()
+
+
+def latest_reading(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+    """The conditions of the most recent second reading (earlier readings were judged in their time)."""
+    if not rows:
+        return []
+    last = max(r.reading_seq for r in rows)
+    return [r for r in rows if r.reading_seq == last]
+
+
+def insert_conditions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(sa.insert(CONDITIONS), list(rows))
+
+
+def update_condition(session: Session, condition_id: int, values: dict[str, Any]) -> None:
+    session.execute(sa.update(CONDITIONS).where(CONDITIONS.c.id == condition_id).values(**values))
+
+
+# --- sessions and agendas ----------------------------------------------------------------------------------
+
+def insert_session(session: Session, values: dict[str, Any]) -> int:
+    return _insert(session, SESSIONS, values)
+
+
+def session_row(session: Session, session_id: int) -> Row[Any] | None:
+    return _one(session, sa.select(SESSIONS).where(SESSIONS.c.id == session_id))
+
+
+def sessions_of(session: Session, alliance_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(SESSIONS).where(SESSIONS.c.alliance_id == alliance_id)
+                           .order_by(SESSIONS.c.held_at, SESSIONS.c.id)).all()
+
+
+def agenda(session: Session, session_id: int) -> Sequence[Row[Any]]:
+    return session.execute(
+        sa.select(AGENDA, PROPOSALS.c.title, PROPOSALS.c.state)
+        .join(PROPOSALS, PROPOSALS.c.id == AGENDA.c.proposal_id)
+        .where(AGENDA.c.session_id == session_id).order_by(AGENDA.c.position)).all()
+
+
+def add_agenda_item(session: Session, session_id: int, proposal_id: int, purpose: str) -> int:
+    position = session.execute(sa.select(sa.func.coalesce(sa.func.max(AGENDA.c.position), 0))
+                               .where(AGENDA.c.session_id == session_id)).scalar_one()
+    return _insert(session, AGENDA, {"session_id": session_id, "proposal_id": proposal_id,
+                                     "position": int(position) + 1, "purpose": purpose})
+
+
+def agenda_item(session: Session, session_id: int, proposal_id: int) -> Row[Any] | None:
+    return _one(session, sa.select(AGENDA).where(AGENDA.c.session_id == session_id,
+                                                 AGENDA.c.proposal_id == proposal_id))
+
+
+def decisions_in(session: Session, session_id: int) -> Sequence[Row[Any]]:
+    """The steps decided in the session, for its minutes."""
+    return session.execute(
+        sa.select(AUDIT, PROPOSALS.c.title).join(PROPOSALS, PROPOSALS.c.id == AUDIT.c.proposal_id)
+        .where(AUDIT.c.session_id == session_id).order_by(AUDIT.c.at, AUDIT.c.id)).all()
+
+
+# --- ranking, resolutions and reserves ---------------------------------------------------------------------
+
+def round_proposals(session: Session, round_id: int) -> Sequence[Row[Any]]:
+    """The round's proposals that reached the steering group."""
+    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.round_id == round_id,
+                                                      PROPOSALS.c.reached_alliance_at.is_not(None))
+                           .order_by(PROPOSALS.c.id)).all()
+
+
+def grants(session: Session, proposal_ids: Sequence[int], year: int) -> dict[int, tuple[int, int | None]]:
+    """(requested, approved) grant of each proposal for `year`."""
+    if not proposal_ids:
+        return {}
+    return {int(r.proposal_id): (int(r.grant_requested), r.grant_approved) for r in session.execute(
+        sa.select(PLAN.c.proposal_id, PLAN.c.grant_requested, PLAN.c.grant_approved)
+        .where(PLAN.c.proposal_id.in_(list(proposal_ids)), PLAN.c.year == year))}
+
+
+def bound_outside_round(session: Session, alliance_id: int, round_id: int, year: int) -> int:
+    """What the alliance's proposals of other rounds bind of the year's budget (funds bound by earlier rounds)."""
+    return int(session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(GRANT_BINDING), 0))
+        .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
+        .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.round_id != round_id,
+               PROPOSALS.c.binds_budget.is_(True), PLAN.c.year == year)).scalar_one())
+
+
+def submitted_at(session: Session, proposal_ids: Sequence[int]) -> dict[int, datetime]:
+    return {int(pid): at for pid, at in session.execute(
+        sa.select(PROPOSALS.c.id, PROPOSALS.c.reached_alliance_at).where(PROPOSALS.c.id.in_(list(proposal_ids))))}
+
+
+def resolutions(session: Session, round_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(RESOLUTIONS).where(RESOLUTIONS.c.round_id == round_id)
+                           .order_by(RESOLUTIONS.c.version)).all()
+
+
+def insert_resolution(session: Session, values: dict[str, Any]) -> int:
+    return _insert(session, RESOLUTIONS, values)
+
+
+def insert_pool(session: Session, values: dict[str, Any]) -> int:
+    return _insert(session, POOLS, values)
+
+
+def pool_row(session: Session, pool_id: int, *, lock: bool = False) -> Row[Any] | None:
+    query = sa.select(POOLS).where(POOLS.c.id == pool_id)
+    return _one(session, query.with_for_update() if lock else query)
+
+
+def pools(session: Session) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(POOLS).order_by(POOLS.c.year, POOLS.c.id)).all()
+
+
+def draws(session: Session, *, pool_id: int | None = None, round_id: int | None = None) -> Sequence[Row[Any]]:
+    query = sa.select(RESERVE_DRAWS).order_by(RESERVE_DRAWS.c.id)
+    if pool_id is not None:
+        query = query.where(RESERVE_DRAWS.c.pool_id == pool_id)
+    if round_id is not None:
+        query = query.where(RESERVE_DRAWS.c.round_id == round_id)
+    return session.execute(query).all()
+
+
+def drawn_from(session: Session, pool_id: int) -> int:
+    return int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(RESERVE_DRAWS.c.amount), 0))
+                               .where(RESERVE_DRAWS.c.pool_id == pool_id)).scalar_one())
+
+
+def insert_draw(session: Session, values: dict[str, Any]) -> int:
+    return _insert(session, RESERVE_DRAWS, values)
+
+
+# --- the bank: approved amounts, early start ---------------------------------------------------------------
+
+def set_approved(session: Session, proposal_id: int, year: int, amount: int) -> None:
+    session.execute(sa.update(PLAN).where(PLAN.c.proposal_id == proposal_id, PLAN.c.year == year)
+                    .values(grant_approved=amount))
+
+
+def early_starts(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(EARLY_STARTS).where(EARLY_STARTS.c.proposal_id == proposal_id)
+                           .order_by(EARLY_STARTS.c.id)).all()
+
+
+def insert_early_start(session: Session, values: dict[str, Any]) -> int:
+    return _insert(session, EARLY_STARTS, values)
+
+
+def update_early_start(session: Session, request_id: int, values: dict[str, Any]) -> None:
+    session.execute(sa.update(EARLY_STARTS).where(EARLY_STARTS.c.id == request_id).values(**values))
