@@ -14,8 +14,11 @@ from workflow.deadlines.sweep import DeadlineSweeper
 from workflow.notify.outbox import Backoff, OutboxService
 from workflow.notify.writer import NotificationWriter
 from workflow.registry import ProcedureRegistry
+from workflow.review.bank import BankService
 from workflow.review.conditions import ConditionService
+from workflow.review.priorisation import PriorisationService
 from workflow.review.scoring import ScoringService
+from workflow.review.sessions import SessionService
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
 
@@ -32,6 +35,9 @@ class Context:
     calendar: DeadlineCalendar
     scoring: ScoringService
     conditions: ConditionService
+    sessions: SessionService
+    priorisation: PriorisationService
+    bank: BankService
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,6 +50,8 @@ def build_context(settings: Settings | None = None) -> Context:
     procedures.latest(settings.default_procedure)
     db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     proposals = ProposalService(db, procedures)
+    priorisation = PriorisationService(proposals)
+    proposals.on_money_freed = priorisation.offer_freed_money
     concept = action_concept(settings.deadlines)
     schedule = settings.scheduler
     lease = timedelta(seconds=schedule.lease_seconds)
@@ -65,4 +73,7 @@ def build_context(settings: Settings | None = None) -> Context:
         calendar=DeadlineCalendar(db, book, settings.public_url),
         scoring=ScoringService(db, procedures),
         conditions=ConditionService(db, procedures),
+        sessions=SessionService(proposals),
+        priorisation=priorisation,
+        bank=BankService(db, procedures),
     )

@@ -204,7 +204,7 @@ def _conditions(value: Any) -> list[dict[str, Any]]:
     result = []
     for index, item in enumerate(value, start=1):
         if isinstance(item, str):
-            item = {"text": item}
+            item = {"text": item}  # noqa: PLW2901 - a bare text is a condition with defaults
         if not isinstance(item, dict) or set(item) - {"text", "responsible", "due"}:
             raise ValueError(f"condition {index}: give a text, or an object with text, responsible and due")
         try:

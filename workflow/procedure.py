@@ -233,9 +233,10 @@ def _check_transition(key: str, transition: TransitionDef, states: dict[str, Sta
     dates = {i.name for i in transition.inputs if i.type == "date"}
     for spec in transition.inputs:
         if spec.due_with is not None and (spec.type != "conditions" or spec.due_with not in dates):
+            named = ", ".join(sorted(dates)) or "none"
             faults.append(Fault(f"{key}.inputs.{spec.name}.due_with",
                                 "names the date input of the same step that conditions are due on; "
-                                f"only a 'conditions' input has one (date inputs here: {', '.join(sorted(dates)) or 'none'})"))
+                                f"only a 'conditions' input has one (date inputs here: {named})"))
     return faults
 
 

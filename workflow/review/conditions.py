@@ -81,10 +81,10 @@ class ConditionService(ProposalQueries):
             values = {"status": "answered", "answer": answer.text, "evidence": answer.evidence, "answered_at": now,
                       "answered_by": actor.user_id}
             store.update_condition(session, condition_id, values)
-            self._record(session, actor, row, now, request_id, {
+            self._record(session, actor, row, now, request_id, inputs={
                 "condition_id": condition_id, "position": condition.position, "action": "answered",
                 "text": answer.text, "evidence": answer.evidence})
-            return self._view(session, proposal_id, condition_id)
+            return self._condition_view(session, proposal_id, condition_id)
 
     def judge(self, actor: Actor, proposal_id: int, condition_id: int, data: Any, *, now: datetime,
               request_id: str | None = None) -> ConditionView:
@@ -104,10 +104,10 @@ class ConditionService(ProposalQueries):
             store.update_condition(session, condition_id, {
                 "status": status, "judged_at": now, "judged_by": actor.user_id,
                 "judgement_note": judgement.note or None, "session_id": judgement.session_id or condition.session_id})
-            self._record(session, actor, row, now, request_id, {
+            self._record(session, actor, row, now, request_id, inputs={
                 "condition_id": condition_id, "position": condition.position, "action": "judged", "status": status,
                 "note": judgement.note}, session_id=judgement.session_id)
-            return self._view(session, proposal_id, condition_id)
+            return self._condition_view(session, proposal_id, condition_id)
 
     # --- internals ---------------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class ConditionService(ProposalQueries):
         return row, condition
 
     @staticmethod
-    def _record(session: Session, actor: Actor, row: Any, now: datetime, request_id: str | None,
+    def _record(session: Session, actor: Actor, row: Any, now: datetime, request_id: str | None, *,
                 inputs: dict[str, Any], session_id: int | None = None) -> None:
         version = store.bump_version(session, row.id, now)
         repo.insert_audit(session, {
@@ -133,7 +133,7 @@ class ConditionService(ProposalQueries):
             "session_id": session_id})
 
     @staticmethod
-    def _view(session: Session, proposal_id: int, condition_id: int) -> ConditionView:
+    def _condition_view(session: Session, proposal_id: int, condition_id: int) -> ConditionView:
         return next(v for v in _views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
 
 

@@ -175,9 +175,11 @@ class ScoringService(ProposalQueries):
         sees_all = actor.role in OPERATORS or actor.role == Role.MANAGER
         if actor.role == Role.APPLICANT:
             raise Forbidden("applicants do not see the steering group's scores")
-        own_row = by_scorer.get(actor.user_id) if is_scorer else None
-        opened = sees_all or (is_scorer and conflicts.get(actor.user_id) is None
-                              and (own_row is not None or not scheme.blind))
+        own_row = by_scorer.get(actor.user_id) if is_scorer and actor.user_id is not None else None
+        # A member sees the others' scores once they scored themselves (or at once, if the scheme is not blind);
+        # a member with a conflict of interest is out of this proposal's scoring and sees none of it.
+        free_of_conflict = actor.user_id is not None and conflicts.get(actor.user_id) is None
+        opened = sees_all or (is_scorer and free_of_conflict and (own_row is not None or not scheme.blind))
         shows_result = opened or (actor.role == Role.BANK and scheme.scorers == "reviewer")
 
         def view(r: Any) -> SheetView:

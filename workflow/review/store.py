@@ -258,3 +258,13 @@ def insert_early_start(session: Session, values: dict[str, Any]) -> int:
 
 def update_early_start(session: Session, request_id: int, values: dict[str, Any]) -> None:
     session.execute(sa.update(EARLY_STARTS).where(EARLY_STARTS.c.id == request_id).values(**values))
+
+
+def resolutions_in_session(session: Session, session_id: int) -> Sequence[Row[Any]]:
+    return session.execute(sa.select(RESOLUTIONS.c.id).where(RESOLUTIONS.c.session_id == session_id)
+                           .order_by(RESOLUTIONS.c.id)).all()
+
+
+def manager_ids(session: Session, alliance_id: int) -> list[int]:
+    return [int(i) for i in session.execute(sa.select(USERS.c.id).where(
+        USERS.c.role == "manager", USERS.c.alliance_id == alliance_id).order_by(USERS.c.id)).scalars()]

@@ -1,0 +1,164 @@
+"""Steering-group sessions: dates, agendas, and minutes made of the decisions taken in them.
+
+Putting a proposal on a session's agenda for its hearing sets the hearing date through the procedure's own step
+(the one that takes a `next_session` date and stays in the state), so the hearing deadline and its reminders
+come from the procedure like any other; the minutes are the audit events that name the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from workflow import models
+from workflow import repository as repo
+from workflow.actors import Actor
+from workflow.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from workflow.inputs import MAX_ID, check_text, parse_model
+from workflow.review import store
+from workflow.review.access import in_alliance, require_steward
+from workflow.service import ProposalService
+from workflow.timeutil import DEFAULT_ZONE, require_aware
+from workflow.views import HistoryEntry
+
+
+class NewSession(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str = Field(min_length=3, max_length=200)
+    held_at: AwareDatetime
+
+
+class NewAgendaItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal_id: int = Field(ge=1, le=MAX_ID)
+    purpose: Literal["hearing", "second_reading", "decision"] = "hearing"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    alliance_id: int
+    title: str
+    held_at: datetime
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    position: int
+    proposal_id: int
+    title: str
+    state: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    proposal_id: int
+    title: str
+    entry: HistoryEntry
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    session: SessionView
+    agenda: list[AgendaEntry]
+    decisions: list[Decision]
+    resolutions: list[int]  # ids of the resolutions recorded in the session
+
+
+class SessionService:
+    def __init__(self, proposals: ProposalService) -> None:
+        self.proposals = proposals
+        self.db = proposals.db
+
+    def create(self, actor: Actor, alliance_id: int, data: Any, *, now: datetime) -> SessionView:
+        require_aware(now)
+        new = parse_model(NewSession, data)
+        _text("title", new.title)
+        if not 2000 <= new.held_at.year <= 2100:
+            raise InvalidInput([FieldProblem("held_at", "must be between 2000 and 2100")])
+        require_steward(actor, alliance_id, "schedule steering-group sessions")
+        with self.db.write() as session:
+            if repo.get(session, models.Alliance, alliance_id) is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            session_id = store.insert_session(session, {"alliance_id": alliance_id, "title": new.title,
+                                                        "held_at": new.held_at, "created_at": now})
+            return _view(store.session_row(session, session_id))
+
+    def list(self, actor: Actor, alliance_id: int) -> list[SessionView]:
+        if not in_alliance(actor, alliance_id):
+            raise NotFound(f"alliance {alliance_id} has no sessions you may see")
+        with self.db.read() as session:
+            return [_view(r) for r in store.sessions_of(session, alliance_id)]
+
+    def get(self, actor: Actor, session_id: int) -> SessionDetail:
+        with self.db.read() as session:
+            return self._detail(session, self._session(session, actor, session_id))
+
+    def add_to_agenda(self, actor: Actor, session_id: int, data: Any, *, now: datetime,
+                      request_id: str | None = None) -> SessionDetail:
+        require_aware(now)
+        item = parse_model(NewAgendaItem, data)
+        with self.db.write() as session:
+            row = self._session(session, actor, session_id)
+            require_steward(actor, row.alliance_id, "set the agenda")
+            proposal = self.proposals._load(session, actor, item.proposal_id)
+            if proposal.alliance_id != row.alliance_id:
+                raise NotFound(f"proposal {item.proposal_id} not found")
+            if store.agenda_item(session, session_id, item.proposal_id) is not None:
+                raise Conflict(f"proposal {item.proposal_id} is on this session's agenda already")
+            store.add_agenda_item(session, session_id, item.proposal_id, item.purpose)
+            if item.purpose == "hearing":
+                self._set_hearing(session, actor, proposal, row, now=now, request_id=request_id)
+            return self._detail(session, row)
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _set_hearing(self, session: Session, actor: Actor, proposal: Any, row: Any, *, now: datetime,
+                     request_id: str | None) -> None:
+        """Fire the procedure's step that sets the hearing date, if the proposal's state has one."""
+        machine = self.proposals._machine(proposal)
+        step = next((t for t in machine.procedure.transitions_from(proposal.state)
+                     if t.to == proposal.state and any(i.name == "next_session" for i in t.inputs)
+                     and actor.role.value in t.roles), None)
+        if step is None:
+            return
+        day = row.held_at.astimezone(DEFAULT_ZONE).date().isoformat()
+        self.proposals._fire(session, actor, proposal.id, step.name, expected_version=proposal.version, now=now,
+                             reason=f"Anhörung in der Sitzung '{row.title}'", inputs={"next_session": day},
+                             request_id=request_id, session_id=row.id)
+
+    def _session(self, session: Session, actor: Actor, session_id: int) -> Any:
+        row = store.session_row(session, session_id)
+        if row is None or not in_alliance(actor, row.alliance_id):
+            raise NotFound(f"session {session_id} not found")
+        return row
+
+    @staticmethod
+    def _detail(session: Session, row: Any) -> SessionDetail:
+        return SessionDetail(
+            session=_view(row),
+            agenda=[AgendaEntry(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state,
+                                purpose=a.purpose) for a in store.agenda(session, row.id)],
+            decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=HistoryEntry(
+                seq=d.seq, at=d.at, kind=d.kind, actor_id=d.actor_id, actor_name=d.actor_name,
+                actor_role=d.actor_role, transition=d.transition, from_state=d.from_state, to_state=d.to_state,
+                reason=d.reason, inputs=dict(d.inputs or {}), request_id=d.request_id,
+                procedure_version=d.procedure_version)) for d in store.decisions_in(session, row.id)],
+            resolutions=[r.id for r in store.resolutions_in_session(session, row.id)],
+        )
+
+
+def _view(row: Any) -> SessionView:
+    return SessionView(id=row.id, alliance_id=row.alliance_id, title=row.title, held_at=row.held_at)
+
+
+def _text(field: str, value: str) -> None:
+    try:
+        check_text(value)
+    except ValueError as exc:
+        raise InvalidInput([FieldProblem(field, str(exc))]) from None
