@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import Language, console
+from cli.ranking import print_ranking
 from workflow.actors import SYSTEM
 from workflow.context import build_context
 from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, play
@@ -38,6 +39,9 @@ def demo(
         missing = sorted(set(procedure.states) - result.states_reached)
         console.print(f"states reached: {len(result.states_reached)} of {len(procedure.states)}"
                       + (f" (not reached: {', '.join(missing)})" if missing else " - every state of the procedure"))
+        for number, round_id in sorted(result.rounds.items()):
+            print_ranking(ctx.priorisation.ranking(SYSTEM, round_id, now=now),
+                          title=f"{number}. Einreichungstermin 2016")
         console.print("look closer: foerderweg proposal show ID")
         tokens = Table("role", "who", "API token (Authorization: Bearer ...)", title="Demo tokens, one per role")
         lines = []

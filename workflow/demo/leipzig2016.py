@@ -4,7 +4,8 @@ What the sources say is kept: the MINT network's proposal of 4 May, the hearing 
 of 24 May with its conditions, the second deadline of 31 May, the priorisation of end of June (RobertaRegioZentrum,
 Inspirata, Robotik), the bank's rejection of Inspirata reported on 1 September, the workshops of familienfreund KG.
 What the sources do not say is invented and marked as such: the first deadline (6 May), budgets, funding plans,
-bank references, the withdrawn Bildungs-Mall proposal, the Zukunftsdiplom draft, the Roberta proof of use.
+scores, bank references, the withdrawn Bildungs-Mall proposal, the Zukunftsdiplom draft, the Roberta proof of
+use, and the symposium's place on the waiting list, from which it moves up when the bank's rejection frees money.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import Conflict
 from workflow.roles import Role
-from workflow.timeutil import end_of_day, local
+from workflow.timeutil import DEFAULT_ZONE, end_of_day, local
 
 ALLIANCE = "Fachkräfteallianz Leipzig (FKA-L)"
 COFINANCING = "Kofinanzierung Stadt Leipzig (Ratsbeschluss VI-DS-02473)"
@@ -46,6 +47,8 @@ PEOPLE: dict[str, tuple[str, Role, str | None]] = {
     "stadt": ("Stadt Leipzig, Referat Beschäftigungspolitik", Role.REVIEWER, None),
     "ihk": ("IHK zu Leipzig", Role.REVIEWER, None),
     "hwk": ("Handwerkskammer zu Leipzig", Role.REVIEWER, None),
+    # The HTWK is a member of the alliance (seed 002) and leads or partners two proposals: it may not score those.
+    "htwk": ("HTWK Leipzig (Lenkungsgruppe)", Role.REVIEWER, "htwk"),
     "sab": ("SAB Sächsische Aufbaubank", Role.BANK, None),
     "admin": ("Betrieb foerderweg", Role.ADMIN, None),
 }
@@ -109,6 +112,34 @@ REVISION_CONDITION = (
     "und dem Inspirata e.V. erarbeiten und in der Anhörung am 15.06.2016 darstellen."
 )
 SENT_TO_BANK = ["Projektantrag", "Beschluss der Lenkungsgruppe vom 29.06.2016"]
+# Steering-group sessions: key -> (date and time, Europe/Berlin; title).
+SESSIONS = {
+    "s0512": ("2016-05-12 14:00", "Lenkungsgruppe FKA-L: Anhörung erster Einreichungstermin"),
+    "s0524": ("2016-05-24 14:00", "Lenkungsgruppe FKA-L: Beratung erster Einreichungstermin"),
+    "s0615": ("2016-06-15 14:00", "Lenkungsgruppe FKA-L: zweite Lesung und Anhörung zweiter Einreichungstermin"),
+    "s0629": ("2016-06-29 14:00", "Lenkungsgruppe FKA-L: Priorisierung 2016"),
+    "s0905": ("2016-09-05 14:00", "Lenkungsgruppe FKA-L: Nachrücken von der Warteliste"),
+}
+# Invented scores (regional need, concept, cooperation, sustainability; 0-5 each) per proposal and member.
+SCORES: dict[str, dict[str, tuple[int, int, int, int]]] = {
+    "roberta": {"stadt": (5, 4, 4, 4), "ihk": (5, 5, 4, 3), "hwk": (4, 4, 4, 4)},
+    "robotik": {"stadt": (4, 4, 5, 3), "ihk": (4, 4, 4, 3), "hwk": (5, 4, 4, 3)},
+    "inspirata": {"stadt": (4, 4, 3, 4), "ihk": (4, 3, 4, 3), "hwk": (4, 4, 3, 3), "htwk": (4, 4, 4, 3)},
+    "mint": {"stadt": (3, 3, 4, 2), "ihk": (3, 3, 3, 2), "hwk": (2, 3, 4, 2), "htwk": (3, 3, 3, 3)},
+    "familienfreund": {"stadt": (4, 3, 3, 3), "ihk": (4, 4, 3, 3), "hwk": (4, 3, 3, 4), "htwk": (3, 3, 3, 3)},
+    "symposium": {"stadt": (3, 3, 3, 2), "ihk": (3, 3, 2, 2), "hwk": (3, 2, 3, 2), "htwk": (3, 3, 3, 2)},
+}
+CRITERIA = ("regional_need", "concept", "cooperation", "sustainability")
+
+
+def _sheet(points: tuple[int, int, int, int]) -> dict[str, Any]:
+    return {"points": dict(zip(CRITERIA, points, strict=True)),
+            "ko": {"documents_complete": True, "guideline_fit": True}}
+
+
+def _scores(when: str, *proposals: str) -> list[Step]:
+    return [Step(when, member, key, "score", inputs=_sheet(points))
+            for key in proposals for member, points in SCORES[key].items()]
 MINT_DECISION = ("Die Lenkungsgruppe priorisiert im MINT-Spektrum nur die Projekte RobertaRegioZentrum, Inspirata "
                  "und Robotik.")
 
@@ -122,6 +153,7 @@ class Step:
     reason: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Any] = field(default_factory=dict)
+    session: str | None = None  # a SESSIONS key: the session the step was decided in
 
 
 TIMELINE: list[Step] = [
@@ -141,11 +173,16 @@ TIMELINE: list[Step] = [
     Step("2016-05-07 00:05", "system", "roberta", "open_review"),
     Step("2016-05-07 00:05", "system", "inspirata", "open_review"),
     Step("2016-05-07 00:05", "system", "robotik", "open_review"),
+    Step("2016-05-09 09:00", "manager", "mint", "agenda", inputs={"purpose": "hearing"}, session="s0512"),
+    Step("2016-05-09 09:00", "manager", "roberta", "agenda", inputs={"purpose": "hearing"}, session="s0512"),
+    Step("2016-05-09 09:00", "manager", "inspirata", "agenda", inputs={"purpose": "hearing"}, session="s0512"),
     Step("2016-05-10 10:00", "logistik", "bildungsmall", "create"),
     Step("2016-05-20 20:00", "wieland", "zukunftsdiplom", "create"),
-    Step("2016-05-24 17:00", "manager", "mint", "request_revision",
+    *_scores("2016-05-20 12:00", "mint", "roberta", "inspirata", "robotik"),
+    Step("2016-05-24 17:00", "manager", "mint", "request_revision", session="s0524",
          reason="Zweite Lesung beschlossen in der Sitzung der Lenkungsgruppe am 24.05.2016",
-         inputs={"conditions": [REVISION_CONDITION], "revision_deadline": "2016-06-13", "next_session": "2016-06-15"}),
+         inputs={"conditions": [{"text": REVISION_CONDITION, "responsible": "Zukunftsakademie Leipzig e.V."}],
+                 "revision_deadline": "2016-06-13", "next_session": "2016-06-15"}),
     Step("2016-05-27 09:00", "logistik", "bildungsmall", "submit"),
     Step("2016-05-30 13:00", "familienfreund", "familienfreund", "create"),
     Step("2016-05-30 14:00", "familienfreund", "familienfreund", "submit"),
@@ -157,26 +194,42 @@ TIMELINE: list[Step] = [
     Step("2016-06-10 12:00", "wieland", "mint", "edit",
          changes={"partners": ["Förderverein Freunde und Förderer des BSZ 7 Leipzig e.V.", "HTWK Leipzig",
                                "Inspirata e.V."]}),
+    Step("2016-06-12 18:00", "wieland", "mint", "answer",
+         inputs={"text": "Kooperativer Ansatz mit Förderverein BSZ 7, HTWK und Inspirata e.V. erarbeitet; "
+                         "Vorstellung am 15.06.2016.",
+                 "evidence": ["Absichtserklärung Förderverein BSZ 7 vom 08.06.2016",
+                              "Kooperationszusage HTWK Leipzig vom 09.06.2016"]}),
     Step("2016-06-13 09:00", "wieland", "mint", "resubmit"),
+    Step("2016-06-13 10:00", "manager", "symposium", "agenda", inputs={"purpose": "hearing"}, session="s0615"),
+    Step("2016-06-13 10:00", "manager", "familienfreund", "agenda", inputs={"purpose": "hearing"},
+         session="s0615"),
+    Step("2016-06-15 17:00", "manager", "mint", "judge", session="s0615",
+         inputs={"met": True, "note": "Kooperativer Ansatz in der zweiten Lesung dargestellt."}),
+    *_scores("2016-06-20 12:00", "familienfreund", "symposium"),
     Step("2016-06-20 10:00", "logistik", "bildungsmall", "withdraw",
          reason="Das Vorhaben wird in der Bildungs- und Fachkräfteallianz Leipzig-Halle weiterverfolgt."),
-    Step("2016-06-29 18:00", "manager", "roberta", "prioritise", reason=MINT_DECISION),
-    Step("2016-06-29 18:00", "manager", "inspirata", "prioritise", reason=MINT_DECISION),
-    Step("2016-06-29 18:00", "manager", "robotik", "prioritise", reason=MINT_DECISION),
-    Step("2016-06-29 18:00", "manager", "familienfreund", "prioritise"),
-    Step("2016-06-29 18:00", "manager", "mint", "decline", reason=MINT_DECISION),
-    Step("2016-06-29 18:00", "manager", "symposium", "decline", reason=MINT_DECISION),
+    Step("2016-06-29 18:00", "manager", "round1", "resolve", session="s0629", reason=MINT_DECISION,
+         inputs={"prioritised": ["roberta", "inspirata", "robotik"], "declined": ["mint"]}),
+    # Invented: the symposium does not fit under the budget line any more and waits.
+    Step("2016-06-29 18:30", "manager", "round2", "resolve", session="s0629",
+         inputs={"prioritised": ["familienfreund"], "waiting_list": ["symposium"]}),
     Step("2016-07-04 10:00", "manager", "roberta", "forward", inputs={"documents": SENT_TO_BANK}),
     Step("2016-07-04 10:00", "manager", "inspirata", "forward", inputs={"documents": SENT_TO_BANK}),
     Step("2016-07-04 10:00", "manager", "robotik", "forward", inputs={"documents": SENT_TO_BANK}),
     Step("2016-07-04 10:00", "manager", "familienfreund", "forward"),
+    # Invented: the bank approves less than requested for 2016; the budget frees the difference.
     Step("2016-08-10 11:00", "sab", "roberta", "approve",
-         inputs={"bank_reference": "SAB-FKR-2016-0412", "decision_date": "2016-08-10"}),
+         inputs={"bank_reference": "SAB-FKR-2016-0412", "decision_date": "2016-08-10",
+                 "approved_amounts": {"2016": "42000.00"}}),
     Step("2016-08-15 11:00", "sab", "robotik", "approve", inputs={"bank_reference": "SAB-FKR-2016-0418"}),
     Step("2016-08-22 11:00", "sab", "familienfreund", "approve", inputs={"bank_reference": "SAB-FKR-2016-0431"}),
-    Step("2016-08-29 11:00", "sab", "inspirata", "reject",
+    Step("2016-09-01 11:00", "sab", "inspirata", "reject",
          reason="Nach Prüfung nicht förderfähig im Sinne der Fachkräfterichtlinie",
-         inputs={"bank_reference": "SAB-FKR-2016-0415", "decision_date": "2016-08-29"}),
+         inputs={"bank_reference": "SAB-FKR-2016-0415", "decision_date": "2016-09-01"}),
+    # Invented: the freed money is offered to the manager; the group moves the symposium up.
+    Step("2016-09-05 18:00", "manager", "round2", "resolve", session="s0905",
+         inputs={"prioritised": ["familienfreund", "symposium"]}),
+    Step("2016-09-06 10:00", "manager", "symposium", "forward", inputs={"documents": SENT_TO_BANK}),
     Step("2016-09-01 09:00", "schwarz", "roberta", "start_implementation", inputs={"start_date": "2016-09-01"}),
     Step("2016-09-15 09:00", "akschule", "robotik", "start_implementation", inputs={"start_date": "2016-09-15"}),
     Step("2018-03-28 10:00", "schwarz", "roberta", "submit_proof_of_use",
@@ -191,6 +244,7 @@ class DemoResult:
     proposals: dict[str, int]
     users: dict[str, int]
     states_reached: set[str]
+    rounds: dict[int, int] = field(default_factory=dict)
 
 
 def play(ctx: Context) -> DemoResult:
@@ -208,7 +262,8 @@ def play(ctx: Context) -> DemoResult:
                                      action_concept_adopted_on=date(2016, 5, 12), now=local(date(2016, 4, 12)))
     assert alliance.id is not None
     # Invented figures: the sources name no amounts.
-    admin.set_budget(SYSTEM, alliance.id, 2016, 600_000_00)
+    # Small enough that the budget line falls inside the second round: the symposium has to wait.
+    admin.set_budget(SYSTEM, alliance.id, 2016, 140_000_00)
     admin.set_budget(SYSTEM, alliance.id, 2017, 600_000_00)
     rounds = {
         1: admin.create_round(SYSTEM, alliance.id, "1. Einreichungstermin 2016", opens_at=local(date(2016, 4, 12)),
@@ -227,12 +282,18 @@ def play(ctx: Context) -> DemoResult:
         users[key] = user.id
         actors[key] = admin.actor_for(user.id)
 
+    sessions = {key: ctx.sessions.create(actors["manager"], alliance.id, {"title": title, "held_at": moment(when)},
+                                         now=moment("2016-05-02 09:00")).id
+                for key, (when, title) in SESSIONS.items()}
     ids: dict[str, int] = {}
-    versions: dict[str, int] = {}
     reached: set[str] = set()
     for step in TIMELINE:
         now = moment(step.when)
         actor = actors[step.who]
+        session_id = sessions[step.session] if step.session else None
+        if step.action in REVIEW_ACTIONS:
+            REVIEW_ACTIONS[step.action](ctx, step, actor, now, ids=ids, rounds=rounds, session_id=session_id)
+            continue
         if step.action == "create":
             spec = PROPOSALS[step.proposal]
             round_ = rounds[spec.round]
@@ -241,19 +302,62 @@ def play(ctx: Context) -> DemoResult:
                 "round_id": round_.id, "title": spec.title, "summary": spec.summary,
                 "target_group": spec.target_group, "partners": spec.partners, "funding_plan": spec.plan,
             }, now=now, request_id=f"demo-{step.proposal}-create")
-            ids[step.proposal], versions[step.proposal] = view.id, view.version
+            ids[step.proposal] = view.id
             reached.add(view.state)
         elif step.action == "edit":
-            view = ctx.proposals.edit_draft(actor, ids[step.proposal], step.changes,
-                                            expected_version=versions[step.proposal], now=now)
-            versions[step.proposal] = view.version
+            version = ctx.proposals.get(SYSTEM, ids[step.proposal], now=now).version
+            ctx.proposals.edit_draft(actor, ids[step.proposal], step.changes, expected_version=version, now=now)
         else:
-            result = ctx.proposals.fire(actor, ids[step.proposal], step.action,
-                                        expected_version=versions[step.proposal], now=now, reason=step.reason,
-                                        inputs=step.inputs, request_id=f"demo-{step.proposal}-{step.action}")
-            versions[step.proposal] = result.version
+            version = ctx.proposals.get(SYSTEM, ids[step.proposal], now=now).version
+            result = ctx.proposals.fire(actor, ids[step.proposal], step.action, expected_version=version, now=now,
+                                        reason=step.reason, inputs=step.inputs, session_id=session_id,
+                                        request_id=f"demo-{step.proposal}-{step.action}")
             reached.add(result.to_state)
-    return DemoResult(alliance_id=alliance.id, proposals=ids, users=users, states_reached=reached)
+    for proposal_id in ids.values():
+        reached.update(h.to_state for h in ctx.proposals.history(SYSTEM, proposal_id))
+    return DemoResult(alliance_id=alliance.id, proposals=ids, users=users, states_reached=reached,
+                      rounds={key: r.id for key, r in rounds.items() if r.id is not None})
+
+
+def _score(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
+    ctx.scoring.score(actor, ids["ids"][step.proposal], step.inputs, now=now)
+
+
+def _agenda(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
+    ctx.sessions.add_to_agenda(actor, ids["session_id"], {"proposal_id": ids["ids"][step.proposal],
+                                                          "purpose": step.inputs["purpose"]}, now=now)
+
+
+def _current_condition(ctx: Context, proposal_id: int) -> int:
+    return next(c.id for c in ctx.conditions.conditions(SYSTEM, proposal_id) if c.current)
+
+
+def _answer(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
+    proposal_id = ids["ids"][step.proposal]
+    ctx.conditions.answer(actor, proposal_id, _current_condition(ctx, proposal_id), step.inputs, now=now)
+
+
+def _judge(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
+    proposal_id = ids["ids"][step.proposal]
+    ctx.conditions.judge(actor, proposal_id, _current_condition(ctx, proposal_id),
+                         {**step.inputs, "session_id": ids["session_id"]}, now=now)
+
+
+def _resolve(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
+    keys: dict[str, int] = ids["ids"]
+    round_ = ids["rounds"][int(step.proposal.removeprefix("round"))]
+    ctx.priorisation.resolve(actor, round_.id, {
+        "decided_on": now.astimezone(DEFAULT_ZONE).date(), "session_id": ids["session_id"],
+        "note": step.reason or "",
+        "prioritised": [keys[k] for k in step.inputs.get("prioritised", [])],
+        "waiting_list": [keys[k] for k in step.inputs.get("waiting_list", [])],
+        "declined": [{"proposal_id": keys[k], "reason": step.reason or "nicht priorisiert"}
+                     for k in step.inputs.get("declined", [])],
+    }, now=now)
+
+
+# Steps of the steering group's work that are not transitions of the proposal itself.
+REVIEW_ACTIONS = {"score": _score, "agenda": _agenda, "answer": _answer, "judge": _judge, "resolve": _resolve}
 
 
 def moment(text: str) -> datetime:

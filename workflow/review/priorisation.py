@@ -263,8 +263,8 @@ class PriorisationService:
                                     "by resolution", transition=transition)
         current = repo.proposal(session, row.id)
         assert current is not None
-        if current.state == step.to:
-            return []
+        if current.state == step.to or (transition == PRIORITISE and current.binds_budget):
+            return []  # decided so already (or further: forwarded, approved), by an earlier version
         label = f"proposal {row.id} ('{row.title}')"
         try:
             self.proposals._fire(session, actor, row.id, transition, expected_version=current.version, now=now,
@@ -369,12 +369,14 @@ class PriorisationService:
     # --- freed money -------------------------------------------------------------------------------------
 
     def offer_freed_money(self, session: Session, row: Row[Any], now: datetime) -> None:
-        """A step freed budget money: tell the alliance's managers which waiting proposal it now covers."""
-        round_ = repo.get(session, models.Round, row.round_id)
-        if round_ is None:
-            return
-        ranking = self._ranking(session, round_, None)
-        if ranking.offer is None:
+        """A step freed budget money: tell the alliance's managers which waiting proposal it now covers.
+
+        The budget is the alliance's, so the waiting lists of all its rounds are looked at, oldest round first.
+        """
+        ranking = next((r for r in (self._ranking(session, round_, None)
+                                    for round_ in repo.rounds(session, row.alliance_id))
+                        if r.offer is not None), None)
+        if ranking is None or ranking.offer is None:
             return
         offered = next(e.candidate for e in ranking.entries if e.candidate.proposal_id == ranking.offer)
         managers = store.manager_ids(session, row.alliance_id)
