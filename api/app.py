@@ -15,14 +15,27 @@ from fastapi.responses import JSONResponse
 
 from api.deps import MISSING_TOKEN
 from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi, unauthenticated
-from api.routers import alliances, me, outbox, procedures, proposals, rounds
+from api.routers import (
+    alliances,
+    bank,
+    conditions,
+    me,
+    outbox,
+    priorisation,
+    procedures,
+    proposals,
+    reserves,
+    rounds,
+    scoring,
+    sessions,
+)
 from api.schemas import Problem
 from workflow.context import Context, build_context
 from workflow.migrate import current_revision, head_revision
 from workflow.timeutil import utcnow
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals", "/me", "/admin")
+PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals", "/me", "/admin", "/sessions", "/reserve-pools")
 
 DESCRIPTION = """
 Regional funding procedures as data: proposals move through a procedure's states by transitions that check the
@@ -82,7 +95,9 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         return JSONResponse({"status": "ok", "database": ctx.db.dialect, "schema": schema,
                              "procedures": [p.ref for p in ctx.procedures.all()]})
 
-    for router in (procedures.router, alliances.router, rounds.router, proposals.router, me.router, outbox.router):
+    for router in (procedures.router, alliances.router, rounds.router, proposals.router, me.router, outbox.router,
+                   scoring.router, conditions.router, sessions.router, priorisation.router, reserves.router,
+                   bank.router):
         app.include_router(router, responses=ERROR_RESPONSES)
 
     def openapi() -> dict[str, Any]:

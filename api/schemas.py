@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflow.inputs import MAX_ID
+from workflow.labels import Labels as EngineLabels
 
 EURO = Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2)
 
@@ -31,9 +32,9 @@ class Problem(BaseModel):
 
 # --- procedures --------------------------------------------------------------------------------------------
 
-class Labels(BaseModel):
-    de: str
-    en: str
+# Labels are the engine's own model: one "Labels" in the document, in requests (a scoring scheme's criteria) and
+# in answers alike.
+Labels = EngineLabels
 
 
 class ProcedureSummary(BaseModel):
@@ -155,10 +156,13 @@ class TransitionRequest(BaseModel):
         {"transition": "request_revision", "reason": "Beschluss der Lenkungsgruppe vom 24.05.2016",
          "inputs": {"conditions": ["Kooperativen Ansatz mit HTWK und Inspirata e.V. erarbeiten"],
                     "revision_deadline": "2016-06-13", "next_session": "2016-06-15"}},
-        {"transition": "decline", "reason": "Nicht priorisiert: Mittel für MINT-Projekte ausgeschöpft"}]})
+        {"transition": "decline", "reason": "Nicht priorisiert: Mittel für MINT-Projekte ausgeschöpft",
+         "session_id": 2}]})
     transition: str = Field(min_length=1, max_length=100)
     reason: str | None = Field(default=None, max_length=20_000)
     inputs: dict[str, Any] = Field(default_factory=dict)
+    session_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                   description="the steering-group session the step was decided in (its minutes)")
 
 
 class PlanYearOut(BaseModel):

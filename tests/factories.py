@@ -158,9 +158,12 @@ def full_marks(ctx: Context, proposal_id: int) -> dict[str, Any]:
     return {"points": {c.key: c.max_points for c in scheme.criteria}, "ko": {k.key: True for k in scheme.ko}}
 
 
-def satisfy(ctx: Context, world: World, proposal_id: int, transition: TransitionDef, version: int) -> int:
-    """Do what the step's rules wait for: the scorers score, the applicant answers, the manager judges."""
-    now = moment_for(transition)
+def satisfy(ctx: Context, world: World, proposal_id: int, transition: TransitionDef, version: int, *,
+            now: datetime | None = None) -> int:
+    """Do what the step's rules wait for: the scorers score, the applicant answers, the manager judges.
+
+    Returns the proposal's version afterwards (each score, answer and judgement is a write of its own)."""
+    now = moment_for(transition) if now is None else now
     guards = set(transition.guards)
     if guards & {"quorum_scored", "score_threshold_met"}:
         view = ctx.scoring.scores(SYSTEM, proposal_id)
@@ -178,10 +181,16 @@ def satisfy(ctx: Context, world: World, proposal_id: int, transition: Transition
     return ctx.proposals.get(SYSTEM, proposal_id, now=now).version
 
 
+def procedure_of(ctx: Context, proposal_id: int) -> Procedure:
+    """The procedure version the proposal is pinned to (its round's)."""
+    view = ctx.proposals.get(SYSTEM, proposal_id, now=WHILE_OPEN)
+    return ctx.procedures.get(view.procedure_key, view.procedure_version)
+
+
 def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Netzwerk Leipzig") -> tuple[int, int]:
     """A new proposal driven to `state`; returns (id, version)."""
     proposal_id = new_draft(ctx, world, title=title)
-    procedure = ctx.procedures.latest(ctx.settings.default_procedure)
+    procedure = procedure_of(ctx, proposal_id)
     version = 1
     for t in path_to(procedure, state):
         version = fire_as_allowed(ctx, world, proposal_id, t, version)

@@ -118,9 +118,9 @@ def fire_transition(
                     render=_renderer(caller.language, 200))
         return _stored(ctx.proposals.fire_once(
             caller, proposal_id, body.transition, once=once, expected_version=version, now=now,
-            reason=body.reason, inputs=body.inputs, request_id=rid))
+            reason=body.reason, inputs=body.inputs, request_id=rid, session_id=body.session_id))
     ctx.proposals.fire(caller, proposal_id, body.transition, expected_version=version, now=now, reason=body.reason,
-                       inputs=body.inputs, request_id=rid)
+                       inputs=body.inputs, request_id=rid, session_id=body.session_id)
     view = ctx.proposals.get(caller, proposal_id, now=now)
     return _answer(presenters.proposal(view, caller.language), view.version)
 

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from tests.api.conftest import ApiWorld, Clock
 from tests.api.test_notifications import DUE, HEARING, REVISION, assert_problem, fields, person
-from tests.factories import AFTER_CLOSE, REASON, ROUND_CLOSES, new_draft, proposal_in
+from tests.factories import AFTER_CLOSE, REASON, ROUND_CLOSES, new_draft, proposal_in, satisfy
 from workflow.context import Context
 from workflow.roles import Role
 from workflow.timeutil import end_of_day
@@ -110,6 +110,9 @@ def test_a_cancelled_deadline_leaves_the_feed(ctx: Context, client: TestClient, 
     clock.now = AFTER_CLOSE + timedelta(days=1)
     assert set(feed(client, api, "applicant")) == {f"{REVISION}: {TITLE}", f"{HEARING}: {TITLE}"}
 
+    resubmit = ctx.procedures.get("saxony-regional", 1).transitions["resubmit"]
+    version = satisfy(ctx, api.world, proposal_id, resubmit, version, now=clock.now)  # the condition answered
+    assert set(feed(client, api, "applicant")) == {f"{REVISION}: {TITLE}", f"{HEARING}: {TITLE}"}
     resubmitted = client.post(f"/proposals/{proposal_id}/transitions", json={"transition": "resubmit"},
                               headers=api.headers("applicant", **{"If-Match": f'"{version}"'}))
     assert resubmitted.status_code == 200, resubmitted.text

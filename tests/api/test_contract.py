@@ -147,8 +147,8 @@ def test_procedures_are_listed(ctx: Context, client: TestClient, api: ApiWorld) 
     [saxony] = [p for p in response.json() if p["key"] == "saxony-regional"]
     assert saxony["version"] == 1 and saxony["initial"] == "draft"
     definition = ctx.procedures.get("saxony-regional", 1)
-    assert saxony["states"] == len(definition.states) == 14
-    assert saxony["transitions"] == len(definition.transitions) == 15
+    assert saxony["states"] == len(definition.states) == 15
+    assert saxony["transitions"] == len(definition.transitions) == 16
     assert saxony["title"]["de"].startswith("Regionales Verfahren Sachsen")
 
 
@@ -170,10 +170,12 @@ def test_procedure_has_labelled_states_and_transitions_with_roles_and_inputs(cli
     assert transitions["open_review"]["roles"] == ["manager", "system"]
     revision = {i["name"]: i for i in transitions["request_revision"]["inputs"]}
     assert set(revision) == {"conditions", "revision_deadline", "next_session"}
-    assert revision["conditions"]["type"] == "text_list" and revision["conditions"]["required"]
+    assert revision["conditions"]["type"] == "conditions" and revision["conditions"]["required"]
     assert revision["revision_deadline"]["label"]["en"] == "Revision deadline"
     approve = {i["name"]: i for i in transitions["approve"]["inputs"]}
     assert approve["bank_reference"]["required"] and not approve["decision_date"]["required"]
+    assert approve["approved_amounts"]["type"] == "amounts_by_year" and not approve["approved_amounts"]["required"]
+    assert transitions["approve"]["roles"] == ["bank", "manager"]
 
 
 def test_procedure_version_can_be_named(client: TestClient, api: ApiWorld) -> None:
@@ -416,13 +418,21 @@ def test_get_shows_state_version_and_the_callers_transitions(ctx: Context, clien
     body = response.json()
     assert body["state"] == "in_review" and body["state_label"] == "In Begutachtung" and body["version"] == version
     allowed = {t["name"]: t for t in body["allowed_transitions"]}
-    assert set(allowed) == {"schedule_hearing", "request_revision", "prioritise", "decline"}
+    assert set(allowed) == {"schedule_hearing", "request_revision", "prioritise", "put_on_waiting_list", "decline"}
     assert allowed["prioritise"]["to"] == "prioritised" and allowed["prioritise"]["label"] == "Priorisieren"
     assert allowed["decline"]["reason_required"] and not allowed["prioritise"]["reason_required"]
     revision = {i["name"]: i for i in allowed["request_revision"]["inputs"]}
     assert set(revision) == {"conditions", "revision_deadline", "next_session"}
     assert all(i["required"] for i in revision.values()) and revision["next_session"]["type"] == "date"
-    assert all(t["blocked_by"] == [] for t in allowed.values())
+    # Before the members scored, the decisions that need scores say so; nothing else is blocked.
+    for name in ("prioritise", "put_on_waiting_list"):
+        assert {b["rule"] for b in allowed[name]["blocked_by"]} == {"quorum_scored", "score_threshold_met"}, name
+    assert all(t["blocked_by"] == [] for n, t in allowed.items() if n not in ("prioritise", "put_on_waiting_list"))
+    version = satisfy(ctx, api.world, proposal_id, ctx.procedures.get("saxony-regional", 1).transitions["prioritise"],
+                      version)
+    scored = client.get(f"/proposals/{proposal_id}", headers=api.headers("manager"))
+    assert scored.headers["ETag"] == f'"{version}"'
+    assert all(t["blocked_by"] == [] for t in scored.json()["allowed_transitions"])
     applicant = client.get(f"/proposals/{proposal_id}", headers=api.headers("applicant")).json()
     assert [t["name"] for t in applicant["allowed_transitions"]] == ["withdraw"]
     assert applicant["allowed_transitions"][0]["reason_required"]
@@ -450,6 +460,8 @@ def test_get_shows_open_deadlines_only(ctx: Context, client: TestClient, api: Ap
         ("revision", "revision_requested"), ("hearing", "revision_requested")}
     # The date inputs name days; each deadline ends when its day ends in Leipzig (22:00 UTC in summer).
     assert all(d["due_at"].startswith("2026-06-15T22:00") and isinstance(d["id"], int) for d in body["deadlines"])
+    resubmit = ctx.procedures.get("saxony-regional", 1).transitions["resubmit"]
+    version = satisfy(ctx, api.world, proposal_id, resubmit, version)  # the condition answered
     resubmitted = fire(client, api, "applicant", proposal_id, "resubmit", if_match=version)
     assert resubmitted.status_code == 200
     assert [d["kind"] for d in resubmitted.json()["deadlines"]] == ["hearing"]
@@ -582,7 +594,8 @@ def test_transition_not_possible_from_the_state_is_409(ctx: Context, client: Tes
 
 @pytest.mark.parametrize(("who", "state", "transition"), [
     ("reviewer", "submitted", "open_review"), ("applicant", "submitted", "open_review"),
-    ("admin", "draft", "submit"), ("manager", "forwarded_to_bank", "approve"),
+    ("admin", "draft", "submit"), ("reviewer", "forwarded_to_bank", "approve"),
+    ("reviewer", "forwarded_to_bank", "reject"),
     ("bank", "forwarded_to_bank", "withdraw"),
 ])
 def test_transition_by_a_role_that_may_not_fire_it_is_403(ctx: Context, client: TestClient, api: ApiWorld, *,

@@ -13,7 +13,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from tests.factories import AFTER_CLOSE, REASON, World, complete_plan, fire_as_allowed, new_draft, path_to
+from tests.factories import (
+    AFTER_CLOSE,
+    REASON,
+    World,
+    complete_plan,
+    fire_as_allowed,
+    new_draft,
+    path_to,
+    procedure_of,
+    satisfy,
+)
 from workflow import repository as repo
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
@@ -144,9 +154,18 @@ def drive(ctx: Context, world: World, state: str, *, years: tuple[int, ...] = (2
     plan = [row for year in years for row in complete_plan(year)]
     proposal_id = new_draft(ctx, world, title=title, plan=plan)
     version = 1
-    for transition in path_to(ctx.procedures.latest(ctx.settings.default_procedure), state):
+    for transition in path_to(procedure_of(ctx, proposal_id), state):
         version = fire_as_allowed(ctx, world, proposal_id, transition, version)
     return proposal_id
+
+
+def ready_for(ctx: Context, world: World, proposal_id: int, transition: str, *, now: datetime) -> None:
+    """Do at `now` what the step's rules wait for: the members score, the applicant answers the conditions."""
+    with ctx.db.read() as session:
+        row = repo.proposal(session, proposal_id)
+    assert row is not None
+    definition = procedure_of(ctx, proposal_id).transitions[transition]
+    satisfy(ctx, world, proposal_id, definition, row.version, now=now)
 
 
 def draft_of(ctx: Context, applicant: Actor, round_id: int, title: str, *, now: datetime) -> int:

@@ -30,6 +30,7 @@ from tests.deadlines.helpers import (
     one_deadline,
     outbox,
     person,
+    ready_for,
     request_revision,
     revision_rows,
     state_of,
@@ -152,6 +153,7 @@ def test_a_requested_revision_sets_the_hearing_too_and_it_outlives_the_resubmiss
     opened = {(r.kind, r.due_at) for r in deadlines(ctx, proposal_id=proposal, status="open")}
     assert opened == {("revision", end_of_day(REVISION_DAY)), ("hearing", end_of_day(SESSION_DAY))}
 
+    ready_for(ctx, world, proposal, "resubmit", now=berlin(date(2026, 7, 9)))  # the condition answered
     step(ctx, world.actor(Role.APPLICANT), proposal, "resubmit", now=berlin(date(2026, 7, 10)))
     revision = one_deadline(ctx, proposal_id=proposal, kind="revision")
     assert (revision.status, revision.closed_at) == ("cancelled", berlin(date(2026, 7, 10)))
@@ -164,6 +166,7 @@ def test_deciding_before_the_session_cancels_the_hearing(ctx, world):
     proposal = drive(ctx, world, "in_review")
     step(ctx, world.actor(Role.MANAGER), proposal, "schedule_hearing", now=AFTER_CLOSE, next_session="2026-07-02")
     assert sweep_fires(ctx, berlin(date(2026, 6, 25)), topic="hearing")
+    ready_for(ctx, world, proposal, "prioritise", now=berlin(date(2026, 6, 26)))  # the members scored
     step(ctx, world.actor(Role.MANAGER), proposal, "prioritise", now=berlin(date(2026, 6, 26)))
     assert one_deadline(ctx, proposal_id=proposal, kind="hearing").status == "cancelled"
     nothing_after(ctx, [berlin(date(2026, 7, 1)), end_of_day(date(2026, 7, 2))], topic="hearing")

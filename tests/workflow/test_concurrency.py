@@ -8,11 +8,16 @@ import pytest
 
 from tests.concurrently import at_once
 from tests.conftest import make_context
-from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in
+from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in, satisfy
 from workflow import repository as repo
 from workflow.context import Context
+from workflow.procedure import TransitionDef
 from workflow.errors import GuardFailed, StaleVersion
 from workflow.roles import Role
+
+
+def transition(ctx: Context, name: str) -> TransitionDef:
+    return ctx.procedures.latest(ctx.settings.default_procedure).transitions[name]
 
 
 def test_second_writer_from_the_same_version_gets_stale_version(ctx: Context) -> None:
@@ -34,6 +39,8 @@ def test_concurrent_sessions_one_wins_the_rest_are_stale(database_url: str, writ
     setup = make_context(database_url)
     world = make_world(setup)
     proposal_id, version = proposal_in(setup, world, "in_review")
+    # The steering group has scored, so that prioritising is allowed and the race is about the version alone.
+    version = satisfy(setup, world, proposal_id, transition(setup, "prioritise"), version)
     setup.close()
 
     # Each thread has its own context (engine, pool, sessions), as separate processes or API workers would.
@@ -75,24 +82,32 @@ def test_the_versioned_update_refuses_a_write_from_an_older_version(ctx: Context
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_two_forwards_at_once_never_spend_more_than_the_budget(database_url: str, attempt: int) -> None:
-    """Budget for one grant, two managers forward two proposals at the same moment: exactly one fits."""
+def test_two_priorisations_at_once_never_spend_more_than_the_budget(database_url: str, attempt: int) -> None:
+    """Budget for one grant, two managers prioritise two proposals at the same moment: exactly one fits.
+
+    The priorisation is the step that binds the budget (the grant is earmarked from then on), so it is where two
+    decisions can race for the same money."""
     setup = make_context(database_url)
     world = make_world(setup, budget_eur=50_000)  # one grant of 45,000 fits, two do not
-    proposals = [proposal_in(setup, world, "prioritised", title=f"Projekt {i}") for i in range(2)]
+    prioritise = transition(setup, "prioritise")
+    proposals = []
+    for i in range(2):
+        proposal_id, version = proposal_in(setup, world, "in_review", title=f"Projekt {i}")
+        proposals.append((proposal_id, satisfy(setup, world, proposal_id, prioritise, version)))
     setup.close()
 
     contexts = [make_context(database_url) for _ in proposals]
 
-    def forward(ctx: Context, proposal_id: int, version: int) -> str:
+    def decide(ctx: Context, proposal_id: int, version: int) -> str:
         try:
-            ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "forward", expected_version=version,
+            ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "prioritise", expected_version=version,
                                now=AFTER_CLOSE)
-            return "forwarded"
+            return "prioritised"
         except GuardFailed as refused:
-            return refused.failures[0].rule
+            return ",".join(f.rule for f in refused.failures)
 
-    outcomes = at_once([partial(forward, c, pid, v) for c, (pid, v) in zip(contexts, proposals, strict=True)])
+    outcomes = at_once([partial(decide, c, pid, v) for c, (pid, v) in zip(contexts, proposals, strict=True)])
     for c in contexts:
         c.close()
-    assert sorted(outcomes) == ["budget_covers", "forwarded"], attempt
+    assert sorted(outcomes) == ["budget_covers", "prioritised"], attempt
+

@@ -268,10 +268,27 @@ def test_a_valid_revision_request_is_returned_normalised(transitions: dict[str, 
     })
 
     assert values == {
-        "conditions": ["Kostenplan überarbeiten", "Kooperationsvereinbarung beilegen"],
+        "conditions": [
+            {"text": "Kostenplan überarbeiten", "responsible": "applicant", "due": None},
+            {"text": "Kooperationsvereinbarung beilegen", "responsible": "applicant", "due": None},
+        ],
         "revision_deadline": "2026-07-15",
         "next_session": "2026-08-03",
     }
+
+
+def test_a_condition_may_name_who_answers_it_and_by_when(transitions: dict[str, TransitionDef]) -> None:
+    values = normalise_transition_inputs(transitions["request_revision"], {
+        "conditions": [{"text": " Kooperationsvereinbarung beilegen ", "responsible": " HTWK Leipzig ",
+                        "due": date(2026, 7, 1)}, "Kostenplan überarbeiten"],
+        "revision_deadline": "2026-07-15",
+        "next_session": "2026-08-03",
+    })
+
+    assert values["conditions"] == [
+        {"text": "Kooperationsvereinbarung beilegen", "responsible": "HTWK Leipzig", "due": "2026-07-01"},
+        {"text": "Kostenplan überarbeiten", "responsible": "applicant", "due": None},
+    ]
 
 
 @pytest.mark.parametrize("value", ["2016-13-01", "2016-02-30", "morgen", 20160101], ids=repr)
@@ -293,15 +310,39 @@ def test_bad_date_names_the_value(transitions: dict[str, TransitionDef]) -> None
 
 
 @pytest.mark.parametrize(
-    "conditions", [["Auflage", ""], ["  "], "Auflage", ["Auflage", 3]],
+    "documents", [["Antrag", ""], ["  "], "Antrag", ["Antrag", 3]],
     ids=["empty-string", "blank-string", "not-a-list", "not-a-text"],
 )
-def test_text_list_needs_non_empty_texts(transitions: dict[str, TransitionDef], conditions: object) -> None:
+def test_text_list_needs_non_empty_texts(transitions: dict[str, TransitionDef], documents: object) -> None:
+    problems = input_problems(transitions["forward"], {"documents": documents})
+
+    assert problems == {"inputs.documents": "must be a list of non-empty texts"}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "problem"),
+    [
+        (["Auflage", ""], "condition 2: must be a non-empty text"),
+        (["  "], "condition 1: must be a non-empty text"),
+        ("Auflage", "must be a non-empty list of conditions (texts, or objects with text, responsible, due)"),
+        (["Auflage", 3], "condition 2: give a text, or an object with text, responsible and due"),
+        ([{"text": "Auflage", "owner": "HTWK"}], "condition 1: give a text, or an object with text, responsible and due"),
+        ([{"responsible": "HTWK"}], "condition 1: must be a non-empty text"),
+        ([{"text": "Auflage", "due": "2026-02-30"}], "condition 1: '2026-02-30' is not a date (YYYY-MM-DD)"),
+        ([{"text": "Auflage", "responsible": "x" * 201}], "condition 1: responsible must be at most 200 characters"),
+        (["Auflage"] * 51, "must have at most 50 conditions"),
+    ],
+    ids=["empty-string", "blank-string", "not-a-list", "not-a-text", "unknown-key", "no-text", "bad-due",
+         "long-responsible", "too-many"],
+)
+def test_conditions_need_a_text_each_and_name_the_one_at_fault(
+    transitions: dict[str, TransitionDef], conditions: object, problem: str,
+) -> None:
     raw = {"conditions": conditions, "revision_deadline": "2026-07-15", "next_session": "2026-08-03"}
 
     problems = input_problems(transitions["request_revision"], raw)
 
-    assert problems == {"inputs.conditions": "must be a list of non-empty texts"}
+    assert problems == {"inputs.conditions": problem}
 
 
 def test_unknown_input_is_refused_naming_what_the_transition_takes(
@@ -309,7 +350,8 @@ def test_unknown_input_is_refused_naming_what_the_transition_takes(
 ) -> None:
     problems = input_problems(transitions["approve"], {"bank_reference": "SAB-2026-0042", "amount": "100"})
 
-    assert problems == {"inputs.amount": "unknown input; 'approve' takes: bank_reference, decision_date"}
+    assert problems == {
+        "inputs.amount": "unknown input; 'approve' takes: bank_reference, decision_date, approved_amounts"}
 
 
 def test_inputs_for_a_transition_that_takes_none_are_refused(transitions: dict[str, TransitionDef]) -> None:

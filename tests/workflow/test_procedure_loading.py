@@ -495,7 +495,7 @@ def test_registry_makes_procedures_of_extra_folders_available(tmp_path: Path) ->
     assert v1.source == str(tmp_path / "test-procedure.v1.toml")
     assert registry.latest("test-procedure") is v2
     assert registry.get("test-procedure") is v2
-    assert registry.keys() == sorted({"saxony-regional", "test-procedure"})
+    assert registry.keys() == sorted({"saxony-regional", "lower-saxony-regional", "test-procedure"})
     assert registry.get("saxony-regional", 1).key == "saxony-regional"
     assert registry.machine("test-procedure", 1).procedure is v1
     refs = [p.ref for p in registry.all() if p.key == "test-procedure"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,20 +10,28 @@ from decimal import Decimal
 import pytest
 
 from workflow.money import format_eur, to_cents, to_euros
+from workflow.review.results import Sheet, result_of
+from workflow.review.scheme import Criterion, KoCriterion, ScoringScheme
 from workflow.rules import (
     GUARD_NAMES,
     GUARDS,
     BudgetYear,
     Check,
+    ConditionFact,
     Facts,
     Need,
     PlanYear,
     RoundFacts,
+    ScoringFacts,
     budget_covers,
+    conditions_answered,
+    conditions_met,
     funding_plan_complete,
+    quorum_scored,
     reason_given,
     round_closed,
     round_open,
+    score_threshold_met,
 )
 from workflow.timeutil import show
 
@@ -231,7 +240,20 @@ def test_grant_one_cent_above_the_free_budget_is_refused() -> None:
 
     assert budget_covers(facts) == (
         "2026: grant 31.500,00 EUR exceeds the free budget 31.499,99 EUR "
-        "(budget 100.000,00 EUR, already bound 68.500,01 EUR)"
+        "(budget 100.000,00 EUR, already bound 68.500,01 EUR); "
+        "a drawing on the reserve with a recorded reason can cover the difference"
+    )
+
+
+def test_a_drawing_on_the_reserve_adds_to_the_free_budget_to_the_cent() -> None:
+    covered = budget(year(2026, grant=3_150_000), y2026=BudgetYear(amount=10_000_000, bound=7_000_000, reserve=150_000))
+    short = budget(year(2026, grant=3_150_000), y2026=BudgetYear(amount=10_000_000, bound=7_000_000, reserve=149_999))
+
+    assert budget_covers(covered) is None
+    assert budget_covers(short) == (
+        "2026: grant 31.500,00 EUR exceeds the free budget 31.499,99 EUR "
+        "(budget 100.000,00 EUR, drawn from the reserve 1.499,99 EUR, already bound 70.000,00 EUR); "
+        "a drawing on the reserve with a recorded reason can cover the difference"
     )
 
 
@@ -266,7 +288,8 @@ def test_every_year_of_the_budget_is_checked_and_all_problems_reported() -> None
     why = budget_covers(facts)
 
     assert why is not None
-    problems = why.split("; ")
+    # Each year's problem starts with its year; a year's problem may itself contain "; " (the hint on the reserve).
+    problems = re.split(r"; (?=\d{4}: )", why)
     assert [p.split(":")[0] for p in problems] == ["2026", "2028"]
     assert "exceeds the free budget 1,99 EUR" in problems[0]
     assert problems[1] == "2028: the alliance has no budget for this year"
@@ -286,6 +309,10 @@ EXPECTED_NEEDS = {
     "round_closed": frozenset({Need.ROUND}),
     "reason_given": frozenset(),
     "budget_covers": frozenset({Need.PLAN, Need.BUDGET}),
+    "quorum_scored": frozenset({Need.SCORES}),
+    "score_threshold_met": frozenset({Need.SCORES}),
+    "conditions_answered": frozenset({Need.CONDITIONS}),
+    "conditions_met": frozenset({Need.CONDITIONS}),
 }
 
 
@@ -297,6 +324,10 @@ def test_the_guard_table_lists_every_guard_under_its_own_name() -> None:
     assert GUARDS["round_closed"].check is round_closed
     assert GUARDS["reason_given"].check is reason_given
     assert GUARDS["budget_covers"].check is budget_covers
+    assert GUARDS["quorum_scored"].check is quorum_scored
+    assert GUARDS["score_threshold_met"].check is score_threshold_met
+    assert GUARDS["conditions_answered"].check is conditions_answered
+    assert GUARDS["conditions_met"].check is conditions_met
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_NEEDS))
@@ -309,6 +340,11 @@ def test_every_guard_has_a_description_and_its_declared_needs(name: str) -> None
     assert guard.on_request is (name == "reason_given")
 
 
+# A scheme asking for two scores and half the points, with one score of one member, k.o. criterion failed.
+SCHEME = ScoringScheme(criteria=(Criterion(key="regional_need", label="Fachkräftebedarf", max_points=5),),
+                       ko=(KoCriterion(key="guideline_fit", label="Fördergegenstand"),), min_share=50, quorum=2)
+SHEET = Sheet(scorer_id=1, points={"regional_need": 1}, ko={"guideline_fit": False})
+
 # Facts in which every guard fails, so that a guard reading a fact it does not declare shows up.
 FULL_FACTS = Facts(
     now=CLOSES + timedelta(days=1),
@@ -316,6 +352,8 @@ FULL_FACTS = Facts(
     plan=(year(2026, source=""),),
     round=ROUND,
     budget={2026: BudgetYear(amount=100, bound=0)},
+    scoring=ScoringFacts(scheme=SCHEME, sheets=(SHEET,), eligible=1, result=result_of(SCHEME, [SHEET])),
+    conditions=(ConditionFact(position=1, status="open"), ConditionFact(position=2, status="not_met")),
 )
 
 
@@ -328,6 +366,8 @@ def test_every_guard_reads_only_the_facts_it_declares(name: str) -> None:
         plan=FULL_FACTS.plan if Need.PLAN in guard.needs else (),
         round=FULL_FACTS.round if Need.ROUND in guard.needs else None,
         budget=FULL_FACTS.budget if Need.BUDGET in guard.needs else {},
+        scoring=FULL_FACTS.scoring if Need.SCORES in guard.needs else None,
+        conditions=FULL_FACTS.conditions if Need.CONDITIONS in guard.needs else (),
     )
 
     assert guard.check(only_declared) == guard.check(FULL_FACTS)

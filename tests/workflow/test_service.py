@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 import pytest
@@ -21,6 +21,7 @@ from tests.factories import (
     make_world,
     new_draft,
     proposal_in,
+    satisfy,
 )
 from workflow import repository as repo
 from workflow.actors import SYSTEM
@@ -34,6 +35,7 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
+from workflow.procedure import TransitionDef
 from workflow.roles import Role
 from workflow.visibility import can_see, visible_clause
 
@@ -41,6 +43,10 @@ from workflow.visibility import can_see, visible_clause
 @pytest.fixture
 def world(ctx: Context) -> World:
     return make_world(ctx)
+
+
+def transition(ctx: Context, name: str) -> TransitionDef:
+    return ctx.procedures.latest(ctx.settings.default_procedure).transitions[name]
 
 
 def test_draft_starts_in_initial_state_pinned_to_its_version(ctx: Context, world: World) -> None:
@@ -130,17 +136,26 @@ def test_second_reading_needs_its_inputs_and_audits_them(ctx: Context, world: Wo
     inputs = {"conditions": ["Kooperation mit HTWK"], "revision_deadline": "2026-06-13", "next_session": "2026-06-15"}
     ctx.proposals.fire(manager, proposal_id, "request_revision", expected_version=version, now=AFTER_CLOSE,
                        inputs=inputs)
-    assert ctx.proposals.history(manager, proposal_id)[-1].inputs == inputs
+    # The audit row keeps the inputs as checked: each condition with who answers it (the applicant unless named).
+    assert ctx.proposals.history(manager, proposal_id)[-1].inputs == {
+        **inputs, "conditions": [{"text": "Kooperation mit HTWK", "responsible": "applicant", "due": None}]}
+    # The condition is tracked on its own, due with the revision deadline.
+    [condition] = ctx.conditions.conditions(manager, proposal_id)
+    assert (condition.text, condition.responsible, condition.status, condition.current) == (
+        "Kooperation mit HTWK", "applicant", "open", True)
+    assert condition.due_on == date(2026, 6, 13)
 
 
 def test_forward_is_refused_when_the_yearly_budget_no_longer_covers_the_grant(ctx: Context) -> None:
-    world = make_world(ctx, budget_eur=100_000)  # two grants of 45,000 fit, a third does not
+    world = make_world(ctx, budget_eur=150_000)  # three grants of 45,000 fit when they are prioritised
     manager = world.actor(Role.MANAGER)
     forwarded = []
     for title in ("Erstes Projekt", "Zweites Projekt", "Drittes Projekt"):
         forwarded.append(proposal_in(ctx, world, "prioritised", title=title))
     for proposal_id, version in forwarded[:2]:
         ctx.proposals.fire(manager, proposal_id, "forward", expected_version=version, now=AFTER_CLOSE)
+    # The year's budget is cut after the priorisation: two grants of 45,000 still fit, the third does not.
+    ctx.admin.set_budget(SYSTEM, world.alliance_id, 2026, 100_000_00)
     third_id, third_version = forwarded[2]
     refusal = r"budget_covers: 2026: grant 45\.000,00 EUR exceeds the free budget 10\.000,00"
     with pytest.raises(GuardFailed, match=refusal):
@@ -249,6 +264,7 @@ def test_leaving_a_state_cancels_its_deadlines(ctx: Context, world: World) -> No
     proposal_id, version = proposal_in(ctx, world, "revision_requested")
     assert {d.kind for d in ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE).deadlines} == {
         "revision", "hearing"}
+    version = satisfy(ctx, world, proposal_id, transition(ctx, "resubmit"), version)  # the conditions answered
     ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "resubmit", expected_version=version, now=AFTER_CLOSE)
     view = ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=AFTER_CLOSE)
     # The hearing of the second reading is still ahead; the revision deadline was met by resubmitting.
@@ -262,6 +278,7 @@ def test_leaving_a_state_cancels_its_deadlines(ctx: Context, world: World) -> No
 def test_a_failed_step_writes_nothing_at_all(ctx: Context, world: World) -> None:
     """The audit row is written last; if it fails, the state change must roll back with it."""
     proposal_id, version = proposal_in(ctx, world, "in_review")
+    version = satisfy(ctx, world, proposal_id, transition(ctx, "prioritise"), version)  # scored, so it may move
     with ctx.db.write() as session:  # occupy the audit position the next step would take
         session.execute(sa.insert(repo.AUDIT).values(
             proposal_id=proposal_id, seq=version + 1, at=AFTER_CLOSE, kind="transition", actor_name="x",

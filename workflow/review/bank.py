@@ -96,6 +96,7 @@ class BankService(ProposalQueries):
         if not 2000 <= request.wanted_from.year <= 2100:
             raise InvalidInput([FieldProblem("wanted_from", "must be between 2000 and 2100")])
         with self.db.write() as session:
+            store.lock_proposal(session, proposal_id)  # two requests at once: the second sees the first
             row = self._load(session, actor, proposal_id)
             if actor.role != Role.APPLICANT:
                 raise Forbidden("the applicant asks to start early")
@@ -118,6 +119,7 @@ class BankService(ProposalQueries):
         answer = parse_model(EarlyStartAnswer, data)
         _check(answer.note, "note")
         with self.db.write() as session:
+            store.lock_proposal(session, proposal_id)  # two answers at once: the second sees the first
             row = self._load(session, actor, proposal_id)
             if actor.role not in (Role.BANK, Role.MANAGER):
                 raise Forbidden("the bank answers a request to start early (or the manager, on the bank's letter)")

@@ -112,6 +112,8 @@ class ConditionService(ProposalQueries):
     # --- internals ---------------------------------------------------------------------------------------
 
     def _condition(self, session: Session, actor: Actor, proposal_id: int, condition_id: int) -> tuple[Any, Any]:
+        # Read the proposal's state and reading only once a step changing them at the same moment is done.
+        store.lock_proposal(session, proposal_id)
         row = self._load(session, actor, proposal_id)
         rows = store.condition_rows(session, proposal_id)
         condition = next((c for c in rows if c.id == condition_id), None)

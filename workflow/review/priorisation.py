@@ -197,6 +197,8 @@ class PriorisationService:
         with self.db.write() as session:
             round_ = self._round(session, actor, round_id)
             require_steward(actor, round_.alliance_id, "record the steering group's resolution")
+            # Two resolutions of the round at once take turns: each gets its own version, each sees the other's steps.
+            store.lock_round(session, round_id)
             if body.session_id is not None:
                 check_session(session, body.session_id, alliance_id=round_.alliance_id)
             rows = {r.id: r for r in store.round_proposals(session, round_id)}
@@ -286,8 +288,15 @@ class PriorisationService:
             current=r.version == last) for r in rows]
 
     def _waiting(self, session: Session, round_id: int) -> list[int]:
-        rows = store.resolutions(session, round_id)
-        return list(rows[-1].body.get("waiting_list", [])) if rows else []
+        """The waiting list in order: the latest resolution's, then those earlier versions put on it.
+
+        A proposal leaves the waiting list by a step (prioritised, declined, withdrawn), not by a later version
+        leaving it out; the caller keeps only those still waiting (not bound, not terminal).
+        """
+        order: list[int] = []
+        for resolution in reversed(store.resolutions(session, round_id)):
+            order += [pid for pid in resolution.body.get("waiting_list", []) if pid not in order]
+        return order
 
     # --- reserve pools -----------------------------------------------------------------------------------
 
@@ -373,6 +382,13 @@ class PriorisationService:
 
         The budget is the alliance's, so the waiting lists of all its rounds are looked at, oldest round first.
         """
+        current = repo.proposal(session, row.id)
+        if current is not None and current.binds_budget and not any(
+                p.grant_approved is not None and p.grant_approved < p.grant_requested
+                for p in repo.plan(session, row.id)):
+            # Still bound in full: the bank approved as requested. (Approved amounts are set once, by the bank's
+            # decision, so before it the whole request was bound.) Nothing was freed, there is nothing to offer.
+            return
         ranking = next((r for r in (self._ranking(session, round_, None)
                                     for round_ in repo.rounds(session, row.alliance_id))
                         if r.offer is not None), None)

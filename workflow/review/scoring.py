@@ -100,6 +100,8 @@ class ScoringService(ProposalQueries):
         if "\x00" in sheet.comment:
             raise InvalidInput([FieldProblem("comment", "must not contain a NUL character")])
         with self.db.write() as session:
+            # A sheet sent twice at once (a double click, a retry) must revise itself, not collide with itself.
+            store.lock_proposal(session, proposal_id)
             row = self._load(session, actor, proposal_id)
             procedure = self._machine(row).procedure
             scheme = scheme_for(session, procedure, row.round_id)

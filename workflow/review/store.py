@@ -18,6 +18,7 @@ from workflow.repository import (
     PLAN,
     PROPOSALS,
     RESERVE_DRAWS,
+    ROUNDS,
     USERS,
     _table,
 )
@@ -39,6 +40,17 @@ def _one(session: Session, query: sa.Select[Any]) -> Row[Any] | None:
 
 def _insert(session: Session, table: sa.Table, values: dict[str, Any]) -> int:
     return int(session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
+
+
+def lock_proposal(session: Session, proposal_id: int) -> None:
+    """Hold the proposal's row until the transaction ends, so that acts on it which read before they write (a
+    member's sheet, an early-start request) take turns. SQLite needs no lock: it has one writer at a time."""
+    session.execute(sa.select(PROPOSALS.c.id).where(PROPOSALS.c.id == proposal_id).with_for_update())
+
+
+def lock_round(session: Session, round_id: int) -> None:
+    """Hold the round's row until the transaction ends: its resolutions are numbered one after the other."""
+    session.execute(sa.select(ROUNDS.c.id).where(ROUNDS.c.id == round_id).with_for_update())
 
 
 def bump_version(session: Session, proposal_id: int, now: datetime) -> int:
