@@ -13,7 +13,17 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.conftest import ApiWorld, Clock
-from tests.factories import AFTER_CLOSE, REASON, ROUND_CLOSES, ROUND_OPENS, WHILE_OPEN, complete_plan, proposal_in
+from tests.factories import (
+    AFTER_CLOSE,
+    REASON,
+    ROUND_CLOSES,
+    ROUND_OPENS,
+    WHILE_OPEN,
+    complete_plan,
+    full_marks,
+    proposal_in,
+    satisfy,
+)
 from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context
@@ -881,17 +891,42 @@ def test_unusable_idempotency_key_is_422(client: TestClient, api: ApiWorld, key:
 
 # --- the Leipzig 2016 path, end to end over HTTP -----------------------------------------------------------
 
-def test_leipzig_path_over_http(client: TestClient, api: ApiWorld, clock: Clock) -> None:
+def test_leipzig_path_over_http(ctx: Context, client: TestClient, api: ApiWorld, clock: Clock) -> None:
     clock.now = WHILE_OPEN
     created = client.post("/proposals", json=draft(api), headers=head(api, "applicant", rid="leipzig-0"))
     assert created.status_code == 201
     proposal_id, etag = created.json()["id"], created.headers["ETag"]
+    world = api.world
+
+    # The steering group's own records (answers, judgements, scores) have endpoints of their own, tested with them;
+    # here they are recorded through the services, between the steps over HTTP, as part of the same history.
+    def condition_id() -> int:
+        [condition] = [c for c in ctx.conditions.conditions(SYSTEM, proposal_id) if c.current]
+        return condition.id
+
+    def answer(rid: str) -> None:
+        ctx.conditions.answer(world.actor(Role.APPLICANT), proposal_id, condition_id(),
+                              {"text": "Kooperationsvereinbarung mit HTWK und Inspirata e.V. geschlossen"},
+                              now=clock.now, request_id=rid)
+
+    def judge(rid: str) -> None:
+        ctx.conditions.judge(world.actor(Role.MANAGER), proposal_id, condition_id(), {"met": True}, now=clock.now,
+                             request_id=rid)
+
+    def score(rid: str) -> None:
+        ctx.scoring.score(world.actor(Role.REVIEWER), proposal_id, full_marks(ctx, proposal_id), now=clock.now,
+                          request_id=rid)
+
+    recorded = {"answer": answer, "judge": judge, "score": score}
     steps: list[tuple[str, str, str | None, dict[str, Any] | None]] = [
         ("applicant", "submit", None, None),
         ("manager", "open_review", None, None),
         ("manager", "request_revision", "Beschluss der Lenkungsgruppe vom 24.05.2016", REVISION_INPUTS),
         ("applicant", "PATCH", None, {"partners": ["Förderverein BSZ 7 Leipzig e.V.", "HTWK Leipzig"]}),
+        ("applicant", "answer", None, None),
         ("applicant", "resubmit", None, None),
+        ("manager", "judge", None, None),
+        ("reviewer", "score", None, None),
         ("manager", "prioritise", None, None),
         ("manager", "forward", None, {"documents": ["Projektantrag", "Finanzierungsplan"]}),
         ("bank", "approve", None, {"bank_reference": "SAB-2016-0815", "decision_date": "2016-08-01"}),
@@ -899,6 +934,11 @@ def test_leipzig_path_over_http(client: TestClient, api: ApiWorld, clock: Clock)
     for n, (who, step, reason, inputs) in enumerate(steps, start=1):
         if step == "open_review":
             clock.now = AFTER_CLOSE
+        if step in recorded:
+            recorded[step](f"leipzig-{n}")
+            assert version_of(ctx, proposal_id) == n + 1, step  # each record is a write of the proposal
+            etag = f'"{n + 1}"'
+            continue
         if step == "PATCH":
             response = client.patch(f"/proposals/{proposal_id}", json=inputs,
                                     headers=head(api, who, if_match=etag, rid=f"leipzig-{n}"))
@@ -909,22 +949,25 @@ def test_leipzig_path_over_http(client: TestClient, api: ApiWorld, clock: Clock)
         assert response.headers["ETag"] == f'"{n + 1}"'
         etag = response.headers["ETag"]
     final = client.get(f"/proposals/{proposal_id}", headers=api.headers("applicant")).json()
-    assert final["state"] == "approved" and final["state_label"] == "Bewilligt" and final["version"] == 9
+    assert final["state"] == "approved" and final["state_label"] == "Bewilligt" and final["version"] == 12
     assert final["partners"] == ["Förderverein BSZ 7 Leipzig e.V.", "HTWK Leipzig"]
     assert {t["name"] for t in final["allowed_transitions"]} == {"start_implementation"}
 
     events = client.get(f"/proposals/{proposal_id}/history", headers=api.headers("bank")).json()
-    names = {"applicant": "Prof. Wieland", "manager": "Agentur für Arbeit Leipzig", "bank": "SAB Sachbearbeitung"}
+    names = {"applicant": "Prof. Wieland", "manager": "Agentur für Arbeit Leipzig", "bank": "SAB Sachbearbeitung",
+             "reviewer": "IHK zu Leipzig"}
+    kinds = {"PATCH": "edited", "answer": "condition", "judge": "condition", "score": "scored"}
     assert [(e["transition"], e["actor_name"]) for e in events] == [(None, "Prof. Wieland")] + [
-        (None if step == "PATCH" else step, names[who]) for who, step, _, _ in steps]
-    assert [e["kind"] for e in events] == ["created"] + ["edited" if s == "PATCH" else "transition" for _, s, _, _ in
-                                                         steps]
-    assert [e["seq"] for e in events] == list(range(1, 10))
-    assert [e["request_id"] for e in events] == [f"leipzig-{n}" for n in range(9)]
+        (None if step == "PATCH" or step in recorded else step, names[who]) for who, step, _, _ in steps]
+    assert [e["kind"] for e in events] == ["created"] + [kinds.get(s, "transition") for _, s, _, _ in steps]
+    assert [e["seq"] for e in events] == list(range(1, 13))
+    assert [e["request_id"] for e in events] == [f"leipzig-{n}" for n in range(12)]
     assert [e["to_state"] for e in events] == [
-        "draft", "submitted", "in_review", "revision_requested", "revision_requested", "second_reading",
-        "prioritised", "forwarded_to_bank", "approved"]
+        "draft", "submitted", "in_review", "revision_requested", "revision_requested", "revision_requested",
+        "second_reading", "second_reading", "second_reading", "prioritised", "forwarded_to_bank", "approved"]
     revision = events[3]
     assert revision["reason"] == "Beschluss der Lenkungsgruppe vom 24.05.2016"
-    assert revision["inputs"] == REVISION_INPUTS
-    assert events[8]["inputs"] == {"bank_reference": "SAB-2016-0815", "decision_date": "2016-08-01"}
+    # The conditions as checked: each with who answers it (the applicant) and no date of its own.
+    assert revision["inputs"] == {**REVISION_INPUTS, "conditions": [
+        {"text": REVISION_INPUTS["conditions"][0], "responsible": "applicant", "due": None}]}
+    assert events[-1]["inputs"] == {"bank_reference": "SAB-2016-0815", "decision_date": "2016-08-01"}
