@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +11,10 @@ import sqlalchemy as sa
 from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.demo.leipzig2016 import MINT_DECISION, REVISION_CONDITION, TIMELINE, DemoResult, play
+from workflow.demo.leipzig2016 import MINT_DECISION, REVISION_CONDITION, TIMELINE, DemoResult, Step, moment, play
 from workflow.errors import Conflict
 from workflow.timeutil import DEFAULT_ZONE
+from workflow.views import HistoryEntry
 
 
 @pytest.fixture
@@ -43,9 +45,47 @@ def test_each_state_equals_the_target_of_its_last_audit_event(ctx: Context, play
         assert version == last_seq_value, proposal_id  # one audit event per write, none missing
 
 
+RESOLVED = {"prioritised": "prioritise", "waiting_list": "put_on_waiting_list", "declined": "decline"}
+KINDS = {"created": "create", "edited": "edit", "scored": "score"}
+
+
+def expected_events(timeline: list[Step]) -> Counter[tuple[str, datetime, str]]:
+    """(proposal, moment, step) of every event the timeline must leave in the proposals' audit trails.
+
+    A proposal step leaves one; a hearing put on a session's agenda sets the proposal's hearing date (one
+    schedule_hearing); a resolution leaves one step per proposal it names, except a proposal that an earlier
+    resolution prioritised already (the later version leaves it as it is).
+    """
+    expected: Counter[tuple[str, datetime, str]] = Counter()
+    prioritised: set[str] = set()
+    for step in timeline:
+        at = moment(step.when)
+        if step.action == "agenda":
+            assert step.inputs["purpose"] == "hearing"
+            expected[step.proposal, at, "schedule_hearing"] += 1
+        elif step.action == "resolve":
+            for listed, transition in RESOLVED.items():
+                for key in step.inputs.get(listed, []):
+                    if transition == "prioritise" and key in prioritised:
+                        continue
+                    expected[key, at, transition] += 1
+            prioritised.update(step.inputs.get("prioritised", []))
+        else:
+            expected[step.proposal, at, step.action] += 1
+    return expected
+
+
+def step_of(event: HistoryEntry) -> str:
+    if event.kind == "condition":
+        return {"answered": "answer", "judged": "judge"}[event.inputs["action"]]
+    return event.transition or KINDS[event.kind]
+
+
 def test_the_audit_trail_holds_every_step_with_actor_time_from_to_and_reason(ctx: Context, played: DemoResult) -> None:
-    events = [e for pid in played.proposals.values() for e in ctx.proposals.history(SYSTEM, pid)]
-    assert len(events) == len(TIMELINE)
+    trails = {key: ctx.proposals.history(SYSTEM, pid) for key, pid in played.proposals.items()}
+    found = Counter((key, e.at, step_of(e)) for key, trail in trails.items() for e in trail)
+    assert found == expected_events(TIMELINE)
+    events = [e for trail in trails.values() for e in trail]
     for event in events:
         assert event.actor_name and event.actor_role and event.at.tzinfo is not None and event.to_state
         if event.kind == "transition":
@@ -64,8 +104,14 @@ def test_the_mint_proposal_follows_the_2016_timeline(ctx: Context, played: DemoR
     assert (date(2016, 6, 13), "resubmit", "second_reading") in steps
     assert steps[-1][1:] == ("decline", "not_prioritised")
     revision = next(e for e in history if e.transition == "request_revision")
-    assert revision.inputs == {"conditions": [REVISION_CONDITION], "revision_deadline": "2016-06-13",
-                               "next_session": "2016-06-15"}
+    assert revision.inputs == {
+        "conditions": [{"text": REVISION_CONDITION, "responsible": "Zukunftsakademie Leipzig e.V.", "due": None}],
+        "revision_deadline": "2016-06-13", "next_session": "2016-06-15"}
+    # The condition was answered before the resubmission and judged met in the second reading.
+    [condition] = ctx.conditions.conditions(SYSTEM, played.proposals["mint"])
+    assert (condition.status, condition.due_on) == ("met", date(2016, 6, 13))
+    answered, judged = [e for e in history if e.kind == "condition"]
+    assert answered.at < next(e.at for e in history if e.transition == "resubmit") < judged.at
     assert history[-1].reason == MINT_DECISION
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.factories import REASON, World, complete_plan, make_world, new_draft
+from tests.factories import REASON, World, complete_plan, make_world, new_draft, procedure_of, satisfy
 from tests.serving import Server, serve
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
@@ -101,6 +101,13 @@ def stage(ctx: Context, managers: int) -> Stage:
                                     opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1),
                                     now=now - timedelta(days=30))
     assert round_.id
+    # As in the factory world: one voting member, so the round's scheme asks for a quorum of one; and a budget for
+    # the current year, which the priorisation binds.
+    procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
+    assert procedure.scoring is not None
+    ctx.scoring.set_scheme(SYSTEM, round_.id, procedure.scoring.model_copy(update={"quorum": 1}),
+                           now=now - timedelta(days=30))
+    ctx.admin.set_budget(SYSTEM, world.alliance_id, now.year, 10_000_000_00)
     world = dataclasses.replace(world, round_id=round_.id)
     people = []
     for i in range(managers):
@@ -112,7 +119,8 @@ def stage(ctx: Context, managers: int) -> Stage:
 
 
 def in_review(ctx: Context, stage_: Stage, title: str) -> tuple[int, int]:
-    """A proposal submitted while the round was open and put in review after it closed; returns (id, version)."""
+    """A proposal submitted while the round was open, put in review after it closed and scored by the steering
+    group's member, so that it may be prioritised; returns (id, version)."""
     now = utcnow()
     year = now.year
     world = stage_.world
@@ -122,7 +130,9 @@ def in_review(ctx: Context, stage_: Stage, title: str) -> tuple[int, int]:
     result = ctx.proposals.fire(world.actor(Role.MANAGER), proposal_id, "open_review", expected_version=2,
                                 now=now - timedelta(hours=12))
     assert result.to_state == "in_review"
-    return proposal_id, result.version
+    version = satisfy(ctx, world, proposal_id, procedure_of(ctx, proposal_id).transitions["prioritise"], result.version,
+                      now=now - timedelta(hours=6))
+    return proposal_id, version
 
 
 def fire(url: str, token: str, proposal_id: int, transition: str, version: int, *, request_id: str,

@@ -63,8 +63,9 @@ def test_validate_accepts_good_and_names_every_fault_of_bad(capsys: Capture, tmp
     bad = tmp_path / "kaputt.toml"
     text = (SHIPPED_DIR / "saxony-regional.v1.toml").read_text("utf-8")
     bad.write_text(text.replace('guards = ["budget_covers"]', 'guards = ["budget_deckt"]')
-                   .replace('roles = ["bank"]\n\n[[transitions.inputs]]\nname = "bank_reference"',
-                            'roles = ["sparkasse"]\n\n[[transitions.inputs]]\nname = "bank_reference"', 1), "utf-8")
+                   .replace('roles = ["bank", "manager"]\n\n[[transitions.inputs]]\nname = "bank_reference"',
+                            'roles = ["sparkasse", "manager"]\n\n[[transitions.inputs]]\nname = "bank_reference"', 1),
+                   "utf-8")
     code, _, err = run(capsys, "procedure", "validate", str(bad))
     assert code == 1
     assert "kaputt.toml" in err and "unknown guard 'budget_deckt'" in err and "unknown role 'sparkasse'" in err
@@ -91,7 +92,7 @@ def test_demo_then_proposal_show(capsys: Capture, database: str) -> None:
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert "RobertaRegioZentrum" in out and "Abgeschlossen (closed)" in out
-    assert "states reached: 14 of 14" in out
+    assert "states reached: 15 of 15" in out
     code, out, _ = run(capsys, "proposal", "show", "1", "--lang", "en")
     assert code == 0
     assert "Not prioritised" in out and "Request a second reading" in out and "Lenkungsgruppe" in out

@@ -11,8 +11,8 @@ from tests.conftest import make_context
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in, satisfy
 from workflow import repository as repo
 from workflow.context import Context
-from workflow.procedure import TransitionDef
 from workflow.errors import GuardFailed, StaleVersion
+from workflow.procedure import TransitionDef
 from workflow.roles import Role
 
 

@@ -21,7 +21,6 @@ from workflow.errors import Forbidden, InvalidTransition, NotFound
 from workflow.registry import SHIPPED_DIR, ProcedureRegistry
 from workflow.roles import Role
 
-
 WorldFor = Callable[[str], tuple[Context, World]]
 
 
