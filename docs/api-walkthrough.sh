@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's "Using the API" walk-through: an applicant, the managing member, a steering-group member and the
-# bank take one proposal along the Leipzig path. Needs curl and jq, and a server started by `python3 dev.py serve`:
+# bank take one proposal along the Leipzig path: a second reading with a condition, the member's scores, the
+# priorisation within the year's budget, the bank's approval. Needs curl and jq, and a server started by
+# `python3 dev.py serve`:
 #
 #   source data/demo-tokens.env && bash docs/api-walkthrough.sh
 #
@@ -17,6 +19,11 @@ closes=$(date -u -d '+20 seconds' +%Y-%m-%dT%H:%M:%SZ)
 round=$(curl -sf -X POST "$API/rounds" -H "$M" -H "$J" -d "{\"alliance_id\": 1, \"name\": \"Einreichungstermin (Probe)\",
   \"opens_at\": \"2026-01-01T00:00:00\", \"closes_at\": \"$closes\"}" | jq .id)
 echo "round $round closes at $closes"
+# The round starts with the procedure's scoring scheme (a quorum of three members). In this walk-through one member
+# scores, so the managing member sets the round's scheme to a quorum of one, as she may until the first score.
+curl -sf "$API/rounds/$round/scoring-scheme" -H "$M" | jq '.scheme | del(.max_total) | .quorum = 1' \
+  | curl -sf -X PUT "$API/rounds/$round/scoring-scheme" -H "$M" -H "$J" -d @- \
+  | jq -c '{source, quorum: .scheme.quorum, min_share: .scheme.min_share, criteria: [.scheme.criteria[].key]}'
 
 step "2. The applicant writes a draft asking for more than 90 % of the cost, and tries to submit it"
 id=$(curl -sf -X POST "$API/proposals" -H "$A" -H "$J" -d "{\"round_id\": $round,
@@ -49,23 +56,36 @@ curl -sf -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: 
 step "5. A steering-group member sees staff shares and summed costs, no salary lines"
 curl -sf "$API/proposals/$id" -H "$R" | jq -c '.funding_plan[0]'
 
-step "6. The applicant names the partners and resubmits; the group prioritises"
+step "6. The applicant names the partners, answers the condition and resubmits"
 curl -sf -X PATCH "$API/proposals/$id" -H "$A" -H "$J" -H 'If-Match: "5"' \
   -d '{"partners": ["HTWK Leipzig", "Inspirata e.V."]}' | jq -c '{version}'
-curl -sf -X POST "$API/proposals/$id/transitions" -H "$A" -H "$J" -H 'If-Match: "6"' -d '{"transition": "resubmit"}' | jq .state
-curl -sf -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "7"' -d '{"transition": "prioritise"}' | jq .state
+condition=$(curl -sf "$API/proposals/$id/conditions" -H "$A" | jq '[.[] | select(.current)][0].id')
+curl -sf -X POST "$API/proposals/$id/conditions/$condition/answer" -H "$A" -H "$J" \
+  -d '{"text": "Kooperativer Ansatz mit HTWK und Inspirata e.V. vereinbart",
+       "evidence": ["Kooperationsvereinbarung mit der HTWK"]}' | jq -c '{position, status, due_on}'
+curl -sf -X POST "$API/proposals/$id/transitions" -H "$A" -H "$J" -H 'If-Match: "7"' -d '{"transition": "resubmit"}' | jq .state
 
-step "7. Forwarding needs the year's budget; the managing member sets it, forwards, and the bank approves"
-curl -s -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "8"' -d '{"transition": "forward"}' \
+step "7. In the second reading: what still blocks the priorisation; the group judges the condition, the member scores"
+curl -sf "$API/proposals/$id" -H "$M" \
+  | jq -c '.allowed_transitions[] | select(.name == "prioritise") | [.blocked_by[].rule]'
+curl -sf -X POST "$API/proposals/$id/conditions/$condition/judgement" -H "$M" -H "$J" \
+  -d '{"met": true, "note": "Kooperationsvereinbarung liegt vor"}' | jq -c '{position, status}'
+curl -sf -X PUT "$API/proposals/$id/scores/me" -H "$R" -H "$J" -d '{"points": {"regional_need": 4, "concept": 4,
+  "cooperation": 5, "sustainability": 3}, "ko": {"documents_complete": true, "guideline_fit": true},
+  "comment": "Gute Vernetzung, Verstetigung offen"}' | jq -c '{quorum_reached, total: .result.total, share: .result.share}'
+
+step "8. Prioritising binds the year's budget; the managing member sets it, prioritises, forwards; the bank approves"
+curl -s -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "10"' -d '{"transition": "prioritise"}' \
   | jq -c .failed_rules
 curl -sf -X PUT "$API/alliances/1/budgets/2026" -H "$M" -H "$J" -d '{"amount": "600000.00"}' | jq -c .
-curl -sf -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "8"' -d '{"transition": "forward"}' | jq .state
-curl -sf -X POST "$API/proposals/$id/transitions" -H "$B" -H "$J" -H 'If-Match: "9"' \
+curl -sf -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "10"' -d '{"transition": "prioritise"}' | jq .state
+curl -sf -X POST "$API/proposals/$id/transitions" -H "$M" -H "$J" -H 'If-Match: "11"' -d '{"transition": "forward"}' | jq .state
+curl -sf -X POST "$API/proposals/$id/transitions" -H "$B" -H "$J" -H 'If-Match: "12"' \
   -d '{"transition": "approve", "inputs": {"bank_reference": "SAB-FKR-2026-0001"}}' | jq -c '{state, state_label}'
 
-step "8. The whole story; and a decision made on an old version is refused"
+step "9. The whole story; and a decision made on an old version is refused"
 curl -sf "$API/proposals/$id/history" -H "$A" | jq -r '.[] | "\(.seq) \(.actor_name): \(.transition // .kind) -> \(.to_state)"'
-curl -s -X POST "$API/proposals/$id/transitions" -H "$B" -H "$J" -H 'If-Match: "9"' \
+curl -s -X POST "$API/proposals/$id/transitions" -H "$B" -H "$J" -H 'If-Match: "12"' \
   -d '{"transition": "reject", "reason": "zu spät"}' | jq -c '{status, title}'
 state=$(curl -sf "$API/proposals/$id" -H "$A" | jq -r .state)
 [ "$state" = approved ] || { echo "expected approved, got $state"; exit 1; }

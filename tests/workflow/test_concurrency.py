@@ -110,4 +110,3 @@ def test_two_priorisations_at_once_never_spend_more_than_the_budget(database_url
     for c in contexts:
         c.close()
     assert sorted(outcomes) == ["budget_covers", "prioritised"], attempt
-
