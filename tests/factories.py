@@ -51,6 +51,21 @@ class World:
         return self.actors[role]
 
 
+def open_round(ctx: Context, alliance_id: int, name: str, *, opens_at: datetime = ROUND_OPENS,
+               closes_at: datetime = ROUND_CLOSES, procedure_key: str | None = None) -> int:
+    """A round of the alliance on the procedure (the default one unless named); returns its id.
+
+    The factory world's steering group has one voting member: a round whose scheme the manager may set asks for a
+    quorum of one (a scheme the procedure fixes, like Lower Saxony's bank criteria, stays as it is)."""
+    round_ = ctx.admin.create_round(SYSTEM, alliance_id, name, opens_at=opens_at, closes_at=closes_at,
+                                    procedure_key=procedure_key, now=opens_at)
+    assert round_.id
+    procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
+    if procedure.scoring is not None and not procedure.scoring.fixed:
+        ctx.scoring.set_scheme(SYSTEM, round_.id, procedure.scoring.model_copy(update={"quorum": 1}), now=opens_at)
+    return round_.id
+
+
 def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str | None = None) -> World:
     admin = ctx.admin
     org = admin.create_organisation(SYSTEM, "Zukunftsakademie Leipzig e.V.")
@@ -61,14 +76,7 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     assert org.id and other_org.id and alliance.id and other.id
     for year in (2026, 2027):
         admin.set_budget(SYSTEM, alliance.id, year, budget_eur * 100)
-    round_ = admin.create_round(SYSTEM, alliance.id, "Einreichungstermin 31. Mai", opens_at=ROUND_OPENS,
-                                closes_at=ROUND_CLOSES, procedure_key=procedure_key, now=ROUND_OPENS)
-    assert round_.id
-    procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
-    if procedure.scoring is not None and not procedure.scoring.fixed:
-        # The factory world's steering group has one voting member: its scheme asks for a quorum of one.
-        ctx.scoring.set_scheme(SYSTEM, round_.id, procedure.scoring.model_copy(update={"quorum": 1}),
-                               now=ROUND_OPENS)
+    round_id = open_round(ctx, alliance.id, "Einreichungstermin 31. Mai", procedure_key=procedure_key)
 
     def person(name: str, role: Role, *, organisation_id: int | None = None, alliance_id: int | None = None) -> Actor:
         user = admin.create_user(SYSTEM, name, role, organisation_id=organisation_id, alliance_id=alliance_id)
@@ -85,7 +93,7 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     }
     return World(
         alliance_id=alliance.id, other_alliance_id=other.id, organisation_id=org.id,
-        other_organisation_id=other_org.id, round_id=round_.id, actors=actors,
+        other_organisation_id=other_org.id, round_id=round_id, actors=actors,
         other_applicant=person("Netzwerk Logistik", Role.APPLICANT, organisation_id=other_org.id),
         other_manager=person("Landratsamt Mittelsachsen", Role.MANAGER, alliance_id=other.id),
     )

@@ -21,6 +21,7 @@ from workflow.errors import FailedRule, FieldProblem, InvalidInput, NotFound
 from workflow.machine import ProcedureMachine
 from workflow.registry import ProcedureRegistry
 from workflow.review.facts import condition_facts, scoring_facts
+from workflow.roles import Role
 from workflow.rules import GUARDS, Facts, Need
 from workflow.timeutil import require_aware
 from workflow.views import (
@@ -66,7 +67,7 @@ class ProposalQueries:
             return [
                 HistoryEntry(seq=r.seq, at=r.at, kind=r.kind, actor_id=r.actor_id, actor_name=r.actor_name,
                              actor_role=r.actor_role, transition=r.transition, from_state=r.from_state,
-                             to_state=r.to_state, reason=r.reason, inputs=dict(r.inputs or {}),
+                             to_state=r.to_state, reason=r.reason, inputs=_shown_inputs(actor, r),
                              request_id=r.request_id, procedure_version=r.procedure_version)
                 for r in repo.history(session, proposal_id)
             ]
@@ -184,3 +185,13 @@ def evaluate(guards: Iterable[str], facts: Facts) -> list[FailedRule]:
             failures.append(FailedRule(rule=name, why=why))
     return failures
 
+
+
+def _shown_inputs(actor: Actor, row: Row[Any]) -> dict[str, Any]:
+    """A member's points are the steering group's: the history shows them to the scorer, managers and operators
+    only (the scores view decides when the other members see them); everyone else sees that a score was given."""
+    inputs = dict(row.inputs or {})
+    if row.kind == "scored" and actor.role not in (Role.MANAGER, Role.ADMIN, Role.SYSTEM) \
+            and actor.user_id != row.actor_id:
+        return {key: value for key, value in inputs.items() if key not in ("points", "ko")}
+    return inputs

@@ -22,7 +22,16 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.factories import REASON, World, complete_plan, make_world, new_draft, procedure_of, satisfy
+from tests.factories import (
+    REASON,
+    World,
+    complete_plan,
+    make_world,
+    new_draft,
+    open_round,
+    procedure_of,
+    satisfy,
+)
 from tests.serving import Server, serve
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
@@ -97,18 +106,11 @@ class Stage:
 def stage(ctx: Context, managers: int) -> Stage:
     now = utcnow()
     world = make_world(ctx)
-    round_ = ctx.admin.create_round(SYSTEM, world.alliance_id, "Einreichungstermin (Lasttest)",
-                                    opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1),
-                                    now=now - timedelta(days=30))
-    assert round_.id
-    # As in the factory world: one voting member, so the round's scheme asks for a quorum of one; and a budget for
-    # the current year, which the priorisation binds.
-    procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
-    assert procedure.scoring is not None
-    ctx.scoring.set_scheme(SYSTEM, round_.id, procedure.scoring.model_copy(update={"quorum": 1}),
-                           now=now - timedelta(days=30))
-    ctx.admin.set_budget(SYSTEM, world.alliance_id, now.year, 10_000_000_00)
-    world = dataclasses.replace(world, round_id=round_.id)
+    # As in the factory world, the round's scheme asks for the one voting member's score.
+    round_id = open_round(ctx, world.alliance_id, "Einreichungstermin (Lasttest)", opens_at=now - timedelta(days=30),
+                          closes_at=now - timedelta(days=1))
+    ctx.admin.set_budget(SYSTEM, world.alliance_id, now.year, 10_000_000_00)  # the priorisation binds this year's
+    world = dataclasses.replace(world, round_id=round_id)
     people = []
     for i in range(managers):
         user = ctx.admin.create_user(SYSTEM, f"Lenkungsgruppe Mitglied {i}", Role.MANAGER,

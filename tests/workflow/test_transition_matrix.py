@@ -7,6 +7,7 @@ and changes nothing (same state, version and history).
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fresh_database_url, make_context
-from tests.factories import REASON, World, make_world, moment_for, path_to, proposal_in, sample_inputs, satisfy
+from tests.factories import (
+    REASON,
+    World,
+    make_world,
+    moment_for,
+    open_round,
+    path_to,
+    proposal_in,
+    sample_inputs,
+    satisfy,
+)
 from workflow.context import Context
 from workflow.errors import Forbidden, InvalidTransition, NotFound
 from workflow.registry import SHIPPED_DIR, ProcedureRegistry
@@ -89,18 +100,21 @@ def _states_on_path(data: dict, state: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def worlds(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldFor]:
-    """A database and a world per shipped procedure, its round on that procedure, made when first asked for."""
-    made: dict[str, tuple[Context, World]] = {}
+    """One database and world; each shipped procedure gets a round of its own in the world's alliance."""
+    ctx = make_context(fresh_database_url(migrated_template, tmp_path_factory.mktemp("matrix")))
+    base = make_world(ctx)
+    default = ctx.procedures.latest(ctx.settings.default_procedure)
+    by_procedure: dict[str, World] = {}
 
     def world_for(stem: str) -> tuple[Context, World]:
-        if stem not in made:
-            ctx = make_context(fresh_database_url(migrated_template, tmp_path_factory.mktemp(f"matrix-{stem}")))
-            made[stem] = ctx, make_world(ctx, procedure_key=_definitions()[stem]["procedure"]["key"])
-        return made[stem]
+        if stem not in by_procedure:
+            key = _definitions()[stem]["procedure"]["key"]
+            by_procedure[stem] = base if key == default.key else dataclasses.replace(
+                base, round_id=open_round(ctx, base.alliance_id, f"Runde {stem}", procedure_key=key))
+        return ctx, by_procedure[stem]
 
     yield world_for
-    for ctx, _ in made.values():
-        ctx.close()
+    ctx.close()
 
 
 _parked: dict[tuple[str, str], tuple[int, int]] = {}
