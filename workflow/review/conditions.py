@@ -70,8 +70,9 @@ class ConditionService(ProposalQueries):
                request_id: str | None = None) -> ConditionView:
         require_aware(now)
         answer = parse_model(AnswerInput, data)
-        for text in [answer.text, *answer.evidence]:
-            _checked(text)
+        _checked(answer.text, "text")
+        for text in answer.evidence:
+            _checked(text, "evidence")
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             if actor.role != Role.APPLICANT:
@@ -90,7 +91,7 @@ class ConditionService(ProposalQueries):
               request_id: str | None = None) -> ConditionView:
         require_aware(now)
         judgement = parse_model(JudgementInput, data)
-        _checked(judgement.note)
+        _checked(judgement.note, "note")
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             require_steward(actor, row.alliance_id, "judge conditions")
@@ -139,11 +140,11 @@ class ConditionService(ProposalQueries):
         return next(v for v in _views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
 
 
-def _checked(text: str) -> str:
+def _checked(text: str, field: str) -> str:
     try:
         return check_text(text)
     except ValueError as exc:
-        raise InvalidInput([FieldProblem("text", str(exc))]) from None
+        raise InvalidInput([FieldProblem(field, str(exc))]) from None
 
 
 def _views(rows: Any) -> list[ConditionView]:
