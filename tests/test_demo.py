@@ -124,3 +124,33 @@ def test_inspirata_was_prioritised_then_rejected_by_the_bank(ctx: Context, playe
 def test_the_demo_refuses_to_load_twice(ctx: Context, played: DemoResult) -> None:
     with pytest.raises(Conflict, match="already loaded"):
         play(ctx)
+
+
+def test_the_june_resolutions_put_the_symposium_below_the_budget_line_and_the_rejection_moves_it_up(
+        ctx: Context, played: DemoResult) -> None:
+    ids = played.proposals
+    first, second = (ctx.priorisation.resolutions(SYSTEM, played.rounds[n]) for n in (1, 2))
+    assert [r.version for r in first] == [1] and [r.version for r in second] == [1, 2]
+    assert first[0].decided_on == date(2016, 6, 29) and first[0].declined[0]["proposal_id"] == ids["mint"]
+    assert sorted(first[0].prioritised) == sorted(ids[k] for k in ("roberta", "inspirata", "robotik"))
+    assert second[0].waiting_list == [ids["symposium"]] and second[1].decided_on == date(2016, 9, 5)
+    # The June document kept the line as it stood: 140,000 EUR less 108,000 bound by the first round.
+    line = second[0].ranking["line"]
+    assert (line["available"], line["bound_here"]) == (32_000_00, 27_000_00)
+    symposium = next(e for e in second[0].ranking["entries"] if e["candidate"]["proposal_id"] == ids["symposium"])
+    assert symposium["counts"] and not symposium["within_budget"] and symposium["running_sum"] == 40_500_00
+    # The bank rejected Inspirata on 1 September; the manager was offered the symposium.
+    rejection = ctx.proposals.history(SYSTEM, ids["inspirata"])[-1]
+    assert (rejection.transition, rejection.at.astimezone(DEFAULT_ZONE).date()) == ("reject", date(2016, 9, 1))
+    manager = ctx.admin.actor_for(played.users["manager"])
+    offers = [n for n in ctx.outbox.inbox(manager) if n.topic == "waiting_list"]
+    assert [n.proposal_id for n in offers] == [ids["symposium"]]
+    assert ctx.proposals.get(SYSTEM, ids["symposium"], now=moment("2016-09-07 12:00")).state == "forwarded_to_bank"
+
+
+def test_the_htwk_member_did_not_score_what_the_htwk_leads_or_partners(ctx: Context, played: DemoResult) -> None:
+    htwk = played.users["htwk"]
+    for key in ("roberta", "robotik"):
+        members = {m.user_id: m for m in ctx.scoring.scores(SYSTEM, played.proposals[key]).members}
+        assert members[htwk].conflict is not None and not members[htwk].scored
+    assert any(m.user_id == htwk and m.scored for m in ctx.scoring.scores(SYSTEM, played.proposals["mint"]).members)

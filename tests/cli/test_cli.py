@@ -93,6 +93,7 @@ def test_demo_then_proposal_show(capsys: Capture, database: str) -> None:
     assert code == 0
     assert "RobertaRegioZentrum" in out and "Abgeschlossen (closed)" in out
     assert "states reached: 15 of 15" in out
+    assert "1. Einreichungstermin 2016: ranking 2016" in out and "budget line" in out  # the ranking, per round
     code, out, _ = run(capsys, "proposal", "show", "1", "--lang", "en")
     assert code == 0
     assert "Not prioritised" in out and "Request a second reading" in out and "Lenkungsgruppe" in out
