@@ -20,6 +20,7 @@ from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.planner import round_deadline_rows
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.inputs import clean_text
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
 from workflow.timeutil import require_aware
@@ -67,7 +68,7 @@ class AdminService:
         with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
-            alliance = repo.add(session, models.Alliance(name=name, region=_text("region", region.strip()),
+            alliance = repo.add(session, models.Alliance(name=name, region=clean_text("region", region.strip()),
                                                          action_concept_adopted_on=action_concept_adopted_on))
             assert alliance.id is not None
             if action_concept_adopted_on is not None:
@@ -102,7 +103,7 @@ class AdminService:
         _require_alliance_steward(actor, alliance_id, "set the webhook")
         secret = None
         if url is not None:
-            url = _text("url", url.strip())
+            url = clean_text("url", url.strip())
             try:
                 parsed = urlsplit(url)
             except ValueError:  # e.g. "http://[::1": a bracket never closed
@@ -261,10 +262,5 @@ def _required_text(field: str, value: str) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput([FieldProblem(field, "must not be empty")])
-    return _text(field, value)
+    return clean_text(field, value)
 
-
-def _text(field: str, value: str) -> str:
-    if "\x00" in value:
-        raise InvalidInput([FieldProblem(field, "must not contain a NUL character")])
-    return value

@@ -107,6 +107,14 @@ def check_text(value: str) -> str:
     return value
 
 
+def clean_text(field: str, value: str) -> str:
+    """`check_text` for a use case's own arguments: a NUL character is refused as bad input of `field`."""
+    try:
+        return check_text(value)
+    except ValueError as exc:
+        raise InvalidInput([FieldProblem(field, str(exc))]) from None
+
+
 def parse_model(model: type[M], data: Mapping[str, Any] | M) -> M:
     """Validate into `model`, turning pydantic's errors into the domain's InvalidInput."""
     if isinstance(data, model):

@@ -64,13 +64,7 @@ class ProposalQueries:
     def history(self, actor: Actor, proposal_id: int) -> list[HistoryEntry]:
         with self.db.read() as session:
             self._load(session, actor, proposal_id)
-            return [
-                HistoryEntry(seq=r.seq, at=r.at, kind=r.kind, actor_id=r.actor_id, actor_name=r.actor_name,
-                             actor_role=r.actor_role, transition=r.transition, from_state=r.from_state,
-                             to_state=r.to_state, reason=r.reason, inputs=_shown_inputs(actor, r),
-                             request_id=r.request_id, procedure_version=r.procedure_version)
-                for r in repo.history(session, proposal_id)
-            ]
+            return [history_entry(r, _shown_inputs(actor, r)) for r in repo.history(session, proposal_id)]
 
     # --- lists -------------------------------------------------------------------------------------------
 
@@ -195,3 +189,11 @@ def _shown_inputs(actor: Actor, row: Row[Any]) -> dict[str, Any]:
             and actor.user_id != row.actor_id:
         return {key: value for key, value in inputs.items() if key not in ("points", "ko")}
     return inputs
+
+
+def history_entry(row: Row[Any], inputs: dict[str, Any]) -> HistoryEntry:
+    """An audit row as the history shows it, with the inputs the reader may see."""
+    return HistoryEntry(seq=row.seq, at=row.at, kind=row.kind, actor_id=row.actor_id, actor_name=row.actor_name,
+                        actor_role=row.actor_role, transition=row.transition, from_state=row.from_state,
+                        to_state=row.to_state, reason=row.reason, inputs=inputs, request_id=row.request_id,
+                        procedure_version=row.procedure_version)

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import check_text, parse_model
+from workflow.inputs import clean_text, parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.roles import Role
@@ -92,7 +92,7 @@ class BankService(ProposalQueries):
     def request_early_start(self, actor: Actor, proposal_id: int, data: Any, *, now: datetime) -> EarlyStartView:
         require_aware(now)
         request = parse_model(EarlyStartInput, data)
-        _check(request.reason, "reason")
+        clean_text("reason", request.reason)
         if not 2000 <= request.wanted_from.year <= 2100:
             raise InvalidInput([FieldProblem("wanted_from", "must be between 2000 and 2100")])
         with self.db.write() as session:
@@ -109,15 +109,15 @@ class BankService(ProposalQueries):
             request_id = store.insert_early_start(session, {
                 "proposal_id": proposal_id, "wanted_from": request.wanted_from, "reason": request.reason,
                 "requested_by": actor.user_id, "requested_at": now, "status": "requested"})
-            self._audit(session, actor, row, now, {"early_start": request_id, "action": "requested",
-                                                   "wanted_from": request.wanted_from.isoformat()})
+            store.record_act(session, actor, row, kind="early_start", now=now, inputs={
+                "early_start": request_id, "action": "requested", "wanted_from": request.wanted_from.isoformat()})
             return next(e for e in _early(session, proposal_id) if e.id == request_id)
 
     def answer_early_start(self, actor: Actor, proposal_id: int, request_id: int, data: Any, *,
                            now: datetime) -> EarlyStartView:
         require_aware(now)
         answer = parse_model(EarlyStartAnswer, data)
-        _check(answer.note, "note")
+        clean_text("note", answer.note)
         with self.db.write() as session:
             store.lock_proposal(session, proposal_id)  # two answers at once: the second sees the first
             row = self._load(session, actor, proposal_id)
@@ -133,18 +133,9 @@ class BankService(ProposalQueries):
             status = "granted" if answer.granted else "refused"
             store.update_early_start(session, request_id, {"status": status, "answer_note": answer.note or None,
                                                            "answered_by": actor.user_id, "answered_at": now})
-            self._audit(session, actor, row, now, {"early_start": request_id, "action": status,
-                                                   "note": answer.note})
+            store.record_act(session, actor, row, kind="early_start", now=now,
+                             inputs={"early_start": request_id, "action": status, "note": answer.note})
             return next(e for e in _early(session, proposal_id) if e.id == request_id)
-
-    @staticmethod
-    def _audit(session: Session, actor: Actor, row: Any, now: datetime, inputs: dict[str, Any]) -> None:
-        version = store.bump_version(session, row.id, now)
-        repo.insert_audit(session, {
-            "proposal_id": row.id, "seq": version, "at": now, "kind": "early_start", "actor_id": actor.user_id,
-            "actor_name": actor.name, "actor_role": actor.role.value, "transition": None, "from_state": row.state,
-            "to_state": row.state, "reason": None, "inputs": inputs, "request_id": None,
-            "procedure_key": row.procedure_key, "procedure_version": row.procedure_version})
 
 
 def _early(session: Session, proposal_id: int) -> list[EarlyStartView]:
@@ -152,9 +143,3 @@ def _early(session: Session, proposal_id: int) -> list[EarlyStartView]:
                            status=e.status, answer_note=e.answer_note, answered_at=e.answered_at)
             for e in store.early_starts(session, proposal_id)]
 
-
-def _check(text: str, field: str) -> None:
-    try:
-        check_text(text)
-    except ValueError as exc:
-        raise InvalidInput([FieldProblem(field, str(exc))]) from None

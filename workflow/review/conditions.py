@@ -13,10 +13,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from workflow import repository as repo
 from workflow.actors import Actor
-from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import check_text, parse_model
+from workflow.errors import Conflict, Forbidden, NotFound
+from workflow.inputs import clean_text, parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import require_steward
@@ -70,9 +69,9 @@ class ConditionService(ProposalQueries):
                request_id: str | None = None) -> ConditionView:
         require_aware(now)
         answer = parse_model(AnswerInput, data)
-        _checked(answer.text, "text")
+        clean_text("text", answer.text)
         for text in answer.evidence:
-            _checked(text, "evidence")
+            clean_text("evidence", text)
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             if actor.role != Role.APPLICANT:
@@ -82,7 +81,7 @@ class ConditionService(ProposalQueries):
             values = {"status": "answered", "answer": answer.text, "evidence": answer.evidence, "answered_at": now,
                       "answered_by": actor.user_id}
             store.update_condition(session, condition_id, values)
-            self._record(session, actor, row, now, request_id, inputs={
+            store.record_act(session, actor, row, kind="condition", now=now, request_id=request_id, inputs={
                 "condition_id": condition_id, "position": condition.position, "action": "answered",
                 "text": answer.text, "evidence": answer.evidence})
             return self._condition_view(session, proposal_id, condition_id)
@@ -91,7 +90,7 @@ class ConditionService(ProposalQueries):
               request_id: str | None = None) -> ConditionView:
         require_aware(now)
         judgement = parse_model(JudgementInput, data)
-        _checked(judgement.note, "note")
+        clean_text("note", judgement.note)
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             require_steward(actor, row.alliance_id, "judge conditions")
@@ -105,7 +104,7 @@ class ConditionService(ProposalQueries):
             store.update_condition(session, condition_id, {
                 "status": status, "judged_at": now, "judged_by": actor.user_id,
                 "judgement_note": judgement.note or None, "session_id": judgement.session_id or condition.session_id})
-            self._record(session, actor, row, now, request_id, inputs={
+            store.record_act(session, actor, row, kind="condition", now=now, request_id=request_id, inputs={
                 "condition_id": condition_id, "position": condition.position, "action": "judged", "status": status,
                 "note": judgement.note}, session_id=judgement.session_id)
             return self._condition_view(session, proposal_id, condition_id)
@@ -125,26 +124,8 @@ class ConditionService(ProposalQueries):
         return row, condition
 
     @staticmethod
-    def _record(session: Session, actor: Actor, row: Any, now: datetime, request_id: str | None, *,
-                inputs: dict[str, Any], session_id: int | None = None) -> None:
-        version = store.bump_version(session, row.id, now)
-        repo.insert_audit(session, {
-            "proposal_id": row.id, "seq": version, "at": now, "kind": "condition", "actor_id": actor.user_id,
-            "actor_name": actor.name, "actor_role": actor.role.value, "transition": None, "from_state": row.state,
-            "to_state": row.state, "reason": None, "inputs": inputs, "request_id": request_id,
-            "procedure_key": row.procedure_key, "procedure_version": row.procedure_version,
-            "session_id": session_id})
-
-    @staticmethod
     def _condition_view(session: Session, proposal_id: int, condition_id: int) -> ConditionView:
         return next(v for v in _views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
-
-
-def _checked(text: str, field: str) -> str:
-    try:
-        return check_text(text)
-    except ValueError as exc:
-        raise InvalidInput([FieldProblem(field, str(exc))]) from None
 
 
 def _views(rows: Any) -> list[ConditionView]:

@@ -29,7 +29,7 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
 )
-from workflow.inputs import MAX_ID, Euros, check_text, parse_model
+from workflow.inputs import MAX_ID, Euros, clean_text, parse_model
 from workflow.money import format_eur, to_cents
 from workflow.notify.store import insert_outbox
 from workflow.review import store
@@ -304,7 +304,7 @@ class PriorisationService:
         if actor.role not in OPERATORS:
             raise Forbidden(f"role '{actor.role}' may not set up reserve pools")
         pool = parse_model(PoolInput, data)
-        _no_nul("name", pool.name)
+        clean_text("name", pool.name)
         with self.db.write() as session:
             for aid in pool.alliance_ids:
                 if repo.get(session, models.Alliance, aid) is None:
@@ -326,7 +326,7 @@ class PriorisationService:
     def draw(self, actor: Actor, pool_id: int, data: Any, *, now: datetime) -> PoolView:
         require_aware(now)
         draw = parse_model(StandaloneDraw, data)
-        _no_nul("reason", draw.reason)
+        clean_text("reason", draw.reason)
         require_steward(actor, draw.alliance_id, "draw on a reserve for the alliance")
         with self.db.write() as session:
             if draw.round_id is not None:
@@ -435,9 +435,3 @@ def ranking_document(ranking: Ranking) -> dict[str, Any]:
     document: dict[str, Any] = plain(asdict(ranking))
     return document
 
-
-def _no_nul(field: str, value: str) -> None:
-    try:
-        check_text(value)
-    except ValueError as exc:
-        raise InvalidInput([FieldProblem(field, str(exc))]) from None

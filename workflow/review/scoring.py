@@ -13,7 +13,7 @@ from workflow import models
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import check_text, parse_model
+from workflow.inputs import clean_text, parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import OPERATORS, require_steward
@@ -97,8 +97,7 @@ class ScoringService(ProposalQueries):
         """Record (or revise) the caller's scores of a proposal; a member with a conflict of interest is refused."""
         require_aware(now)
         sheet = parse_model(ScoreInput, data)
-        if "\x00" in sheet.comment:
-            raise InvalidInput([FieldProblem("comment", "must not contain a NUL character")])
+        clean_text("comment", sheet.comment)
         with self.db.write() as session:
             # A sheet sent twice at once (a double click, a retry) must revise itself, not collide with itself.
             store.lock_proposal(session, proposal_id)
@@ -121,18 +120,10 @@ class ScoringService(ProposalQueries):
             problems = check_sheet(scheme, sheet.points, sheet.ko)
             if problems:
                 raise InvalidInput([FieldProblem(f, p) for f, p in problems])
-            check_text(sheet.comment)
             replaced = store.save_score(session, proposal_id=proposal_id, scorer_id=member.user_id,
                                         points=sheet.points, ko=sheet.ko, comment=sheet.comment, now=now)
-            version = store.bump_version(session, proposal_id, now)
-            repo.insert_audit(session, {
-                "proposal_id": proposal_id, "seq": version, "at": now, "kind": "scored", "actor_id": actor.user_id,
-                "actor_name": actor.name, "actor_role": actor.role.value, "transition": None,
-                "from_state": row.state, "to_state": row.state, "reason": None,
-                "inputs": {"points": sheet.points, "ko": sheet.ko, "revised": replaced},
-                "request_id": request_id, "procedure_key": row.procedure_key,
-                "procedure_version": row.procedure_version,
-            })
+            store.record_act(session, actor, row, kind="scored", now=now, request_id=request_id,
+                             inputs={"points": sheet.points, "ko": sheet.ko, "revised": replaced})
             return self._scoring_view(session, actor, self._load(session, actor, proposal_id))
 
     def scores(self, actor: Actor, proposal_id: int) -> ScoringView:

@@ -18,7 +18,8 @@ from workflow import models
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from workflow.inputs import MAX_ID, check_text, parse_model
+from workflow.inputs import MAX_ID, clean_text, parse_model
+from workflow.queries import history_entry
 from workflow.review import store
 from workflow.review.access import in_alliance, require_steward
 from workflow.service import ProposalService
@@ -78,7 +79,7 @@ class SessionService:
     def create(self, actor: Actor, alliance_id: int, data: Any, *, now: datetime) -> SessionView:
         require_aware(now)
         new = parse_model(NewSession, data)
-        _text("title", new.title)
+        clean_text("title", new.title)
         if not 2000 <= new.held_at.year <= 2100:
             raise InvalidInput([FieldProblem("held_at", "must be between 2000 and 2100")])
         require_steward(actor, alliance_id, "schedule steering-group sessions")
@@ -144,11 +145,8 @@ class SessionService:
             session=_view(row),
             agenda=[AgendaEntry(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state,
                                 purpose=a.purpose) for a in store.agenda(session, row.id)],
-            decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=HistoryEntry(
-                seq=d.seq, at=d.at, kind=d.kind, actor_id=d.actor_id, actor_name=d.actor_name,
-                actor_role=d.actor_role, transition=d.transition, from_state=d.from_state, to_state=d.to_state,
-                reason=d.reason, inputs=dict(d.inputs or {}), request_id=d.request_id,
-                procedure_version=d.procedure_version)) for d in store.decisions_in(session, row.id)],
+            decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=history_entry(d, dict(d.inputs or {})))
+                       for d in store.decisions_in(session, row.id)],
             resolutions=[r.id for r in store.resolutions_in_session(session, row.id)],
         )
 
@@ -156,9 +154,3 @@ class SessionService:
 def _view(row: Any) -> SessionView:
     return SessionView(id=row.id, alliance_id=row.alliance_id, title=row.title, held_at=row.held_at)
 
-
-def _text(field: str, value: str) -> None:
-    try:
-        check_text(value)
-    except ValueError as exc:
-        raise InvalidInput([FieldProblem(field, str(exc))]) from None

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow import models
+from workflow.actors import Actor
 from workflow.repository import (
     AUDIT,
     GRANT_BINDING,
@@ -21,6 +22,7 @@ from workflow.repository import (
     ROUNDS,
     USERS,
     _table,
+    insert_audit,
 )
 from workflow.review.results import Member, Sheet
 
@@ -62,6 +64,19 @@ def bump_version(session: Session, proposal_id: int, now: datetime) -> int:
     return int(session.execute(
         sa.update(PROPOSALS).where(PROPOSALS.c.id == proposal_id)
         .values(version=PROPOSALS.c.version + 1, updated_at=now).returning(PROPOSALS.c.version)).scalar_one())
+
+
+def record_act(session: Session, actor: Actor, proposal: Row[Any], *, kind: str, inputs: dict[str, Any],
+               now: datetime, request_id: str | None = None, session_id: int | None = None) -> None:
+    """An act on a proposal that does not change its state (a score, an answer, a request): an audit event at
+    the proposal's next version, so the history stays one ordered list."""
+    version = bump_version(session, proposal.id, now)
+    insert_audit(session, {
+        "proposal_id": proposal.id, "seq": version, "at": now, "kind": kind, "actor_id": actor.user_id,
+        "actor_name": actor.name, "actor_role": actor.role.value, "transition": None,
+        "from_state": proposal.state, "to_state": proposal.state, "reason": None, "inputs": inputs,
+        "request_id": request_id, "procedure_key": proposal.procedure_key,
+        "procedure_version": proposal.procedure_version, "session_id": session_id})
 
 
 # --- scoring -----------------------------------------------------------------------------------------------
