@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from datetime import datetime
 
 import typer
+from prometheus_client import start_http_server
 
+from api.metrics import counters_registry
+from cli.logs import configure
 from cli.output import console, fail
 from schedules import clock
 from schedules.ticks import Ticks
 from workflow.context import build_context
+from workflow.settings import load_settings
 from workflow.timeutil import DEFAULT_ZONE, show, utcnow
+
+log = logging.getLogger("foerderweg.scheduler")
 
 
 def _moment(text: str | None) -> datetime:
@@ -51,14 +59,27 @@ def sweep(
         console.print(f"  outbox: {drained.sent} sent, {drained.retrying} to retry, {drained.failed} failed")
 
 
-def scheduler() -> None:
-    """Run the clock alone, without the HTTP service (stop with Ctrl-C or SIGTERM)."""
-    ctx = build_context()
-    logging.basicConfig(level=ctx.settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    console.print("foerderweg scheduler: sweeping deadlines, closing rounds, delivering the outbox (Ctrl-C stops)")
+def scheduler(
+    metrics_port: int = typer.Option(None, min=1, max=65535,
+                                     help="serve this process's counters (ticks, deliveries) for Prometheus on "
+                                          "127.0.0.1:PORT/metrics"),
+) -> None:
+    """Run the clock alone, without the HTTP service. SIGTERM or Ctrl-C lets a running tick finish, then stops."""
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    ctx = build_context(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=counters_registry())
+    ticking = clock.background(ctx)
+    ticking.start()
+    log.info("scheduler started: sweeping deadlines, closing rounds, delivering the outbox")
     try:
-        clock.blocking(ctx).start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        stop.wait()
+        log.info("scheduler stopping: letting a running tick finish")
+        ticking.shutdown(wait=True)
+        log.info("scheduler stopped")
     finally:
         ctx.close()

@@ -16,7 +16,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from schedules.ticks import Ticks
 from workflow.context import Context
@@ -63,12 +62,5 @@ def _options() -> dict[str, object]:
 def background(ctx: Context) -> BackgroundScheduler:
     """The clock inside `foerderweg serve`: runs beside the HTTP service in the same process."""
     scheduler = BackgroundScheduler(**_options())
-    configure(scheduler, ctx)
-    return scheduler
-
-
-def blocking(ctx: Context) -> BlockingScheduler:
-    """The clock alone (`foerderweg scheduler`): for installations that run API replicas without one."""
-    scheduler = BlockingScheduler(**_options())
     configure(scheduler, ctx)
     return scheduler

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schedules.channels import Channel, DeliveryFailed
+from schedules.metrics import DELIVERIES
 from workflow.notify.outbox import OutboxService
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,14 @@ class Drainer:
                     reason = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
                     outcome = self.outbox.undelivered(delivery, reason, moment)
                     log.warning("delivery %s (%s) failed: %s; now %s", delivery.id, delivery.channel, exc, outcome)
+                    DELIVERIES.labels(channel=delivery.channel, outcome="failed" if outcome == "failed"
+                                      else "retrying").inc()
                     if outcome == "failed":
                         report.failed += 1
                     else:
                         report.retrying += 1
                 else:
                     self.outbox.delivered(delivery, moment)
+                    DELIVERIES.labels(channel=delivery.channel, outcome="sent").inc()
                     report.sent += 1
         return report

@@ -10,6 +10,7 @@ from schedules.channels import Channel
 from schedules.channels.email import SmtpChannel
 from schedules.channels.webhook import WebhookChannel
 from schedules.drain import Drainer, DrainReport
+from schedules.metrics import TICK_SECONDS
 from workflow.context import Context
 from workflow.deadlines.sweep import SweepReport
 from workflow.timeutil import utcnow
@@ -39,20 +40,23 @@ class Ticks:
                                clock=utcnow if real_time else None)
 
     def close_rounds(self, now: datetime) -> SweepReport:
-        report = self.ctx.sweeper.close_rounds(now)
+        with TICK_SECONDS.labels(tick="close-rounds").time():
+            report = self.ctx.sweeper.close_rounds(now)
         if report.steps or report.refused_steps:
             log.info("rounds closed: %d proposals moved on, %d refused", report.steps, len(report.refused_steps))
         return report
 
     def sweep(self, now: datetime) -> SweepReport:
-        report = self.ctx.sweeper.sweep(now)
+        with TICK_SECONDS.labels(tick="sweep-deadlines").time():
+            report = self.ctx.sweeper.sweep(now)
         if report.deadlines:
             log.info("swept %d deadlines: %d notifications, %d skipped, %d steps", report.deadlines,
                      report.notifications, report.skipped, report.steps)
         return report
 
     def drain(self, now: datetime) -> DrainReport:
-        report = self.drainer.drain(now)
+        with TICK_SECONDS.labels(tick="drain-outbox").time():
+            report = self.drainer.drain(now)
         if report.sent or report.retrying or report.failed:
             log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
         return report

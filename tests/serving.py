@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,29 +27,31 @@ def free_port() -> int:
 class Server:
     url: str
     log_path: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace")
 
 
 @contextmanager
-def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = "info") -> Iterator[list[Server]]:
+def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = "info", *, args: Sequence[str] = (),
+          env: Mapping[str, str] | None = None) -> Iterator[list[Server]]:
     """`foerderweg serve` processes on free loopback ports, each logging to a file; always stopped.
 
     Several processes on one database run as workers behind a proxy would: on SQLite their writers meet at the
     database's write lock (BEGIN IMMEDIATE, busy timeout), not only at the lock inside one process.
     """
-    env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": log_level}
+    env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": log_level, **(env or {})}
     servers: list[Server] = []
     started: list[subprocess.Popen[bytes]] = []
     try:
         for n in range(processes):
             port = free_port()
             server = Server(url=f"http://127.0.0.1:{port}", log_path=folder / f"server-{n}.log")
-            command = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--host", "127.0.0.1",
-                       "--port", str(port)]
+            command = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
             with server.log_path.open("wb") as log:
-                started.append(subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
+                server.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            started.append(server.process)
             servers.append(server)
         deadline = time.monotonic() + 30
         for server, process in zip(servers, started, strict=True):

@@ -32,6 +32,7 @@ from workflow.errors import (
 from workflow.idempotency import KeyReused, Once, StoredAnswer, check_key
 from workflow.inputs import DraftContent, NewDraft, normalise_transition_inputs, parse_model
 from workflow.machine import ProcedureMachine
+from workflow.metrics import record_step
 from workflow.queries import ProposalQueries, evaluate
 from workflow.review.effects import apply_input_effects
 from workflow.review.session_ref import check_session
@@ -257,6 +258,7 @@ class ProposalService(ProposalQueries):
         self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
                     reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+        record_step(session, machine.procedure.key, transition)
         if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
                                                                     for d in definition.inputs)):
             self.on_money_freed(session, row, now)

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # json: one object per line for a log collector (with the request id); text: lines for a person at a terminal.
+    log_format: Literal["json", "text"] = "json"
+    # On SIGTERM the service stops taking requests and gives running ones (and a running tick) this long.
+    shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
+    # If set, GET /metrics wants 'Authorization: Bearer <token>'. Only from the environment: FOERDERWEG_METRICS_TOKEN.
+    metrics_token: SecretStr | None = None
     # Links in notifications point here.
     public_url: str = "http://127.0.0.1:8000"
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -108,6 +108,11 @@ class OutboxService:
             store.settle(session, delivery.id, delivery.claim, values)
         return str(values["status"])
 
+    def depth(self) -> dict[tuple[str, str], int]:
+        """Messages not (yet) delivered, by status and channel: what an operator watches for a backlog."""
+        with self.db.read() as session:
+            return store.undelivered_counts(session)
+
     # --- the in-app inbox ----------------------------------------------------------------------------------
 
     def inbox(self, actor: Actor, *, unread_only: bool = False, before_id: int = 0,

@@ -159,3 +159,12 @@ def replace_mutes(session: Session, user_id: int, mutes: Iterable[tuple[str, str
     rows = [{"user_id": user_id, "topic": t, "channel": c} for t, c in sorted(set(mutes))]
     if rows:
         session.execute(sa.insert(MUTES), rows)
+
+
+def undelivered_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Pending, sending and failed messages by (status, channel); the status index keeps this cheap."""
+    rows = session.execute(
+        sa.select(OUTBOX.c.status, OUTBOX.c.channel, sa.func.count())
+        .where(OUTBOX.c.status.in_(("pending", "sending", "failed")))
+        .group_by(OUTBOX.c.status, OUTBOX.c.channel))
+    return {(status, channel): int(count) for status, channel, count in rows}

@@ -1,0 +1,87 @@
+"""GET /metrics: what a Prometheus server scrapes, read back with prometheus_client's own parser.
+
+Counters are per process and other tests in this process move them too, so each test compares a scrape before
+with a scrape after what it did. The outbox backlog is read from the database, so it is compared absolutely.
+"""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from schedules.ticks import Ticks
+from tests.api.conftest import ApiWorld
+from tests.api.test_contract import create, fire
+from tests.factories import ROUND_CLOSES
+from workflow.context import Context
+
+
+def scrape(client: TestClient, **headers: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    answer = client.get("/metrics", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/plain")
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(answer.text) for sample in family.samples}
+
+
+def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_a_committed_step_counts_once_and_a_refused_one_not_at_all(client: TestClient, api: ApiWorld) -> None:
+    proposal = create(client, api, "applicant").json()
+    submit = {"procedure": "saxony-regional", "transition": "submit"}
+    before = scrape(client)
+
+    assert fire(client, api, "applicant", proposal["id"], "submit", if_match=proposal["version"]).status_code == 200
+    # The same step on the old version is refused (409): nothing was committed, nothing is counted.
+    assert fire(client, api, "applicant", proposal["id"], "submit", if_match=proposal["version"]).status_code == 409
+    after = scrape(client)
+
+    assert value(after, "foerderweg_transitions_total", **submit) - value(before, "foerderweg_transitions_total",
+                                                                          **submit) == 1
+
+
+def test_requests_are_counted_by_route_template_method_and_status(client: TestClient, api: ApiWorld) -> None:
+    proposal = create(client, api, "applicant").json()
+    route = {"method": "GET", "route": "/proposals/{proposal_id}"}
+    before = scrape(client)
+    for _ in range(3):
+        assert client.get(f"/proposals/{proposal['id']}", headers=api.headers("applicant")).status_code == 200
+    assert client.get("/proposals/999999", headers=api.headers("applicant")).status_code == 404
+    after = scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("foerderweg_http_requests_total", **route, status="200") == 3
+    assert delta("foerderweg_http_requests_total", **route, status="404") == 1
+    assert delta("foerderweg_http_request_duration_seconds_count", **route) == 4
+    # One series per route, not per id: a scrape's size does not grow with the number of proposals.
+    assert not any(name == "foerderweg_http_requests_total" and str(proposal["id"]) in dict(labels)["route"]
+                   for name, labels in after)
+
+
+def test_ticks_and_deliveries_are_timed_and_counted(ctx: Context, client: TestClient) -> None:
+    before = scrape(client)
+    Ticks(ctx, real_time=False).once(ROUND_CLOSES)
+    after = scrape(client)
+    for tick in ("close-rounds", "sweep-deadlines", "drain-outbox"):
+        assert (value(after, "foerderweg_tick_duration_seconds_count", tick=tick)
+                - value(before, "foerderweg_tick_duration_seconds_count", tick=tick)) == 1
+
+
+def test_a_metrics_token_keeps_other_scrapers_out(client: TestClient, ctx: Context) -> None:
+    ctx.settings.metrics_token = SecretStr("scrape-secret-4711")
+    refused = client.get("/metrics")
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert "foerderweg_http_requests_total" in client.get(
+        "/metrics", headers={"Authorization": "Bearer scrape-secret-4711"}).text
+
+
+def test_metrics_is_not_mistaken_for_a_protected_me_route(client: TestClient) -> None:
+    # /me needs a token; /metrics only shares its first letters.
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/me").status_code == 401
