@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,7 @@ def serve(
         try:
             if ticking is not None:
                 ticking.start()
+            _after_uvicorn_returns_from_a_signal()
             _run(create_app(ctx), settings, address)
         finally:
             if ticking is not None:
@@ -79,6 +81,14 @@ def _serve_workers(settings: Settings, workers: int, scheduler: bool, address: A
             except subprocess.TimeoutExpired:
                 ticking.kill()
         shutil.rmtree(counters, ignore_errors=True)
+
+
+def _after_uvicorn_returns_from_a_signal() -> None:
+    # uvicorn shuts down on SIGTERM/SIGINT, restores the handlers it found and raises the signal again. With the
+    # default handlers that kills the process before the clock has finished its tick; with these the raise
+    # comes back here, the clock stops and the database closes, and the process exits 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
 
 
 def _run(app: FastAPI | str, settings: Settings, address: Address, workers: int = 1) -> None:

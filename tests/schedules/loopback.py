@@ -6,6 +6,7 @@ mailbox, webhook calls by the delivery id a receiving system deduplicates on.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -42,8 +43,15 @@ class _Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.mails: list[Mail] = []
+        # Cleared by SmtpServer.hold(): a message's DATA then waits until release(); `holding` says one does.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.holding = threading.Event()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd)
+        while not self.gate.is_set():
+            self.holding.set()
+            await asyncio.sleep(0.02)
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8")
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -87,6 +95,15 @@ class SmtpServer:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+    def hold(self) -> threading.Event:
+        """Keep the next messages waiting at DATA (a slow mail server); the event is set once one waits."""
+        self._recorder.holding.clear()
+        self._recorder.gate.clear()
+        return self._recorder.holding
+
+    def release(self) -> None:
+        self._recorder.gate.set()
 
     @property
     def mails(self) -> list[Mail]:
