@@ -18,6 +18,27 @@ from workflow.registry import ProcedureRegistry
 from workflow.settings import Settings
 
 PG_URL = os.environ.get("FOERDERWEG_TEST_DATABASE_URL")
+# CI's PostgreSQL pass sets this: then a run without PostgreSQL, or with any test skipped, fails instead of passing.
+REQUIRE_POSTGRES = os.environ.get("FOERDERWEG_TEST_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Printed even with -q: CI greps it to prove which database the pass ran on.
+    terminalreporter.write_line(f"database under test: {'postgresql' if PG_URL else 'sqlite (a file per test)'}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not (PG_URL or "").startswith("postgresql"):
+        raise pytest.UsageError("FOERDERWEG_TEST_REQUIRE_POSTGRES=1 but FOERDERWEG_TEST_DATABASE_URL names no "
+                                "PostgreSQL database: the PostgreSQL pass would silently test SQLite")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if REQUIRE_POSTGRES and skipped:
+        print(f"\n{skipped} test(s) skipped on the PostgreSQL pass: every test must run there", flush=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _reset_postgres(url: str) -> None:
