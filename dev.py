@@ -57,7 +57,8 @@ def ensure_env() -> None:
 def serve(args: list[str]) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-    env = {**os.environ, "FOERDERWEG_DATABASE_URL": f"sqlite:///{DEMO_DB}"}
+    # Plain log lines for the person at the terminal; installations log JSON (the default).
+    env = {"FOERDERWEG_LOG_FORMAT": "text", **os.environ, "FOERDERWEG_DATABASE_URL": f"sqlite:///{DEMO_DB}"}
     cli = str(BIN / "foerderweg")
     run([cli, "db", "upgrade"], env=env)
     run([cli, "demo", "--tokens-file", str(DEMO_TOKENS)], env=env)
