@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,6 +33,20 @@ class Server:
         return self.log_path.read_text("utf-8", errors="replace")
 
 
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Callable[[], str], seconds: float = 30) -> None:
+    """Poll a starting server's /health until it answers 200; fail with its log if it exits or takes too long."""
+    until = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, f"server exited:\n{log()}"
+        assert time.monotonic() < until, f"server did not answer within {seconds} s:\n{log()}"
+        time.sleep(0.05)  # polling a starting process, not waiting for a deadline
+
+
 @contextmanager
 def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = "info", *, args: Sequence[str] = (),
           env: Mapping[str, str] | None = None) -> Iterator[list[Server]]:
@@ -53,17 +67,8 @@ def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = 
                 server.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
             started.append(server.process)
             servers.append(server)
-        deadline = time.monotonic() + 30
         for server, process in zip(servers, started, strict=True):
-            while True:
-                try:
-                    if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, f"server exited:\n{server.log()}"
-                assert time.monotonic() < deadline, f"server did not answer within 30 s:\n{server.log()}"
-                time.sleep(0.1)  # polling a starting process, not waiting for a deadline
+            wait_healthy(server.url, process, server.log)
         yield servers
     finally:
         for process in started:

@@ -13,7 +13,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import pytest
 from tests.factories import REASON, new_draft
 from tests.schedules.conftest import in_revision, make_crew, outbox
 from tests.schedules.loopback import SmtpServer
-from tests.serving import REPO, free_port
+from tests.serving import REPO, free_port, wait_healthy
 from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.settings import CONFIG_ENV, load_settings
@@ -99,17 +98,8 @@ def installation(database_url: str, smtp_port: int, folder: Path) -> Iterator[tu
                 popen = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
             processes.append(Process(name, popen, log_path))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        until = time.monotonic() + 30
         for url, process in zip(urls, processes, strict=False):
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.popen.poll() is None, process.log()
-                assert time.monotonic() < until, process.log()
-                time.sleep(0.1)
+            wait_healthy(url, process.popen, process.log)
         yield urls, processes
     finally:
         for process in processes:

@@ -11,14 +11,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx2 as httpx
-
-from tests.serving import REPO, free_port
+from tests.serving import REPO, free_port, wait_healthy
 
 FORBIDDEN_IN_LOG = ("database is locked", "Traceback", "unhandled error", "Internal error", "OperationalError")
 COMMAND = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -99,16 +96,8 @@ class ServerProcess(Process):
         return self
 
     def wait_healthy(self, seconds: float = 30) -> None:
-        until = time.monotonic() + seconds
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.running, f"server exited:\n{self.log()}"
-            assert time.monotonic() < until, f"server did not answer within {seconds} s:\n{self.log()}"
-            time.sleep(0.05)  # polling a starting process, not waiting for a deadline
+        assert self.popen is not None, "the server was not started"
+        wait_healthy(self.url, self.popen, self.log, seconds)
 
 
 def scheduler_process(database_url: str, folder: Path, name: str, **env: str) -> Process:
