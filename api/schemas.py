@@ -91,10 +91,20 @@ class ProcedureOut(BaseModel):
 class AllianceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "Fachkräfteallianz Leipzig (FKA-L)", "region": "Kreisfreie Stadt Leipzig",
-         "action_concept_adopted_on": "2016-05-12"}]})
+         "action_concept_adopted_on": "2016-05-12", "funding_bank": "Sächsische Aufbaubank"}]})
     name: str = Field(min_length=1, max_length=200)
     region: str = Field(default="", max_length=200)
     action_concept_adopted_on: date | None = None
+    funding_bank: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "the organisation whose bank officers see and decide the alliance's forwarded proposals (created if new); "
+        "without one, no bank officer sees them"))
+
+
+class FundingBankIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"funding_bank": "Sächsische Aufbaubank"}]})
+    funding_bank: str | None = Field(min_length=1, max_length=200, description=(
+        "the organisation's exact name (created if new); null: no bank officer sees the alliance's proposals"))
 
 
 class BudgetIn(BaseModel):
@@ -114,6 +124,8 @@ class AllianceOut(BaseModel):
     region: str
     action_concept_adopted_on: date | None
     budgets: list[BudgetOut]
+    funding_bank_id: int | None = None
+    funding_bank: str | None = None  # the organisation's name
 
 
 class RoundIn(BaseModel):

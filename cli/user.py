@@ -11,6 +11,7 @@ from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.roles import Role
+from workflow.visibility import served_alliances
 
 app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
 PERSON_ROLES = [r.value for r in Role if r != Role.SYSTEM]
@@ -44,7 +45,8 @@ def _alliance(ctx: Context, name_or_id: str) -> int:
 def add(
     name: str = typer.Option(..., "--name", help="the person's name, as it appears in the history"),
     role: str = typer.Option(..., "--role", help=" | ".join(PERSON_ROLES)),
-    org: str = typer.Option(None, "--org", help="organisation name or id (applicants); a new name is created"),
+    org: str = typer.Option(None, "--org", help="organisation name or id (applicants; a bank officer's bank, the "
+                                                "funding bank an alliance names); a new name is created"),
     alliance: str = typer.Option(None, "--alliance", help="alliance name or id (reviewers and managers)"),
     email: str = typer.Option(None, "--email"),
     lang: Language = typer.Option(Language.de, "--lang", help="language of labels in answers and messages"),
@@ -52,6 +54,9 @@ def add(
     """Create a user and print their API token (shown once; only a hash is stored)."""
     if role not in PERSON_ROLES:
         fail(f"unknown role '{role}'; one of: {', '.join(PERSON_ROLES)}")
+    if role == Role.BANK.value and not org:
+        fail("a bank officer belongs to their bank: give --org with the funding bank's name, e.g. "
+             "--org 'Sächsische Aufbaubank'; they see the proposals of the alliances that name it as funding bank")
     ctx = build_context()
     try:
         user = ctx.admin.create_user(
@@ -59,8 +64,12 @@ def add(
             alliance_id=_alliance(ctx, alliance) if alliance else None, email=email, language=lang.value)
         assert user.id is not None
         token = ctx.admin.issue_token(SYSTEM, user.id)
+        serves = served_alliances(ctx.admin.actor_for(user.id))
     finally:
         ctx.close()
+    if role == Role.BANK.value and not serves:
+        console.print("note: no alliance names this organisation as its funding bank yet, so this bank officer sees "
+                      "no proposal until one does (PUT /alliances/{id}/funding-bank)")
     console.print(f"user {user.id} '{escape(user.name)}' ({role}) created. Token (shown once, keep it safe):")
     typer.echo(token)
 

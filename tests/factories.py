@@ -23,6 +23,7 @@ ROUND_CLOSES = end_of_day(date(2026, 5, 31))
 WHILE_OPEN = ROUND_OPENS + timedelta(days=10)
 AFTER_CLOSE = ROUND_CLOSES + timedelta(days=10)
 REASON = "Begründung laut Beschluss der Lenkungsgruppe"
+FUNDING_BANK = "Sächsische Aufbaubank"
 
 
 def complete_plan(year: int = 2026, *, staff: str = "40000", material: str = "10000") -> list[dict[str, Any]]:
@@ -46,6 +47,7 @@ class World:
     actors: dict[Role, Actor]
     other_applicant: Actor
     other_manager: Actor
+    bank_organisation_id: int  # the Sächsische Aufbaubank: funding bank of both alliances, the bank officer's
 
     def actor(self, role: Role) -> Actor:
         return self.actors[role]
@@ -70,10 +72,12 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     admin = ctx.admin
     org = admin.create_organisation(SYSTEM, "Zukunftsakademie Leipzig e.V.")
     other_org = admin.create_organisation(SYSTEM, "Netzwerk Logistik Leipzig-Halle e.V.")
-    alliance = admin.create_alliance(SYSTEM, "Fachkräfteallianz Leipzig", region="Stadt Leipzig", now=ROUND_OPENS)
+    alliance = admin.create_alliance(SYSTEM, "Fachkräfteallianz Leipzig", region="Stadt Leipzig", now=ROUND_OPENS,
+                                     funding_bank=FUNDING_BANK)
     other = admin.create_alliance(SYSTEM, "Fachkräfteallianz Mittelsachsen", region="Landkreis Mittelsachsen",
-                                  now=ROUND_OPENS)
-    assert org.id and other_org.id and alliance.id and other.id
+                                  now=ROUND_OPENS, funding_bank=FUNDING_BANK)
+    bank = alliance.funding_bank_id
+    assert org.id and other_org.id and alliance.id and other.id and bank
     for year in (2026, 2027):
         admin.set_budget(SYSTEM, alliance.id, year, budget_eur * 100)
     round_id = open_round(ctx, alliance.id, "Einreichungstermin 31. Mai", procedure_key=procedure_key)
@@ -87,7 +91,7 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
         Role.APPLICANT: person("Prof. Wieland", Role.APPLICANT, organisation_id=org.id),
         Role.REVIEWER: person("IHK zu Leipzig", Role.REVIEWER, alliance_id=alliance.id),
         Role.MANAGER: person("Agentur für Arbeit Leipzig", Role.MANAGER, alliance_id=alliance.id),
-        Role.BANK: person("SAB Sachbearbeitung", Role.BANK),
+        Role.BANK: person("SAB Sachbearbeitung", Role.BANK, organisation_id=bank),
         Role.ADMIN: person("Betrieb", Role.ADMIN),
         Role.SYSTEM: SYSTEM,
     }
@@ -96,6 +100,7 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
         other_organisation_id=other_org.id, round_id=round_id, actors=actors,
         other_applicant=person("Netzwerk Logistik", Role.APPLICANT, organisation_id=other_org.id),
         other_manager=person("Landratsamt Mittelsachsen", Role.MANAGER, alliance_id=other.id),
+        bank_organisation_id=bank,
     )
 
 
@@ -195,9 +200,10 @@ def procedure_of(ctx: Context, proposal_id: int) -> Procedure:
     return ctx.procedures.get(view.procedure_key, view.procedure_version)
 
 
-def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Netzwerk Leipzig") -> tuple[int, int]:
+def proposal_in(ctx: Context, world: World, state: str, *, title: str = "MINT-Netzwerk Leipzig",
+                plan: list[dict[str, Any]] | None = None) -> tuple[int, int]:
     """A new proposal driven to `state`; returns (id, version)."""
-    proposal_id = new_draft(ctx, world, title=title)
+    proposal_id = new_draft(ctx, world, title=title, plan=plan)
     procedure = procedure_of(ctx, proposal_id)
     version = 1
     for t in path_to(procedure, state):

@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from workflow import models
 from workflow import repository as repo
@@ -24,6 +26,7 @@ from workflow.inputs import clean_text
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
 from workflow.timeutil import require_aware
+from workflow.visibility import BankOfficer
 
 OPERATORS = (Role.ADMIN, Role.SYSTEM)
 
@@ -59,17 +62,23 @@ class AdminService:
             return repo.add(session, models.Organisation(name=name))
 
     def create_alliance(self, actor: Actor, name: str, *, now: datetime, region: str = "",
-                        action_concept_adopted_on: date | None = None) -> models.Alliance:
+                        action_concept_adopted_on: date | None = None,
+                        funding_bank: str | None = None) -> models.Alliance:
+        """A new alliance; `funding_bank` names the organisation whose bank officers decide on its proposals
+        (found by its exact name, or created: organisations are just names)."""
         _require(actor, *OPERATORS, what="create alliances")
         require_aware(now)
         name = _required_text("name", name)
+        bank_name = None if funding_bank is None else _required_text("funding_bank", funding_bank)
         if action_concept_adopted_on is not None:
             _check_adopted("action_concept_adopted_on", action_concept_adopted_on)
         with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
+            bank_id = None if bank_name is None else _organisation_named(session, bank_name)
             alliance = repo.add(session, models.Alliance(name=name, region=clean_text("region", region.strip()),
-                                                         action_concept_adopted_on=action_concept_adopted_on))
+                                                         action_concept_adopted_on=action_concept_adopted_on,
+                                                         funding_bank_id=bank_id))
             assert alliance.id is not None
             if action_concept_adopted_on is not None:
                 repo.insert_deadlines(session, [action_concept_row(
@@ -97,6 +106,19 @@ class AdminService:
             repo.insert_deadlines(session, [action_concept_row(
                 self.action_concept, alliance_id=alliance_id, adopted_on=adopted_on, now=now)])
             return alliance
+
+    def set_funding_bank(self, actor: Actor, alliance_id: int, funding_bank: str | None) -> models.Alliance:
+        """Name the alliance's funding bank (admins): from now on its officers, and only they, see the alliance's
+        proposals that reached the bank. None: no bank officer sees them (forwarding still works)."""
+        _require(actor, *OPERATORS, what="name an alliance's funding bank")
+        bank_name = None if funding_bank is None else _required_text("funding_bank", funding_bank)
+        with _unique(f"the organisation '{bank_name}' was created at the same moment; send it again"), \
+                self.db.write() as session:
+            alliance = repo.get(session, models.Alliance, alliance_id)
+            if alliance is None:
+                raise NotFound(f"alliance {alliance_id} not found")
+            alliance.funding_bank_id = None if bank_name is None else _organisation_named(session, bank_name)
+            return repo.add(session, alliance)
 
     def set_webhook(self, actor: Actor, alliance_id: int, url: str | None) -> tuple[models.Alliance, str | None]:
         """Where the alliance's systems hear of its reminders; a new signing secret each time (shown once)."""
@@ -173,6 +195,9 @@ class AdminService:
             problems.append(FieldProblem("organisation", "an applicant belongs to an organisation"))
         if role in (Role.REVIEWER, Role.MANAGER) and alliance_id is None:
             problems.append(FieldProblem("alliance", f"a {role.value} belongs to an alliance"))
+        if role == Role.BANK and organisation_id is None:
+            problems.append(FieldProblem("organisation", "a bank officer belongs to their bank, the organisation an "
+                                                         "alliance names as its funding bank"))
         if language not in ("de", "en"):
             problems.append(FieldProblem("language", "must be 'de' or 'en'"))
         if problems:
@@ -190,6 +215,15 @@ class AdminService:
     def alliances(self) -> list[tuple[models.Alliance, list[models.Budget]]]:
         with self.db.read() as session:
             return [(a, repo.budgets_of(session, a.id)) for a in repo.alliances(session) if a.id is not None]
+
+    def organisation_names(self, ids: list[int | None]) -> dict[int, str]:
+        """Names of organisations by id (e.g. the funding banks named by alliances)."""
+        wanted = sorted({i for i in ids if i is not None})
+        if not wanted:
+            return {}
+        with self.db.read() as session:
+            rows = [repo.get(session, models.Organisation, i) for i in wanted]
+        return {o.id: o.name for o in rows if o is not None and o.id is not None}
 
     def alliance(self, alliance_id: int) -> tuple[models.Alliance, list[models.Budget]]:
         with self.db.read() as session:
@@ -215,7 +249,7 @@ class AdminService:
         """The actor a bearer token belongs to, or None for an unknown token."""
         with self.db.read() as session:
             user = repo.user_by_token_hash(session, token_hash(token))
-        return None if user is None else _actor(user)
+            return None if user is None else _actor(session, user)
 
     def issue_token(self, actor: Actor, user_id: int) -> str:
         """A new token for a user (replacing any old one); shown once, only its hash is kept."""
@@ -234,7 +268,7 @@ class AdminService:
             user = repo.get(session, models.User, user_id)
             if user is None:
                 raise NotFound(f"user {user_id} not found")
-            return _actor(user)
+            return _actor(session, user)
 
 
 @contextmanager
@@ -246,10 +280,29 @@ def _unique(message: str) -> Iterator[None]:
         raise Conflict(message) from None
 
 
-def _actor(user: models.User) -> Actor:
+def _actor(session: Session, user: models.User) -> Actor:
+    """The person as an actor with their scope; a bank officer with the alliances their bank is funding bank of."""
     assert user.id is not None
-    return Actor(user_id=user.id, name=user.name, role=Role(user.role), organisation_id=user.organisation_id,
+    role = Role(user.role)
+    if role == Role.BANK:
+        served: frozenset[int] = frozenset()
+        if user.organisation_id is not None:
+            served = frozenset(int(i) for i in session.execute(
+                sa.select(repo.ALLIANCES.c.id).where(repo.ALLIANCES.c.funding_bank_id == user.organisation_id))
+                .scalars())
+        return BankOfficer(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,
+                           alliance_id=user.alliance_id, language=user.language, served_alliances=served)
+    return Actor(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,
                  alliance_id=user.alliance_id, language=user.language)
+
+
+def _organisation_named(session: Session, name: str) -> int:
+    """The organisation of that exact name, created if there is none yet (organisations are just names)."""
+    found = repo.find_by_name(session, models.Organisation, name)
+    if found is None:
+        found = repo.add(session, models.Organisation(name=name))
+    assert found.id is not None
+    return found.id
 
 
 def _check_adopted(field: str, day: date) -> None:

@@ -48,6 +48,9 @@ class Alliance(SQLModel, table=True):
     # Where the alliance's own systems hear of reminders and escalations (JSON POST, signed with the secret).
     webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=200)
+    # The state's funding bank (an organisation, e.g. the Sächsische Aufbaubank): its bank officers see the
+    # alliance's proposals once they reach the bank. None: forwarding works, but no bank officer sees them.
+    funding_bank_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
 
 
 class Budget(SQLModel, table=True):
@@ -80,6 +83,7 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=320)
     role: str = Field(max_length=20)
+    # An applicant's organisation; a bank officer's is their bank (the funding bank an alliance names).
     organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
     alliance_id: int | None = Field(default=None, foreign_key="alliances.id", index=True)
     language: str = Field(default="de", max_length=5)

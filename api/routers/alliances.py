@@ -9,6 +9,8 @@ from fastapi import APIRouter, Path
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now
 from api.notify_schemas import ActionConceptIn, WebhookIn, WebhookOut
+from workflow import models
+from workflow.context import Context
 from workflow.inputs import MAX_ID
 from workflow.money import to_cents
 
@@ -20,18 +22,27 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 def create_alliance(body: schemas.AllianceIn, ctx: Ctx, caller: Caller, now: Now) -> schemas.AllianceOut:
     """Create an alliance (admins)."""
     row = ctx.admin.create_alliance(caller, body.name, region=body.region,
-                                    action_concept_adopted_on=body.action_concept_adopted_on, now=now)
-    return presenters.alliance(row, [])
+                                    action_concept_adopted_on=body.action_concept_adopted_on,
+                                    funding_bank=body.funding_bank, now=now)
+    return _out(ctx, [(row, [])])[0]
 
 
 @router.get("", response_model=list[schemas.AllianceOut])
 def list_alliances(ctx: Ctx, _: Caller) -> list[schemas.AllianceOut]:
-    return [presenters.alliance(a, budgets) for a, budgets in ctx.admin.alliances()]
+    return _out(ctx, ctx.admin.alliances())
 
 
 @router.get("/{alliance_id}", response_model=schemas.AllianceOut)
 def get_alliance(alliance_id: Id, ctx: Ctx, _: Caller) -> schemas.AllianceOut:
-    return presenters.alliance(*ctx.admin.alliance(alliance_id))
+    return _out(ctx, [ctx.admin.alliance(alliance_id)])[0]
+
+
+@router.put("/{alliance_id}/funding-bank", response_model=schemas.AllianceOut)
+def put_funding_bank(alliance_id: Id, body: schemas.FundingBankIn, ctx: Ctx, caller: Caller) -> schemas.AllianceOut:
+    """Name the alliance's funding bank (admins): its bank officers, and only they, see the alliance's proposals
+    once forwarded to the bank. A bank officer is a user in the bank role of that organisation."""
+    ctx.admin.set_funding_bank(caller, alliance_id, body.funding_bank)
+    return _out(ctx, [ctx.admin.alliance(alliance_id)])[0]
 
 
 @router.put("/{alliance_id}/budgets/{year}", response_model=schemas.BudgetOut)
@@ -56,4 +67,12 @@ def put_action_concept(alliance_id: Id, body: ActionConceptIn, ctx: Ctx, caller:
                        now: Now) -> schemas.AllianceOut:
     """Record the adoption of an updated action concept: its two years (and their reminders) start again."""
     ctx.admin.renew_action_concept(caller, alliance_id, body.adopted_on, now=now)
-    return presenters.alliance(*ctx.admin.alliance(alliance_id))
+    return _out(ctx, [ctx.admin.alliance(alliance_id)])[0]
+
+
+def _out(ctx: Context, rows: list[tuple[models.Alliance, list[models.Budget]]]) -> list[schemas.AllianceOut]:
+    """Alliances with their budgets and the name of their funding bank."""
+    banks = ctx.admin.organisation_names([a.funding_bank_id for a, _ in rows])
+    return [presenters.alliance(a, budgets).model_copy(update={
+        "funding_bank_id": a.funding_bank_id, "funding_bank": banks.get(a.funding_bank_id or 0)})
+        for a, budgets in rows]

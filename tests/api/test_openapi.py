@@ -24,11 +24,11 @@ def _has_example(media: dict[str, Any], components: dict[str, Any]) -> bool:
 
 def test_every_request_body_has_an_example_in_the_docs() -> None:
     with_body = [(p, m, o, s) for p, m, o, s in _operations() if "requestBody" in o]
-    # POST alliances, PUT budgets, webhook and action concept, POST rounds, POST/PATCH proposals, POST transitions,
-    # PUT preferences; the steering group's: PUT scoring scheme, PUT own scores, POST condition answer and
-    # judgement, POST session and agenda item, POST resolution, POST reserve pool and drawing, POST early start
+    # POST alliances, PUT budgets, webhook, action concept and funding bank, POST rounds, POST/PATCH proposals, POST
+    # transitions, PUT preferences; the steering group's: PUT scoring scheme, PUT own scores, POST condition answer
+    # and judgement, POST session and agenda item, POST resolution, POST reserve pool and drawing, POST early start
     # and its answer
-    assert len(with_body) == 20
+    assert len(with_body) == 21
     for path, method, operation, schema in with_body:
         media = operation["requestBody"]["content"]["application/json"]
         assert _has_example(media, schema["components"]["schemas"]), f"{method.upper()} {path} has no example"

@@ -22,6 +22,8 @@ from workflow.roles import Role
 from workflow.timeutil import DEFAULT_ZONE, end_of_day, local
 
 ALLIANCE = "Fachkräfteallianz Leipzig (FKA-L)"
+# Saxony's funding bank decides on the alliance's proposals; its officers see them once forwarded.
+FUNDING_BANK = "Sächsische Aufbaubank - Förderbank - (SAB)"
 COFINANCING = "Kofinanzierung Stadt Leipzig (Ratsbeschluss VI-DS-02473)"
 
 ORGANISATIONS = {
@@ -34,7 +36,8 @@ ORGANISATIONS = {
     "logistik": "Netzwerk Logistik Leipzig-Halle e.V.",
 }
 
-# key: (name, role, organisation key or None); reviewers and the manager belong to the alliance.
+# key: (name, role, organisation key or None); reviewers and the manager belong to the alliance, the bank officer
+# to the funding bank ("sab").
 PEOPLE: dict[str, tuple[str, Role, str | None]] = {
     "wieland": ("Profn. Wieland", Role.APPLICANT, "zak"),
     "schwarz": ("Profn. Schwarz", Role.APPLICANT, "htwk"),
@@ -49,7 +52,7 @@ PEOPLE: dict[str, tuple[str, Role, str | None]] = {
     "hwk": ("Handwerkskammer zu Leipzig", Role.REVIEWER, None),
     # The HTWK is a member of the alliance (seed 002) and leads or partners two proposals: it may not score those.
     "htwk": ("HTWK Leipzig (Lenkungsgruppe)", Role.REVIEWER, "htwk"),
-    "sab": ("SAB Sächsische Aufbaubank", Role.BANK, None),
+    "sab": ("SAB Sächsische Aufbaubank", Role.BANK, "sab"),
     "admin": ("Betrieb foerderweg", Role.ADMIN, None),
 }
 
@@ -259,7 +262,8 @@ def play(ctx: Context) -> DemoResult:
                        "point FOERDERWEG_DATABASE_URL at a new file")
 
     alliance = admin.create_alliance(SYSTEM, ALLIANCE, region="Kreisfreie Stadt Leipzig",
-                                     action_concept_adopted_on=date(2016, 5, 12), now=local(date(2016, 4, 12)))
+                                     action_concept_adopted_on=date(2016, 5, 12), funding_bank=FUNDING_BANK,
+                                     now=local(date(2016, 4, 12)))
     assert alliance.id is not None
     # Invented figures: the sources name no amounts.
     # Small enough that the budget line falls inside the second round: the symposium has to wait.
@@ -272,6 +276,7 @@ def play(ctx: Context) -> DemoResult:
                               closes_at=end_of_day(date(2016, 5, 31)), now=local(date(2016, 5, 7))),
     }
     orgs = {key: admin.create_organisation(SYSTEM, name).id for key, name in ORGANISATIONS.items()}
+    orgs["sab"] = alliance.funding_bank_id
     actors: dict[str, Actor] = {"system": SYSTEM}
     users: dict[str, int] = {}
     for key, (name, role, org) in PEOPLE.items():

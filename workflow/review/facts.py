@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from workflow import repository as repo
 from workflow.procedure import Procedure
 from workflow.review import store
 from workflow.review.results import Member, ProposalParties, conflict_of, result_of
@@ -33,8 +35,14 @@ def parties(proposal: Row[Any]) -> ProposalParties:
 
 
 def scorers(session: Session, scheme: ScoringScheme, proposal: Row[Any]) -> list[Member]:
-    alliance = proposal.alliance_id if scheme.scorers == "reviewer" else None
-    return store.members(session, role=scheme.scorers, alliance_id=alliance)
+    """The alliance's voting members; or, where the bank scores, the officers of the alliance's funding bank (none
+    when it names none), never another bank's."""
+    if scheme.scorers == "reviewer":
+        return store.members(session, role="reviewer", alliance_id=proposal.alliance_id)
+    bank = session.execute(sa.select(repo.ALLIANCES.c.funding_bank_id)
+                           .where(repo.ALLIANCES.c.id == proposal.alliance_id)).scalar()
+    return [m for m in store.members(session, role=scheme.scorers, alliance_id=None)
+            if bank is not None and m.organisation_id == bank]
 
 
 def scoring_facts(session: Session, procedure: Procedure, proposal: Row[Any]) -> ScoringFacts:
