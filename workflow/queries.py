@@ -77,8 +77,9 @@ class ProposalQueries:
         alliance_id: int | None = None,
         after_id: int = 0,
         limit: int = 50,
-    ) -> list[ProposalSummary]:
-        """The proposals the actor may see, filtered, in id order after `after_id` (keyset pagination)."""
+    ) -> tuple[list[ProposalSummary], bool]:
+        """A page of the proposals the actor may see, filtered, in id order after `after_id` (keyset pagination),
+        and whether more follow."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}")])
         where = visible_clause(actor, repo.PROPOSALS)
@@ -90,8 +91,8 @@ class ProposalQueries:
         if alliance_id is not None:
             where = sa.and_(where, table.c.alliance_id == alliance_id)
         with self.db.read() as session:
-            rows = repo.proposal_page(session, where, after_id=after_id, limit=limit)
-        return [self._summary(r) for r in rows]
+            rows = repo.proposal_page(session, where, after_id=after_id, limit=limit + 1)
+        return [self._summary(r) for r in rows[:limit]], len(rows) > limit
 
     # --- internals ---------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from api.etag import etag, expected_version
 from workflow.errors import FieldProblem, InvalidInput
 from workflow.idempotency import Once, StoredAnswer
 from workflow.inputs import MAX_ID, DraftContent, NewDraft
+from workflow.queries import MAX_PAGE
 from workflow.views import ProposalView
 
 router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PRECONDITION_RESPONSES)
@@ -73,14 +74,12 @@ def list_proposals(
     state: Annotated[str | None, Query(max_length=60, pattern="^[a-z][a-z0-9_]*$")] = None,
     round: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     alliance: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> schemas.ProposalPage:
     """The proposals the caller may see, oldest first, a page at a time."""
-    items = ctx.proposals.visible(caller, state=state, round_id=round, alliance_id=alliance,
-                                  after_id=_decode(cursor), limit=limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
+    items, more = ctx.proposals.visible(caller, state=state, round_id=round, alliance_id=alliance,
+                                        after_id=_decode(cursor), limit=limit)
     return schemas.ProposalPage(items=[presenters.summary(i, caller.language) for i in items],
                                 next_cursor=_encode(items[-1].id) if more else None)
 

@@ -376,6 +376,15 @@ def test_last_full_page_has_no_cursor(client: TestClient, api: ApiWorld) -> None
     assert len(everything["items"]) == 4 and everything["next_cursor"] is None
 
 
+def test_the_largest_page_the_api_offers_is_served(client: TestClient, api: ApiWorld) -> None:
+    # The router once asked the service for limit + 1 rows to find out whether more follow: 201 > 200 was a 422.
+    for n in range(3):
+        create(client, api, title=f"Projekt {n}")
+    page = client.get("/proposals?limit=200", headers=api.headers("applicant"))
+    assert page.status_code == 200 and len(page.json()["items"]) == 3 and page.json()["next_cursor"] is None
+    assert_problem(client.get("/proposals?limit=201", headers=api.headers("applicant")), 422)
+
+
 @pytest.mark.parametrize("cursor", [
     "garbage", "!!!!", cursor_of("before:1"), cursor_of("after:x"), cursor_of("after:-1"), cursor_of("after:"),
     cursor_of("after:12345678901234567"), "ä", "a" * 41,
