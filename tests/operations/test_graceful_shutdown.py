@@ -115,8 +115,8 @@ def test_the_clock_finishes_a_delivery_under_way_before_it_stops(
             process.kill()
             process.wait()
 
-    log = log_path.read_text()
-    assert "scheduler stopped" in log and "Traceback" not in log, log
+    written = log_path.read_text()
+    assert "scheduler stopped" in written and "Traceback" not in written, written
     # The clock's first sweep may have written escalations meanwhile (they wait for the next run); what matters:
     # the mails under way were sent and recorded, and no row is left claimed by the stopped process.
     rows = {r.id: r for r in outbox(mail_ctx, channel="email")}

@@ -347,7 +347,7 @@ def missing(target: Target) -> Target:
 def point_at(body: Any, ids: Callable[[str], int]) -> Any:
     """The body with every reference to an object replaced by `ids(kind)` (foreign ids, or missing ones)."""
     if isinstance(body, dict):
-        result = {}
+        result: dict[str, Any] = {}
         for key, value in body.items():
             if key in ("alliance_id", "round_id", "proposal_id", "session_id", "pool_id") and value is not None:
                 result[key] = ids(key)
