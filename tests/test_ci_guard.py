@@ -1,0 +1,34 @@
+"""CI's PostgreSQL pass (FOERDERWEG_TEST_REQUIRE_POSTGRES=1) fails rather than passing without having tested
+PostgreSQL: without a PostgreSQL URL it refuses to start, and a single skipped test fails the run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.serving import REPO
+
+A_SMALL_TEST_FILE = "tests/workflow/test_timeutil.py"
+
+
+def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_TEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=REPO,
+                          env={**clean, "FOERDERWEG_TEST_REQUIRE_POSTGRES": "1", **env}, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_the_postgresql_pass_refuses_to_run_on_sqlite() -> None:
+    done = pytest_run(A_SMALL_TEST_FILE)
+    assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
+    assert "names no PostgreSQL database" in done.stdout + done.stderr
+
+
+def test_a_skipped_test_fails_the_postgresql_pass() -> None:
+    # Every test is skipped before it needs the database, so the URL only has to name PostgreSQL.
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/never_used_test"
+    done = pytest_run("-p", "tests.skip_everything", A_SMALL_TEST_FILE, FOERDERWEG_TEST_DATABASE_URL=url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "skipped on the PostgreSQL pass" in done.stdout
+    assert "database under test: postgresql" in done.stdout
