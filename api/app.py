@@ -44,7 +44,6 @@ access_log = logging.getLogger("foerderweg.access")
 PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals", "/me", "/admin", "/sessions", "/reserve-pools")
 
 
-
 def protected(path: str) -> bool:
     return any(path == prefix or path.startswith(f"{prefix}/") for prefix in PROTECTED)
 

@@ -82,11 +82,13 @@ def procedure(p: Procedure) -> schemas.ProcedureOut:
     )
 
 
-def alliance(row: models.Alliance, budgets: list[models.Budget]) -> schemas.AllianceOut:
+def alliance(row: models.Alliance, budgets: list[models.Budget], funding_bank: str | None = None
+             ) -> schemas.AllianceOut:
     assert row.id is not None
     return schemas.AllianceOut(id=row.id, name=row.name, region=row.region,
                                action_concept_adopted_on=row.action_concept_adopted_on,
-                               budgets=[budget(b) for b in budgets])
+                               budgets=[budget(b) for b in budgets], funding_bank_id=row.funding_bank_id,
+                               funding_bank=funding_bank)
 
 
 def budget(row: models.Budget) -> schemas.BudgetOut:

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -285,11 +284,8 @@ def _actor(session: Session, user: models.User) -> Actor:
     assert user.id is not None
     role = Role(user.role)
     if role == Role.BANK:
-        served: frozenset[int] = frozenset()
-        if user.organisation_id is not None:
-            served = frozenset(int(i) for i in session.execute(
-                sa.select(repo.ALLIANCES.c.id).where(repo.ALLIANCES.c.funding_bank_id == user.organisation_id))
-                .scalars())
+        served = (frozenset() if user.organisation_id is None
+                  else repo.alliances_funded_by(session, user.organisation_id))
         return BankOfficer(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,
                            alliance_id=user.alliance_id, language=user.language, served_alliances=served)
     return Actor(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,

@@ -236,6 +236,17 @@ def alliances(session: Session) -> list[models.Alliance]:
     return list(session.execute(sa.select(models.Alliance).order_by(ALLIANCES.c.id)).scalars())
 
 
+def alliances_funded_by(session: Session, bank_id: int) -> frozenset[int]:
+    """The alliances that name this organisation as their funding bank."""
+    return frozenset(int(i) for i in session.execute(
+        sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == bank_id)).scalars())
+
+
+def funding_bank_of(session: Session, alliance_id: int) -> int | None:
+    bank = session.execute(sa.select(ALLIANCES.c.funding_bank_id).where(ALLIANCES.c.id == alliance_id)).scalar()
+    return None if bank is None else int(bank)
+
+
 def rounds(session: Session, alliance_id: int | None) -> list[models.Round]:
     query = sa.select(models.Round).order_by(ROUNDS.c.id)
     if alliance_id is not None:

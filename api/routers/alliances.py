@@ -73,6 +73,4 @@ def put_action_concept(alliance_id: Id, body: ActionConceptIn, ctx: Ctx, caller:
 def _out(ctx: Context, rows: list[tuple[models.Alliance, list[models.Budget]]]) -> list[schemas.AllianceOut]:
     """Alliances with their budgets and the name of their funding bank."""
     banks = ctx.admin.organisation_names([a.funding_bank_id for a, _ in rows])
-    return [presenters.alliance(a, budgets).model_copy(update={
-        "funding_bank_id": a.funding_bank_id, "funding_bank": banks.get(a.funding_bank_id or 0)})
-        for a, budgets in rows]
+    return [presenters.alliance(a, budgets, banks.get(a.funding_bank_id or 0)) for a, budgets in rows]

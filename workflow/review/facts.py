@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Row
 from sqlmodel import Session
@@ -39,10 +38,8 @@ def scorers(session: Session, scheme: ScoringScheme, proposal: Row[Any]) -> list
     when it names none), never another bank's."""
     if scheme.scorers == "reviewer":
         return store.members(session, role="reviewer", alliance_id=proposal.alliance_id)
-    bank = session.execute(sa.select(repo.ALLIANCES.c.funding_bank_id)
-                           .where(repo.ALLIANCES.c.id == proposal.alliance_id)).scalar()
-    return [m for m in store.members(session, role=scheme.scorers, alliance_id=None)
-            if bank is not None and m.organisation_id == bank]
+    bank = repo.funding_bank_of(session, proposal.alliance_id)
+    return [] if bank is None else store.members(session, role=scheme.scorers, organisation_id=bank)
 
 
 def scoring_facts(session: Session, procedure: Procedure, proposal: Row[Any]) -> ScoringFacts:

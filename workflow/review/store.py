@@ -119,13 +119,16 @@ def save_score(session: Session, *, proposal_id: int, scorer_id: int, points: di
     return False
 
 
-def members(session: Session, *, role: str, alliance_id: int | None) -> list[Member]:
-    """The people who score: the alliance's voting members (reviewers), or every bank officer."""
+def members(session: Session, *, role: str, alliance_id: int | None = None,
+            organisation_id: int | None = None) -> list[Member]:
+    """The people who score: the alliance's voting members (reviewers), or the officers of one bank."""
     query = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
              .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
              .where(USERS.c.role == role).order_by(USERS.c.id))
     if alliance_id is not None:
         query = query.where(USERS.c.alliance_id == alliance_id)
+    if organisation_id is not None:
+        query = query.where(USERS.c.organisation_id == organisation_id)
     return [Member(user_id=r.id, name=r.name, organisation_id=r.organisation_id, organisation_name=r.org)
             for r in session.execute(query)]
 
