@@ -35,6 +35,7 @@ from api.routers import (
     sessions,
 )
 from api.schemas import Problem
+from api.web import install as install_web_pages
 from workflow.context import Context, build_context
 from workflow.migrate import current_revision, head_revision
 from workflow.timeutil import utcnow
@@ -124,6 +125,7 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
                    scoring.router, conditions.router, sessions.router, priorisation.router, reserves.router,
                    bank.router, metrics_router):
         app.include_router(router, responses=ERROR_RESPONSES)
+    install_web_pages(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

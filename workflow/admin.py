@@ -248,7 +248,7 @@ class AdminService:
         """The actor a bearer token belongs to, or None for an unknown token."""
         with self.db.read() as session:
             user = repo.user_by_token_hash(session, token_hash(token))
-            return None if user is None else _actor(session, user)
+            return None if user is None else actor_of(session, user)
 
     def issue_token(self, actor: Actor, user_id: int) -> str:
         """A new token for a user (replacing any old one); shown once, only its hash is kept."""
@@ -267,7 +267,7 @@ class AdminService:
             user = repo.get(session, models.User, user_id)
             if user is None:
                 raise NotFound(f"user {user_id} not found")
-            return _actor(session, user)
+            return actor_of(session, user)
 
 
 @contextmanager
@@ -279,7 +279,7 @@ def _unique(message: str) -> Iterator[None]:
         raise Conflict(message) from None
 
 
-def _actor(session: Session, user: models.User) -> Actor:
+def actor_of(session: Session, user: models.User) -> Actor:
     """The person as an actor with their scope; a bank officer with the alliances their bank is funding bank of."""
     assert user.id is not None
     role = Role(user.role)

@@ -21,6 +21,7 @@ from workflow.review.scoring import ScoringService
 from workflow.review.sessions import SessionService
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
+from workflow.signin import SignInService
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Context:
     sessions: SessionService
     priorisation: PriorisationService
     bank: BankService
+    signin: SignInService
 
     def close(self) -> None:
         self.db.dispose()
@@ -76,4 +78,5 @@ def build_context(settings: Settings | None = None) -> Context:
         sessions=SessionService(proposals),
         priorisation=priorisation,
         bank=BankService(db, procedures),
+        signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours)),
     )

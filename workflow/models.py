@@ -88,6 +88,21 @@ class User(SQLModel, table=True):
     alliance_id: int | None = Field(default=None, foreign_key="alliances.id", index=True)
     language: str = Field(default="de", max_length=5)
     token_hash: str | None = Field(default=None, unique=True, max_length=128)
+    # An argon2 hash for signing in to the web pages with e-mail and password; None: sign in with the token only.
+    password_hash: str | None = Field(default=None, max_length=200)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random secret; only its hash is kept, so a copy of the database
+    signs nobody in. Forms carry the session's CSRF token, which a foreign site cannot read."""
+
+    __tablename__ = "web_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=128, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Proposal(SQLModel, table=True):

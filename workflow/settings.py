@@ -66,6 +66,15 @@ class DeliverySettings(BaseModel):
     webhook_timeout_seconds: float = Field(default=10, gt=0)
 
 
+class WebSettings(BaseModel):
+    """The web pages: how long a sign-in lasts, and whether its cookie is sent over HTTPS only."""
+
+    model_config = ConfigDict(extra="forbid")
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # None: Secure cookies exactly when public_url is https (so http://127.0.0.1 works while developing).
+    secure_cookies: bool | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FOERDERWEG_", env_nested_delimiter="__", extra="ignore")
 
@@ -87,6 +96,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     # Changes to a deadline's reminders in every procedure, e.g. [deadlines.submission] remind = ["7d", "1d"].
     deadlines: dict[str, DeadlineOverride] = Field(default_factory=dict)
 

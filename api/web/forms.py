@@ -1,0 +1,19 @@
+"""Reading HTML forms: every value arrives as text (or not at all), and a form is never trusted to be complete."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+
+MAX_TEXT = 20_000
+
+
+def form_text(form: FormData, name: str, *, strip: bool = False) -> str:
+    """The field's text, '' when it is missing or not text (a file); cut at MAX_TEXT so nothing is unbounded."""
+    value = form.get(name)
+    text = value[:MAX_TEXT] if isinstance(value, str) else ""
+    return text.strip() if strip else text
+
+
+def form_texts(form: FormData, name: str) -> list[str]:
+    """Every value of a repeated field (e.g. one per row of a table), in the order the browser sent them."""
+    return [v[:MAX_TEXT] for v in form.getlist(name) if isinstance(v, str)]
