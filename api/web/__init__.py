@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web.pages import fallback, signin
+from api.web.pages import applicant, bank, fallback, procedures, proposal, ranking, review, rounds, signin
 
 STATIC = Path(__file__).parent / "static"
 # The fallback comes last: it answers every /app address no other page claims.
-ROUTERS = (signin.router, fallback.router)
+ROUTERS = (signin.router, applicant.router, proposal.router, rounds.router, ranking.router, review.router,
+           bank.router, procedures.router, fallback.router)
 
 
 def install(app: FastAPI) -> None:
