@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.markup import escape
 
@@ -10,6 +12,7 @@ from workflow import models
 from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
+from workflow.errors import DomainError, InvalidInput
 from workflow.roles import Role
 from workflow.visibility import served_alliances
 
@@ -83,3 +86,28 @@ def token(user_id: int) -> None:
     finally:
         ctx.close()
     typer.echo(new)
+
+
+@app.command()
+def password(
+    user_id: int,
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="read the password from standard input (for scripts) instead of asking"),
+) -> None:
+    """Set a user's password for the web pages (sign-in with their e-mail); their browsers are signed out."""
+    secret = (sys.stdin.readline().rstrip("\n") if password_stdin
+              else typer.prompt("new password", hide_input=True, confirmation_prompt=True))
+    ctx = build_context()
+    try:
+        ctx.signin.set_password(SYSTEM, user_id, secret)
+    except DomainError as exc:
+        fail(escape(_problems(exc)))
+    finally:
+        ctx.close()
+    console.print(f"password of user {user_id} set; sign in at {ctx.settings.public_url}/app with their e-mail")
+
+
+def _problems(exc: DomainError) -> str:
+    if isinstance(exc, InvalidInput):
+        return "; ".join(f"{p.field}: {p.problem}" for p in exc.problems)
+    return exc.detail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,11 @@ from alembic.script import ScriptDirectory
 
 from cli.main import main
 from cli.output import console
+from workflow.context import build_context
 from workflow.db import Database
 from workflow.migrate import alembic_config
 from workflow.registry import SHIPPED_DIR
+from workflow.timeutil import utcnow
 
 Capture = pytest.CaptureFixture[str]
 
@@ -104,3 +108,27 @@ def test_demo_then_proposal_show(capsys: Capture, database: str) -> None:
     assert code == 1 and "proposal 999 not found" in err
     code, _, err = run(capsys, "demo")
     assert code == 1 and "already loaded" in err
+
+
+def test_user_password_lets_the_user_sign_in_to_the_pages(
+        capsys: Capture, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, "user", "add", "--name", "Prof. Wieland", "--role", "applicant", "--org",
+                     "Zukunftsakademie Leipzig e.V.", "--email", "wieland@example.org")
+    assert code == 0
+    user_id = re.search(r"user (\d+) 'Prof. Wieland'", out)
+    assert user_id is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO("kurz\n"))
+    code, _, err = run(capsys, "user", "password", user_id[1], "--password-stdin")
+    assert code == 1 and "password: must have at least 10 characters" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("ein-gutes-langes-passwort\n"))
+    code, out, _ = run(capsys, "user", "password", user_id[1], "--password-stdin")
+    assert code == 0 and f"password of user {user_id[1]} set" in out
+    ctx = build_context()
+    try:
+        assert ctx.signin.with_password("wieland@example.org", "ein-gutes-langes-passwort", now=utcnow()) is not None
+        assert ctx.signin.with_password("wieland@example.org", "falsch-falsch-falsch", now=utcnow()) is None
+    finally:
+        ctx.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("ein-gutes-langes-passwort\n"))
+    code, _, err = run(capsys, "user", "password", "999999", "--password-stdin")
+    assert code == 1 and "user 999999 not found" in err
