@@ -51,6 +51,7 @@ def demo(
             tokens.add_row(actor.role.value, escape(actor.name), token)
             lines.append(f"export {actor.role.value.upper()}_TOKEN={token}\n")
         console.print(tokens)
+        console.print(f"web pages: {escape(ctx.settings.public_url)}/app — sign in with one of these tokens")
         if tokens_file is not None:
             tokens_file.parent.mkdir(parents=True, exist_ok=True)
             tokens_file.write_text("".join(lines), encoding="utf-8")
