@@ -1,9 +1,49 @@
-"""(being written) pages: bank."""
+"""The bank's page: the proposals forwarded to it with their bank record (forwarding, decision, amounts).
+
+A bank officer sees what the alliances naming their bank forwarded; a managing member their alliance's forwarded
+proposals (the visibility rule is the service's). Approving and rejecting are the procedure's own steps, on the
+proposal page.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 
+from api.deps import Ctx
 from api.web.errors import PageRoute
+from api.web.pages.rounds import all_visible
+from api.web.render import language_of, render
+from api.web.session import Viewer
+from workflow.errors import Forbidden
+from workflow.procedure import Procedure
+from workflow.review.access import OPERATORS
+from workflow.roles import Role
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
+BANK_DESK = (Role.BANK, Role.MANAGER, *OPERATORS)
+
+
+@router.get("/bank", response_class=HTMLResponse)
+def bank_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
+    actor = viewer.actor
+    if actor.role not in BANK_DESK:
+        raise Forbidden(f"role '{actor.role}' has no bank desk")
+    lang = language_of(request)
+    rows = []
+    procedures: dict[int, Procedure] = {}
+    for p in all_visible(ctx, actor):
+        if p.round_id not in procedures:
+            round_ = ctx.admin.round(p.round_id)
+            procedures[p.round_id] = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
+        procedure = procedures[p.round_id]
+        state = procedure.state(p.state)
+        if not state.bank_stage:
+            continue
+        rows.append({"proposal": p, "state": state.label.get(lang), "decided": state.terminal,
+                     "record": ctx.bank.record(actor, p.id)})
+    names = ctx.admin.organisation_names([r["proposal"].organisation_id for r in rows])
+    pending = [r for r in rows if r["record"].decision is None]
+    decided = [r for r in rows if r["record"].decision is not None]
+    return render(request, "bank/page.html", pending=pending, decided=decided, names=names)
+

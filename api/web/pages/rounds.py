@@ -1,9 +1,112 @@
-"""(being written) pages: rounds."""
+"""The steering group's rounds: the list with counts by state, and a round's board of proposals by state."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Ctx, Now
 from api.web.errors import PageRoute
+from api.web.render import language_of, render
+from api.web.session import Viewer
+from workflow import models
+from workflow.actors import Actor
+from workflow.context import Context
+from workflow.errors import Forbidden, NotFound
+from workflow.inputs import MAX_ID
+from workflow.procedure import Procedure
+from workflow.review.access import OPERATORS, in_alliance
+from workflow.review.ranking import Entry
+from workflow.roles import Role
+from workflow.views import ProposalSummary
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+STEERING = (Role.REVIEWER, Role.MANAGER, *OPERATORS)
+PAGE = 200
+
+
+def steering_only(actor: Actor) -> None:
+    if actor.role not in STEERING:
+        raise Forbidden(f"role '{actor.role}' has no rounds to steer")
+
+
+def visible_round(ctx: Context, actor: Actor, round_id: int) -> models.Round:
+    """The round, if the viewer belongs to its alliance's steering group (or runs the service); else not found."""
+    round_ = ctx.admin.round(round_id)
+    if not in_alliance(actor, round_.alliance_id):
+        raise NotFound(f"round {round_id} not found")
+    return round_
+
+
+def procedure_of(ctx: Context, round_: models.Round) -> Procedure:
+    return ctx.procedures.get(round_.procedure_key, round_.procedure_version)
+
+
+def all_visible(ctx: Context, actor: Actor, *, round_id: int | None = None) -> list[ProposalSummary]:
+    """Every proposal the actor may see (of the round), every page of it."""
+    found: list[ProposalSummary] = []
+    after = 0
+    while True:
+        page, more = ctx.proposals.visible(actor, round_id=round_id, after_id=after, limit=PAGE)
+        found += page
+        if not more or not page:
+            return found
+        after = page[-1].id
+
+
+@dataclass(frozen=True)
+class Card:
+    proposal: ProposalSummary
+    organisation: str
+    entry: Entry | None  # its line in the ranking (grant, score, quorum), if it reached the steering group
+
+
+@dataclass(frozen=True)
+class Column:
+    state: str
+    label: str
+    cards: list[Card]
+
+
+@router.get("/rounds", response_class=HTMLResponse)
+def rounds_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
+    actor = viewer.actor
+    steering_only(actor)
+    rounds = ctx.admin.rounds(None if actor.role in OPERATORS else actor.alliance_id)
+    lang = language_of(request)
+    listed = []
+    for r in rounds:
+        assert r.id is not None
+        procedure = procedure_of(ctx, r)
+        counts = Counter(p.state for p in all_visible(ctx, actor, round_id=r.id))
+        by_state = [(procedure.state(s).label.get(lang), n) for s, n in
+                    sorted(counts.items(), key=lambda item: list(procedure.states).index(item[0]))]
+        listed.append({"round": r, "total": sum(counts.values()), "by_state": by_state})
+    return render(request, "rounds/list.html", rounds=listed)
+
+
+@router.get("/rounds/{round_id}", response_class=HTMLResponse)
+def round_board(request: Request, round_id: Id, ctx: Ctx, viewer: Viewer, now: Now) -> HTMLResponse:
+    actor = viewer.actor
+    round_ = visible_round(ctx, actor, round_id)
+    procedure = procedure_of(ctx, round_)
+    proposals = all_visible(ctx, actor, round_id=round_id)
+    ranking = ctx.priorisation.ranking(actor, round_id, now=now)
+    entries = {e.candidate.proposal_id: e for e in ranking.entries}
+    names = ctx.admin.organisation_names([p.organisation_id for p in proposals])
+    scheme = ctx.scoring.scheme(actor, round_id).scheme
+    lang = language_of(request)
+    columns = []
+    for state in procedure.states:
+        cards = [Card(proposal=p, organisation=names.get(p.organisation_id, "–"), entry=entries.get(p.id))
+                 for p in proposals if p.state == state]
+        if cards:
+            columns.append(Column(state=state, label=procedure.state(state).label.get(lang), cards=cards))
+    return render(request, "rounds/board.html", round=round_, columns=columns, year=ranking.year,
+                  quorum=scheme.quorum if scheme else None, max_total=scheme.max_total if scheme else None,
+                  count=len(proposals))
