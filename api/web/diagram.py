@@ -181,7 +181,7 @@ class Layout:
         for box in rail:
             ys = [self.boxes[e.source].y for e in self.edges if e.target == box.name]
             wanted.append((sum(ys) / len(ys), box))
-        bottom = MARGIN_TOP - self.box_h
+        bottom: float = MARGIN_TOP - self.box_h
         for y, box in sorted(wanted, key=lambda w: w[0]):
             box.x, box.y = self.rail_x, max(y, bottom + self.box_h + 48)
             bottom = box.y
