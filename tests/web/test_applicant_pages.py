@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.web.pages.applicant import parse_decimal
 from tests.factories import WHILE_OPEN, World, complete_plan, new_draft
 from tests.web.conftest import field_error, page
 from workflow.actors import SYSTEM
@@ -121,3 +122,14 @@ def test_a_form_without_the_csrf_token_changes_nothing(ctx: Context, world: Worl
 
 def test_plan_complete_helper_is_what_the_tests_submit() -> None:
     assert complete_plan()[0]["grant_requested"] == "45000.00"
+
+
+def test_amounts_are_read_as_people_type_them_in_each_language() -> None:
+    german = {"18.000,50": "18000.50", "18000.50": "18000.50", "18000,50": "18000.50", "18.000": "18000",
+              "1.234.567,89 €": "1234567.89", "0,5": "0.5", "18,000": "18.000"}
+    for typed, meant in german.items():
+        assert str(parse_decimal(typed, "de")) == meant, typed
+    assert str(parse_decimal("18,000", "en")) == "18000"
+    assert str(parse_decimal("18,000.50", "en")) == "18000.50"
+    for nonsense in ("viel", "1,2,3", "1.2.3", "-5", "", "1e5"):
+        assert parse_decimal(nonsense) is None, nonsense

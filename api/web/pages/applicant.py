@@ -43,12 +43,15 @@ GERMAN_NUMBER = re.compile(r"\d{1,3}(\.\d{3})*(,\d+)?|\d+(,\d+)?")
 ENGLISH_NUMBER = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?")
 
 
-def parse_decimal(typed: str) -> Decimal | None:
-    """The number a person typed, in German or English notation, or None if the text is no number."""
+def parse_decimal(typed: str, language: str = "de") -> Decimal | None:
+    """The number a person typed, in German or English notation, or None if the text is no number. The page's
+    language decides what an ambiguous "18,000" means (18 in German, 18000 in English)."""
     text = re.sub(r"[\s\u00a0\u202f€]|EUR", "", typed)
-    if GERMAN_NUMBER.fullmatch(text):
+    german = GERMAN_NUMBER.fullmatch(text) is not None
+    english = ENGLISH_NUMBER.fullmatch(text) is not None
+    if german and not (english and language == "en"):
         plain = text.replace(".", "").replace(",", ".")
-    elif ENGLISH_NUMBER.fullmatch(text):
+    elif english:
         plain = text.replace(",", "")
     else:
         return None
@@ -58,9 +61,15 @@ def parse_decimal(typed: str) -> Decimal | None:
         return None
 
 
+def language_of_texts(t: Any) -> str:
+    """The language t() speaks (texts_for gives partial(text, language))."""
+    args = getattr(t, "args", ())
+    return str(args[0]) if args else "de"
+
+
 def parse_amount(typed: str, t: Any) -> tuple[Decimal | None, str | None]:
     """An amount in euros (two places at most), or the message to show next to the field."""
-    amount = parse_decimal(typed)
+    amount = parse_decimal(typed, language_of_texts(t))
     if amount is None:
         return None, t("applicant_amount_invalid", typed=typed.strip()[:40])
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
@@ -144,7 +153,7 @@ def read_form(form: FormData, t: Any) -> tuple[DraftForm, dict[str, Any], list[i
         else:
             year["year"] = int(row["year"])
         if row["fte"]:
-            fte = parse_decimal(row["fte"])
+            fte = parse_decimal(row["fte"], language_of_texts(t))
             if fte is None or fte > 100 or fte.as_tuple().exponent < -2:  # type: ignore[operator]
                 typed.add(f"plan-{position}-fte", t("applicant_fte_invalid"))
             else:

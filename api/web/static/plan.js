@@ -19,9 +19,11 @@
   function cents(typed) {
     var s = (typed || "").replace(/[\s\u00a0\u202f€]|EUR/g, "");
     if (s === "") { return null; }
-    if (/^(\d{1,3}(\.\d{3})*(,\d+)?|\d+(,\d+)?)$/.test(s)) {
+    var german = /^(\d{1,3}(\.\d{3})*(,\d+)?|\d+(,\d+)?)$/.test(s);
+    var english = /^(\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?)$/.test(s);
+    if (german && !(english && lang === "en")) {
       s = s.split(".").join("").replace(",", ".");
-    } else if (/^(\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?)$/.test(s)) {
+    } else if (english) {
       s = s.split(",").join("");
     } else {
       return NaN;
