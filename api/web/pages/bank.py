@@ -7,6 +7,8 @@ proposal page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -18,7 +20,17 @@ from api.web.session import Viewer
 from workflow.errors import Forbidden
 from workflow.procedure import Procedure
 from workflow.review.access import OPERATORS
+from workflow.review.bank import BankRecord
 from workflow.roles import Role
+from workflow.views import ProposalSummary
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    proposal: ProposalSummary
+    state: str
+    record: BankRecord
+
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 BANK_DESK = (Role.BANK, Role.MANAGER, *OPERATORS)
@@ -30,7 +42,7 @@ def bank_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
     if actor.role not in BANK_DESK:
         raise Forbidden(f"role '{actor.role}' has no bank desk")
     lang = language_of(request)
-    rows = []
+    rows: list[Forwarded] = []
     procedures: dict[int, Procedure] = {}
     for p in all_visible(ctx, actor):
         if p.round_id not in procedures:
@@ -40,10 +52,9 @@ def bank_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
         state = procedure.state(p.state)
         if not state.bank_stage:
             continue
-        rows.append({"proposal": p, "state": state.label.get(lang), "decided": state.terminal,
-                     "record": ctx.bank.record(actor, p.id)})
-    names = ctx.admin.organisation_names([r["proposal"].organisation_id for r in rows])
-    pending = [r for r in rows if r["record"].decision is None]
-    decided = [r for r in rows if r["record"].decision is not None]
+        rows.append(Forwarded(proposal=p, state=state.label.get(lang), record=ctx.bank.record(actor, p.id)))
+    names = ctx.admin.organisation_names([r.proposal.organisation_id for r in rows])
+    pending = [r for r in rows if r.record.decision is None]
+    decided = [r for r in rows if r.record.decision is not None]
     return render(request, "bank/page.html", pending=pending, decided=decided, names=names)
 

@@ -29,7 +29,7 @@ from workflow.roles import Role
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-YearText = Annotated[str | None, Query(max_length=10)]
+YearText = Annotated[str | None, Query(max_length=20)]
 DECISIONS = ("prioritise", "waiting_list", "decline")
 NAMED = re.compile(r"^proposal (\d+)\b")
 
