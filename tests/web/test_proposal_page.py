@@ -211,3 +211,16 @@ def test_the_page_speaks_english(ctx: Context, world: World, browser_for: Any) -
     form = browser.get(f"/app/proposals/{proposal_id}/edit")
     assert page(form).find(id="plan")["data-msg-over"].startswith("Grant {grant} is above 90 %")
     assert page(form).find(id="f-plan-0-staff")["value"] == "40,000.00"
+
+
+def test_other_roles_see_their_list_without_the_new_proposal_button(
+        ctx: Context, world: World, browser_for: Any) -> None:
+    proposal_in(ctx, world, "submitted", title="Eingereichter Antrag")
+    new_draft(ctx, world, title="Privater Entwurf")
+    manager = browser_for(world.actor(Role.MANAGER))
+    response = manager.get("/app/proposals")
+    assert response.status_code == 200
+    assert "Eingereichter Antrag" in response.text and "Privater Entwurf" not in response.text
+    assert page(response).find("button", string="Neuer Antrag") is None
+    assert page(response).find("a", string="Meine Anträge") is None
+    assert manager.get(f"/app/proposals/new?round={world.round_id}").status_code == 403
