@@ -76,6 +76,9 @@ class Round(SQLModel, table=True):
     procedure_key: str = Field(max_length=100)
     procedure_version: int
 
+    def is_open(self, now: datetime) -> bool:
+        """Taking proposals: from its opening until its submission deadline, which itself is already too late."""
+        return self.opens_at <= now < self.closes_at
 
 class User(SQLModel, table=True):
     __tablename__ = "users"

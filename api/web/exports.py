@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from api.web.texts import text
+from workflow.money import to_euros
 from workflow.review.priorisation import ResolutionView
 from workflow.review.ranking import Ranking
 
@@ -97,7 +98,7 @@ def summary(data: PriorityList) -> list[tuple[str, Any, str]]:
 
 
 def _euros(cents: int | None) -> Decimal | None:
-    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return None if cents is None else to_euros(cents)
 
 
 def _csv_value(value: Any, kind: str) -> str:

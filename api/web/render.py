@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -13,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
-from api.web.texts import LANGUAGES, text
+from api.web.texts import LANGUAGES, Texts
 from workflow.money import to_euros
 from workflow.timeutil import DEFAULT_ZONE
 
@@ -24,15 +23,18 @@ templates = Jinja2Templates(directory=FOLDER / "templates")
 templates.env.undefined = StrictUndefined
 
 
+def grouped(cents: int, language: str = "de") -> str:
+    """An amount without currency, as people write it: 1.234,50 in German, 1,234.50 in English."""
+    amount = f"{to_euros(cents):,.2f}"
+    return amount.replace(",", " ").replace(".", ",").replace(" ", ".") if language == "de" else amount
+
+
 def money(cents: int | None, language: str = "de") -> str:
     """1.234,50 € in German, €1,234.50 in English."""
     if cents is None:
         return "–"
-    amount = f"{to_euros(abs(cents)):,.2f}"
     sign = "−" if cents < 0 else ""
-    if language == "de":
-        return sign + amount.replace(",", " ").replace(".", ",").replace(" ", ".") + " €"
-    return f"{sign}€{amount}"
+    return f"{sign}{grouped(abs(cents), language)} €" if language == "de" else f"{sign}€{grouped(abs(cents), language)}"
 
 
 def when(moment: datetime | None, language: str = "de") -> str:
@@ -66,9 +68,9 @@ def language_of(request: Request) -> str:
     return "de"
 
 
-def texts_for(request: Request) -> Callable[..., str]:
+def texts_for(request: Request) -> Texts:
     """t(key, **values) in the viewer's language, for messages a page handler writes."""
-    return partial(text, language_of(request))
+    return Texts(language_of(request))
 
 
 def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
@@ -76,7 +78,7 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
     language = language_of(request)
     viewer = getattr(request.state, "viewer", None)
     values.update(
-        request=request, lang=language, t=partial(text, language), viewer=viewer,
+        request=request, lang=language, t=Texts(language), viewer=viewer,
         csrf=viewer.csrf_token if viewer is not None else getattr(request.state, "sign_in_csrf", ""),
         money=partial(money, language=language), when=partial(when, language=language),
         day=partial(day, language=language),

@@ -32,6 +32,16 @@ def catalogue() -> dict[str, dict[str, str]]:
     return texts
 
 
+class Texts:
+    """t(key, **values) in one language; pages and templates call it, parsers ask it which language it speaks."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else "de"
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return text(self.language, key, **values)
+
+
 def text(language: str, key: str, **values: Any) -> str:
     """The text in the language, with {name} placeholders filled. An unknown key shows itself, never an error."""
     entry = catalogue().get(key)

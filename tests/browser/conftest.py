@@ -23,11 +23,14 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from api.app import create_app
-from tests.factories import World, make_world
 from tests.serving import REPO, free_port
+from tests.web import conftest as web_fixtures
 from tests.web.conftest import Clock
 from workflow.context import Context
 
+# The web pages' fixtures, so both suites build their world and clock the same way.
+clock = web_fixtures.clock
+world = web_fixtures.world
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OUTPUT = REPO / "test-output" / "browser"
@@ -49,16 +52,6 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(ctx: Context) -> World:
-    return make_world(ctx)
 
 
 @pytest.fixture

@@ -9,11 +9,14 @@ from workflow.roles import Role
 OPERATORS = (Role.ADMIN, Role.SYSTEM)
 
 
-def require_steward(actor: Actor, alliance_id: int, what: str) -> None:
+def is_steward(actor: Actor, alliance_id: int) -> bool:
     """Operators everywhere; a managing member in their own alliance."""
-    if actor.role in OPERATORS or (actor.role == Role.MANAGER and actor.alliance_id == alliance_id):
-        return
-    raise Forbidden(f"role '{actor.role}' may not {what}")
+    return actor.role in OPERATORS or (actor.role == Role.MANAGER and actor.alliance_id == alliance_id)
+
+
+def require_steward(actor: Actor, alliance_id: int, what: str) -> None:
+    if not is_steward(actor, alliance_id):
+        raise Forbidden(f"role '{actor.role}' may not {what}")
 
 
 def in_alliance(actor: Actor, alliance_id: int) -> bool:

@@ -15,12 +15,12 @@ from starlette.datastructures import FormData
 from api.deps import Ctx, Now, RequestId
 from api.web.errors import PageRoute
 from api.web.forms import form_text
-from api.web.render import language_of, render, texts_for
+from api.web.render import grouped, language_of, render, texts_for
 from api.web.session import Form, Viewer
+from api.web.texts import Texts
 from workflow.context import Context
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, InvalidTransition, StaleVersion
 from workflow.inputs import MAX_EUROS, MAX_ID, MAX_YEARS
-from workflow.money import to_euros
 from workflow.roles import Role
 from workflow.views import ProposalView
 
@@ -61,15 +61,9 @@ def parse_decimal(typed: str, language: str = "de") -> Decimal | None:
         return None
 
 
-def language_of_texts(t: Any) -> str:
-    """The language t() speaks (texts_for gives partial(text, language))."""
-    args = getattr(t, "args", ())
-    return str(args[0]) if args else "de"
-
-
-def parse_amount(typed: str, t: Any) -> tuple[Decimal | None, str | None]:
+def parse_amount(typed: str, t: Texts) -> tuple[Decimal | None, str | None]:
     """An amount in euros (two places at most), or the message to show next to the field."""
-    amount = parse_decimal(typed, language_of_texts(t))
+    amount = parse_decimal(typed, t.language)
     if amount is None:
         return None, t("applicant_amount_invalid", typed=typed.strip()[:40])
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
@@ -81,10 +75,7 @@ def parse_amount(typed: str, t: Any) -> tuple[Decimal | None, str | None]:
 
 def euros_typed(cents: int | None, language: str) -> str:
     """An amount as the form shows it again: 18.000,50 in German, 18,000.50 in English."""
-    if cents is None:
-        return ""
-    plain = f"{to_euros(cents):,.2f}"
-    return plain.replace(",", " ").replace(".", ",").replace(" ", ".") if language == "de" else plain
+    return "" if cents is None else grouped(cents, language)
 
 
 def fte_typed(value: float, language: str) -> str:
@@ -129,7 +120,7 @@ def form_of_view(view: ProposalView, language: str) -> DraftForm:
                      partners="\n".join(view.partners), rows=rows)
 
 
-def read_form(form: FormData, t: Any) -> tuple[DraftForm, dict[str, Any], list[int]]:
+def read_form(form: FormData, t: Texts) -> tuple[DraftForm, dict[str, Any], list[int]]:
     """The typed form, the content for the service (what could be read), and the form row of each plan year."""
     typed = DraftForm(title=form_text(form, "title"), summary=form_text(form, "summary"),
                       target_group=form_text(form, "target_group"), goals=form_text(form, "goals"),
@@ -153,7 +144,7 @@ def read_form(form: FormData, t: Any) -> tuple[DraftForm, dict[str, Any], list[i
         else:
             year["year"] = int(row["year"])
         if row["fte"]:
-            fte = parse_decimal(row["fte"], language_of_texts(t))
+            fte = parse_decimal(row["fte"], t.language)
             if fte is None or fte > 100 or fte.as_tuple().exponent < -2:  # type: ignore[operator]
                 typed.add(f"plan-{position}-fte", t("applicant_fte_invalid"))
             else:
@@ -181,7 +172,7 @@ def field_of(problem: FieldProblem) -> str:
     return parts[0] if parts[0] in ("title", "summary", "target_group", "goals", "partners") else ""
 
 
-def service_problems(typed: DraftForm, exc: InvalidInput, t: Any) -> None:
+def service_problems(typed: DraftForm, exc: InvalidInput, t: Texts) -> None:
     for problem in exc.problems:
         name = field_of(problem)
         typed.add(name, t("applicant_title_missing") if name == "title" else problem.problem)
@@ -235,7 +226,7 @@ def my_proposals(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now,
     rounds = []
     if viewer.actor.role == Role.APPLICANT:
         names = {a.id: a.name for a, _ in ctx.admin.alliances()}
-        rounds = [(r, names.get(r.alliance_id, "")) for r in ctx.admin.rounds() if r.opens_at <= now < r.closes_at]
+        rounds = [(r, names.get(r.alliance_id, "")) for r in ctx.admin.rounds() if r.is_open(now)]
     return render(request, "applicant/list.html", lines=lines, rounds=rounds,
                   next_after=lines[-1].id if more and lines else None)
 
@@ -249,7 +240,7 @@ def _require_applicant(viewer: Viewer) -> None:
 
 def _open_round(ctx: Context, round_id: int, now: datetime) -> Any:
     found = ctx.admin.round(round_id)
-    if not found.opens_at <= now < found.closes_at:
+    if not found.is_open(now):
         raise InvalidTransition(f"round '{found.name}' is not open", transition="create")
     return found
 

@@ -23,9 +23,8 @@ from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import GuardFailed, InvalidInput
 from workflow.inputs import MAX_ID
-from workflow.review.access import OPERATORS
+from workflow.review.access import is_steward
 from workflow.review.ranking import Ranking
-from workflow.roles import Role
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -36,7 +35,7 @@ NAMED = re.compile(r"^proposal (\d+)\b")
 
 def _steward(actor: Actor, round_: models.Round) -> bool:
     """Who sees the resolution form: operators, and the round's alliance's managing member."""
-    return actor.role in OPERATORS or (actor.role == Role.MANAGER and actor.alliance_id == round_.alliance_id)
+    return is_steward(actor, round_.alliance_id)
 
 
 def _year(typed: str | None) -> int | None:
