@@ -11,7 +11,7 @@ from workflow.notify.outbox import Notification
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str = Field(description="reminder (before a deadline) or escalation (after it passed)")
+    kind: str = Field(description="reminder (before a deadline), escalation (after it passed) or step (it moved)")
     deadline: str = Field(description="the deadline's name in the procedure, e.g. revision")
     subject: str
     body: str

@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from schedules.ticks import Ticks
 from tests.api.conftest import ApiWorld, Clock
-from tests.factories import proposal_in
+from tests.factories import World
+from tests.factories import proposal_in as drive_to
+from tests.notify.scene import untold_steps
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.roles import Role
@@ -35,6 +37,12 @@ TITLES = ("MINT-Netzwerk Leipzig", "Pflegeausbildung Nordsachsen", "Logistik-Tal
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+
+def proposal_in(ctx: Context, world: World, state: str, *, title: str = TITLES[0]) -> tuple[int, int]:
+    """The scene of a reminder: the steps that led to `state` tell nobody (tests/notify/scene.py)."""
+    with untold_steps(ctx):
+        return drive_to(ctx, world, state, title=title)
+
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text

@@ -126,7 +126,8 @@ def test_sweep_command_reads_now_as_berlin_time_and_names_its_counts(
     assert "rounds closed: 1 proposals moved on" in out  # the round closed on 31.05.: the waiting one moves on
     # The round's submission deadline: its reminders are long past and it has no drafts to remind any more.
     assert "deadlines: 1 handled, 0 notifications written, 0 recorded as skipped, 0 automatic steps" in out
-    assert "outbox: 0 sent, 0 to retry, 0 failed" in out
+    # No reminders; the steps are told by mail to the two applicants with an address: submitted, then in review.
+    assert "outbox: 4 sent, 0 to retry, 0 failed" in out
     with mail_ctx.db.read() as session:
         moved = repo.proposal(session, waiting)
     assert moved is not None and moved.state == "in_review"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from workflow.labels import Labels
 from workflow.timeutil import DEFAULT_ZONE
 
 
@@ -27,6 +28,17 @@ class About:
     title: str | None = None  # the proposal's, or the round's or alliance's name
     state: dict[str, str] | None = None
     link: str | None = None
+
+
+@dataclass(frozen=True)
+class StepAbout:
+    """A step a proposal took: the labels come from its procedure and carry both languages."""
+
+    title: str
+    transition: Labels
+    state: Labels
+    before: Labels
+    link: str
 
 
 def when(moment: datetime, language: str) -> str:
@@ -51,6 +63,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "proposal": "Antrag: {title}",
         "state": " (Stand: {state})",
         "todo": "Was zu tun ist: {todo}",
+        "step_subject": "Antrag »{title}«: jetzt {state}",
+        "step": "Ihr Antrag »{title}« ist einen Schritt weiter: {transition}.",
+        "step_state": "Stand jetzt: {state} (vorher: {before})",
         "footer": "Diese Nachricht wurde von foerderweg versandt.",
     },
     "en": {
@@ -62,6 +77,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "proposal": "Proposal: {title}",
         "state": " (now: {state})",
         "todo": "What to do: {todo}",
+        "step_subject": "Proposal “{title}”: now {state}",
+        "step": "Your proposal “{title}” has moved on: {transition}.",
+        "step_state": "Now: {state} (before: {before})",
         "footer": "This message was sent by foerderweg.",
     },
 }
@@ -86,3 +104,18 @@ def render(kind: str, about: About, *, name: str, language: str) -> Message:
         lines += ["", about.link]
     lines += ["", "-- ", text["footer"]]
     return Message(subject=subject[:300], body="\n".join(lines) + "\n")
+
+
+def render_step(about: StepAbout, *, name: str, language: str) -> Message:
+    """A proposal moved on: what happened and where it stands now, in German unless the person reads English."""
+    language = "en" if language == "en" else "de"
+    text = TEXTS[language]
+    state = about.state.get(language)
+    lines = [
+        text["greeting"].format(name=name), "",
+        text["step"].format(title=about.title, transition=about.transition.get(language)),
+        text["step_state"].format(state=state, before=about.before.get(language)), "",
+        about.link, "", "-- ", text["footer"],
+    ]
+    return Message(subject=text["step_subject"].format(title=about.title, state=state)[:300],
+                   body="\n".join(lines) + "\n")

@@ -20,6 +20,7 @@ from workflow.actors import Actor
 from workflow.db import Database
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.notify import store
+from workflow.notify.steps import STEP_TOPIC
 from workflow.roles import Role
 from workflow.timeutil import require_aware
 
@@ -77,7 +78,8 @@ class Backoff:
 class OutboxService:
     def __init__(self, db: Database, *, topics: Iterable[str], backoff: Backoff, lease: timedelta) -> None:
         self.db = db
-        self.topics = frozenset(topics)
+        # What a mute may name: the deadline kinds, and the proposal's steps.
+        self.topics = frozenset(topics) | {STEP_TOPIC}
         self.backoff = backoff
         self.lease = lease
 
@@ -149,7 +151,7 @@ class OutboxService:
             return store.mutes_of(session, user_id)
 
     def set_mutes(self, actor: Actor, mutes: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Replace the caller's mutes: (deadline kind, channel) pairs whose reminders they do not want."""
+        """Replace the caller's mutes: (deadline kind or proposal_step, channel) pairs they do not want."""
         user_id = _person(actor)
         problems = []
         for index, (topic, channel) in enumerate(mutes):
