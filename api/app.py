@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api.deps import MISSING_TOKEN
-from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi, unauthenticated
-from api.metrics import REQUEST_SECONDS, REQUESTS
+from api.access import AccessMiddleware
+from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi
 from api.metrics import router as metrics_router
-from api.request_context import REQUEST_ID as CURRENT_REQUEST
 from api.routers import (
     alliances,
     bank,
@@ -39,15 +33,6 @@ from api.web import install as install_web_pages
 from workflow.context import Context, build_context
 from workflow.migrate import current_revision, head_revision
 from workflow.timeutil import utcnow
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-access_log = logging.getLogger("foerderweg.access")
-PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals", "/me", "/admin", "/sessions", "/reserve-pools")
-
-
-def protected(path: str) -> bool:
-    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in PROTECTED)
-
 
 DESCRIPTION = """
 Regional funding procedures as data: proposals move through a procedure's states by transitions that check the
@@ -78,33 +63,7 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         app.state.ctx = context
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Each request gets an id (the client's X-Request-ID if sane) that lands in the audit row, every log line
-        written while it runs, and the answer; each answer is logged once and counted for /metrics."""
-        offered = request.headers.get("X-Request-ID", "")
-        request.state.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
-        bound = CURRENT_REQUEST.set(request.state.request_id)
-        started = time.perf_counter()
-        response: Response
-        try:
-            if protected(request.url.path) and "authorization" not in request.headers:
-                # Before FastAPI reads the body: a caller without a token hears 401, not a complaint about the body.
-                response = unauthenticated(MISSING_TOKEN)
-            else:
-                response = await call_next(request)
-            response.headers["X-Request-ID"] = request.state.request_id
-            elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
-            REQUEST_SECONDS.labels(method=request.method, route=route).observe(elapsed)
-            access_log.info("%s %s %d", request.method, request.url.path, response.status_code,
-                            extra={"method": request.method, "path": request.url.path, "route": route,
-                                   "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
-                                   "client": request.client.host if request.client else None})
-            return response
-        finally:
-            CURRENT_REQUEST.reset(bound)
+    app.add_middleware(AccessMiddleware)
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

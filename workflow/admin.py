@@ -6,8 +6,10 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -15,7 +17,7 @@ from workflow import models
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.auth import new_token, token_hash
-from workflow.db import Database
+from workflow.db import Database, Reader
 from workflow.deadlines.alliance import ACTION_CONCEPT, action_concept_row
 from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
 from workflow.deadlines.definition import DeadlineDef
@@ -246,9 +248,9 @@ class AdminService:
 
     def authenticate(self, token: str) -> Actor | None:
         """The actor a bearer token belongs to, or None for an unknown token."""
-        with self.db.read() as session:
-            user = repo.user_by_token_hash(session, token_hash(token))
-            return None if user is None else actor_of(session, user)
+        with self.db.lookup() as connection:
+            user = repo.user_by_token_hash(connection, token_hash(token))
+            return None if user is None else actor_of(connection, user)
 
     def issue_token(self, actor: Actor, user_id: int) -> str:
         """A new token for a user (replacing any old one); shown once, only its hash is kept."""
@@ -279,7 +281,7 @@ def _unique(message: str) -> Iterator[None]:
         raise Conflict(message) from None
 
 
-def actor_of(session: Session, user: models.User) -> Actor:
+def actor_of(session: Reader, user: models.User | Row[Any]) -> Actor:
     """The person as an actor with their scope; a bank officer with the alliances their bank is funding bank of."""
     assert user.id is not None
     role = Role(user.role)

@@ -12,6 +12,7 @@ from workflow.deadlines.book import DeadlineBook
 from workflow.deadlines.calendar import DeadlineCalendar
 from workflow.deadlines.sweep import DeadlineSweeper
 from workflow.notify.outbox import Backoff, OutboxService
+from workflow.notify.steps import StepNotifier
 from workflow.notify.writer import NotificationWriter
 from workflow.registry import ProcedureRegistry
 from workflow.review.bank import BankService
@@ -58,6 +59,8 @@ def build_context(settings: Settings | None = None) -> Context:
     schedule = settings.scheduler
     lease = timedelta(seconds=schedule.lease_seconds)
     writer = NotificationWriter(procedures.get, email_enabled=settings.smtp.enabled, public_url=settings.public_url)
+    proposals.on_step = StepNotifier(procedures.get, email_enabled=settings.smtp.enabled,
+                                     public_url=settings.public_url).hook
     book = DeadlineBook(procedures, concept)
     sweeper = DeadlineSweeper(db, book, proposals, writer, lease=lease, batch_size=schedule.batch_size,
                               catch_up_limit=timedelta(hours=schedule.catch_up_limit_hours))

@@ -20,6 +20,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 WRITE_OPTION = "foerderweg_write"
+LOOKUP_OPTION = "foerderweg_lookup"
+# What a query function needs: a session, or for a single-statement lookup, a bare connection.
+Reader = Session | sa.Connection
 
 
 def is_sqlite(url: str) -> bool:
@@ -52,8 +55,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        write = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(LOOKUP_OPTION, False):
+            return  # a lone statement runs in a transaction of its own; BEGIN and ROLLBACK around it are waste
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
     return engine
 
@@ -65,6 +70,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self._lookup_engine = self.engine.execution_options(**{LOOKUP_OPTION: True})
         # SQLite's busy handler makes a waiting writer sleep and poll with growing pauses, which turns contention
         # between threads into second-long tails. Within one process, writers queue on this lock instead and
         # start the moment the previous one commits; other processes still meet the busy timeout.
@@ -78,6 +84,13 @@ class Database:
     def read(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def lookup(self) -> Iterator[sa.Connection]:
+        """A connection for reads of one statement each (a bearer token on every request): no session, and on
+        SQLite no transaction around it, so it costs a fraction of `read()`."""
+        with self._lookup_engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
 from workflow import models
+from workflow.db import Reader
 from workflow.rules import BudgetYear, PlanYear, RoundFacts
 
 T = TypeVar("T", bound=SQLModel)
@@ -42,8 +43,13 @@ GRANT_BINDING = sa.func.coalesce(PLAN.c.grant_approved, PLAN.c.grant_requested)
 
 # --- proposals ---------------------------------------------------------------------------------------------
 
+# Statements on the transition path are built once, with bound parameters: building a statement and its cache
+# key on every call costs more than running it (bench/, README "Performance").
+_PROPOSAL = sa.select(PROPOSALS).where(PROPOSALS.c.id == sa.bindparam("id"))
+
+
 def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
-    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.id == proposal_id)).first()
+    return session.execute(_PROPOSAL, {"id": proposal_id}).first()
 
 
 def insert_proposal(session: Session, values: dict[str, Any]) -> int:
@@ -57,6 +63,28 @@ def update_proposal(session: Session, proposal_id: int, expected_version: int, v
         .where(PROPOSALS.c.id == proposal_id, PROPOSALS.c.version == expected_version)
         .values(version=expected_version + 1, **values)
     )
+    return cast(sa.CursorResult[Any], result).rowcount == 1
+
+
+_STEP = (
+    sa.update(PROPOSALS)
+    .where(PROPOSALS.c.id == sa.bindparam("proposal"), PROPOSALS.c.version == sa.bindparam("expected"))
+    .values(version=PROPOSALS.c.version + 1, state=sa.bindparam("to_state"), updated_at=sa.bindparam("now"),
+            binds_budget=sa.bindparam("binding"),
+            # The first time a proposal reaches the alliance's or the bank's stage is kept, never moved.
+            reached_alliance_at=sa.func.coalesce(PROPOSALS.c.reached_alliance_at,
+                                                 sa.bindparam("reaches_alliance", type_=models.UTCDateTime)),
+            reached_bank_at=sa.func.coalesce(PROPOSALS.c.reached_bank_at,
+                                             sa.bindparam("reaches_bank", type_=models.UTCDateTime)))
+)
+
+
+def step_proposal(session: Session, proposal_id: int, expected_version: int, *, state: str, now: datetime,
+                  binds_budget: bool, alliance_stage: bool, bank_stage: bool) -> bool:
+    """A transition's write: the new state, if nobody wrote since `expected_version`; False means someone did."""
+    result = session.execute(_STEP, {
+        "proposal": proposal_id, "expected": expected_version, "to_state": state, "now": now, "binding": binds_budget,
+        "reaches_alliance": now if alliance_stage else None, "reaches_bank": now if bank_stage else None})
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
@@ -88,8 +116,11 @@ def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
 
 # --- funding plan ------------------------------------------------------------------------------------------
 
+_PLAN = sa.select(PLAN).where(PLAN.c.proposal_id == sa.bindparam("id")).order_by(PLAN.c.year)
+
+
 def plan(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(PLAN).where(PLAN.c.proposal_id == proposal_id).order_by(PLAN.c.year)).all()
+    return session.execute(_PLAN, {"id": proposal_id}).all()
 
 
 def plan_facts(session: Session, proposal_id: int) -> tuple[PlanYear, ...]:
@@ -109,8 +140,11 @@ def replace_plan(session: Session, proposal_id: int, rows: Iterable[dict[str, An
 
 # --- rounds and budgets ------------------------------------------------------------------------------------
 
+_ROUND = sa.select(ROUNDS).where(ROUNDS.c.id == sa.bindparam("id"))
+
+
 def round_row(session: Session, round_id: int) -> Row[Any] | None:
-    return session.execute(sa.select(ROUNDS).where(ROUNDS.c.id == round_id)).first()
+    return session.execute(_ROUND, {"id": round_id}).first()
 
 
 def round_facts(session: Session, round_id: int) -> RoundFacts | None:
@@ -156,8 +190,11 @@ def reserve_drawn(session: Session, alliance_id: int, years: Iterable[int]) -> d
 
 # --- audit -------------------------------------------------------------------------------------------------
 
+_INSERT_AUDIT = sa.insert(AUDIT)
+
+
 def insert_audit(session: Session, values: dict[str, Any]) -> None:
-    session.execute(sa.insert(AUDIT).values(**values))
+    session.execute(_INSERT_AUDIT, [values])
 
 
 def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
@@ -166,30 +203,38 @@ def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
 
 # --- deadlines ---------------------------------------------------------------------------------------------
 
+_OPEN_DEADLINES = (sa.select(DEADLINES)
+                   .where(DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status == "open")
+                   .order_by(DEADLINES.c.due_at))
+_CLOSED_DEADLINES = sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
+    DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status != "open")
+
+
 def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(
-        sa.select(DEADLINES)
-        .where(DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.status == "open")
-        .order_by(DEADLINES.c.due_at)
-    ).all()
+    return session.execute(_OPEN_DEADLINES, {"id": proposal_id}).all()
 
 
 def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
-        DEADLINES.c.proposal_id == proposal_id, DEADLINES.c.status != "open")).all()
+    return session.execute(_CLOSED_DEADLINES, {"id": proposal_id}).all()
+
+
+_CANCEL_DEADLINES = (sa.update(DEADLINES)
+                     .where(DEADLINES.c.id.in_(sa.bindparam("ids", expanding=True)), DEADLINES.c.status == "open")
+                     .values(status="cancelled", closed_at=sa.bindparam("closing_at"), next_fire_at=None,
+                             claim=None, lease_until=None))
 
 
 def cancel_deadlines(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        session.execute(
-            sa.update(DEADLINES).where(DEADLINES.c.id.in_(ids), DEADLINES.c.status == "open")
-            .values(status="cancelled", closed_at=now, next_fire_at=None, claim=None, lease_until=None)
-        )
+        session.execute(_CANCEL_DEADLINES, {"ids": list(ids), "closing_at": now})
+
+
+_INSERT_DEADLINES = sa.insert(DEADLINES)
 
 
 def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(sa.insert(DEADLINES), list(rows))
+        session.execute(_INSERT_DEADLINES, list(rows))
 
 
 def open_alliance_deadlines(session: Session, alliance_id: int) -> Sequence[Row[Any]]:
@@ -223,8 +268,12 @@ def budget(session: Session, alliance_id: int, year: int) -> models.Budget | Non
 
 
 
-def user_by_token_hash(session: Session, digest: str) -> models.User | None:
-    return session.execute(sa.select(models.User).where(USERS.c.token_hash == digest)).scalars().first()
+_USER_BY_TOKEN = sa.select(USERS).where(USERS.c.token_hash == sa.bindparam("digest"))
+
+
+def user_by_token_hash(session: Reader, digest: str) -> Row[Any] | None:
+    """The user row (not an ORM object: this runs on every request) whose token has this hash."""
+    return session.execute(_USER_BY_TOKEN, {"digest": digest}).first()
 
 
 def users_with_email(session: Session, email: str) -> list[models.User]:
@@ -262,10 +311,12 @@ def alliances(session: Session) -> list[models.Alliance]:
     return list(session.execute(sa.select(models.Alliance).order_by(ALLIANCES.c.id)).scalars())
 
 
-def alliances_funded_by(session: Session, bank_id: int) -> frozenset[int]:
+_FUNDED_BY = sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == sa.bindparam("bank"))
+
+
+def alliances_funded_by(session: Reader, bank_id: int) -> frozenset[int]:
     """The alliances that name this organisation as their funding bank."""
-    return frozenset(int(i) for i in session.execute(
-        sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == bank_id)).scalars())
+    return frozenset(int(i) for i in session.execute(_FUNDED_BY, {"bank": bank_id}).scalars())
 
 
 def funding_bank_of(session: Session, alliance_id: int) -> int | None:

@@ -47,6 +47,10 @@ class ProposalService(ProposalQueries):
     # Called in the step's transaction when a step frees budget money (a rejection, a withdrawal, an approval
     # below the request); the priorisation offers the waiting list's next proposal then (see context.py).
     on_money_freed: Callable[[Session, Row[Any], datetime], None] = staticmethod(lambda session, row, now: None)
+    # Called in the step's transaction after its audit row: (session, proposal row as it was, actor, transition,
+    # from state, to state, new version, now); the step notifier writes the outbox rows (see context.py).
+    on_step: Callable[[Session, Row[Any], Actor, str, str, str, int, datetime], None] = staticmethod(
+        lambda session, row, actor, transition, from_state, to_state, version, now: None)
 
     # --- drafts ------------------------------------------------------------------------------------------
 
@@ -178,6 +182,26 @@ class ProposalService(ProposalQueries):
             return self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
                               reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
 
+    def fire_and_show(
+        self,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        expected_version: int,
+        now: datetime,
+        reason: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        session_id: int | None = None,
+    ) -> ProposalView:
+        """`fire`, answered with the proposal as the actor now sees it, read in the step's own transaction."""
+        require_aware(now)
+        with self.db.write() as session:
+            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
+                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
+                                       session_id=session_id)
+
     def fire_once(
         self,
         actor: Actor,
@@ -196,11 +220,20 @@ class ProposalService(ProposalQueries):
         require_aware(now)
 
         def step(session: Session) -> ProposalView:
-            self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                       reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
-            return self._view(session, actor, self._load(session, actor, proposal_id), now)
+            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
+                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
+                                       session_id=session_id)
 
         return self._once(actor, once, now, step)
+
+    def _fire_and_view(self, session: Session, actor: Actor, proposal_id: int, transition: str, *,
+                       expected_version: int, now: datetime, reason: str | None,
+                       inputs: Mapping[str, Any] | None, request_id: str | None,
+                       session_id: int | None) -> ProposalView:
+        """The step, then the proposal as the actor now sees it, in the same transaction."""
+        self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
+                   reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
+        return self._view(session, actor, self._load(session, actor, proposal_id), now)
 
     def _fire(
         self,
@@ -244,12 +277,9 @@ class ProposalService(ProposalQueries):
             raise GuardFailed(failures)
 
         target_def = machine.procedure.state(target)
-        update: dict[str, Any] = {"state": target, "updated_at": now, "binds_budget": target_def.binds_budget}
-        if target_def.alliance_stage and row.reached_alliance_at is None:
-            update["reached_alliance_at"] = now
-        if target_def.bank_stage and row.reached_bank_at is None:
-            update["reached_bank_at"] = now
-        if not repo.update_proposal(session, proposal_id, expected_version, update):
+        if not repo.step_proposal(session, proposal_id, expected_version, state=target, now=now,
+                                  binds_budget=target_def.binds_budget, alliance_stage=target_def.alliance_stage,
+                                  bank_stage=target_def.bank_stage):
             raise self._stale(session, proposal_id, expected_version)
         self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
                              now=now)
@@ -258,6 +288,7 @@ class ProposalService(ProposalQueries):
         self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
                     reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+        self.on_step(session, row, actor, transition, row.state, target, expected_version + 1, now)
         record_step(session, machine.procedure.key, transition)
         if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
                                                                     for d in definition.inputs)):

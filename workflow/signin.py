@@ -9,7 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow import models
@@ -91,7 +93,7 @@ class SignInService:
             repo.add(session, user)
             repo.end_web_sessions(session, user_id=user_id)
 
-    def _start(self, session: Session, user: models.User, now: datetime) -> SignIn:
+    def _start(self, session: Session, user: models.User | Row[Any], now: datetime) -> SignIn:
         assert user.id is not None
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         row = models.WebSession(secret_hash=token_hash(secret), user_id=user.id, csrf_token=csrf, created_at=now,

@@ -1,4 +1,9 @@
-"""Proposals: create, read, edit while editable, fire transitions, read the history."""
+"""Proposals: create, read, edit while editable, fire transitions, read the history.
+
+The handlers are `async def` and call the services directly, on the event loop: a proposal's work is short
+and mostly in the database, SQLite takes one writer at a time anyway, and threads handing the GIL back and
+forth on every statement cost far more than they overlap (bench/, README "Performance").
+"""
 
 from __future__ import annotations
 
@@ -53,7 +58,7 @@ def _renderer(language: str, status: int) -> Any:
 
 
 @router.post("", status_code=201, response_model=schemas.ProposalOut)
-def create_proposal(
+async def create_proposal(
     ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[NewDraft, Body(openapi_examples={"draft": {"summary": "a draft", "value": DRAFT_EXAMPLE}})],
     idempotency_key: IdempotencyKey = None,
@@ -69,7 +74,7 @@ def create_proposal(
 
 
 @router.get("", response_model=schemas.ProposalPage)
-def list_proposals(
+async def list_proposals(
     ctx: Ctx, caller: Caller,
     state: Annotated[str | None, Query(max_length=60, pattern="^[a-z][a-z0-9_]*$")] = None,
     round: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -85,14 +90,14 @@ def list_proposals(
 
 
 @router.get("/{proposal_id}", response_model=schemas.ProposalOut)
-def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> JSONResponse:
+async def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> JSONResponse:
     """Where the proposal stands, what the caller may do next (and what blocks it now), open deadlines."""
     view = ctx.proposals.get(caller, proposal_id, now=now)
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
 @router.patch("/{proposal_id}", response_model=schemas.ProposalOut)
-def patch_proposal(
+async def patch_proposal(
     proposal_id: Id, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[DraftContent, Body(openapi_examples={"partners": {"summary": "new partners",
                                                                       "value": PATCH_EXAMPLE}})],
@@ -105,7 +110,7 @@ def patch_proposal(
 
 
 @router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut)
-def fire_transition(
+async def fire_transition(
     proposal_id: Id, body: schemas.TransitionRequest, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -118,14 +123,14 @@ def fire_transition(
         return _stored(ctx.proposals.fire_once(
             caller, proposal_id, body.transition, once=once, expected_version=version, now=now,
             reason=body.reason, inputs=body.inputs, request_id=rid, session_id=body.session_id))
-    ctx.proposals.fire(caller, proposal_id, body.transition, expected_version=version, now=now, reason=body.reason,
-                       inputs=body.inputs, request_id=rid, session_id=body.session_id)
-    view = ctx.proposals.get(caller, proposal_id, now=now)
+    view = ctx.proposals.fire_and_show(caller, proposal_id, body.transition, expected_version=version, now=now,
+                                       reason=body.reason, inputs=body.inputs, request_id=rid,
+                                       session_id=body.session_id)
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
 @router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut])
-def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
+async def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
     """Every event of the proposal, oldest first: who, when, from, to, why, with which inputs."""
     return [presenters.history(e) for e in ctx.proposals.history(caller, proposal_id)]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
@@ -138,13 +139,13 @@ class DeadlineDef(BaseModel):
 
     _check_remind = field_validator("remind")(lambda v: tuple(_duration(x) for x in v))
 
-    @property
+    @cached_property
     def reminder_offsets(self) -> tuple[Duration, ...]:
-        """Earliest reminder first."""
+        """Earliest reminder first (parsed once: every step and sweep asks)."""
         offsets = {Duration.parse(x) for x in self.remind}
         return tuple(sorted(offsets, key=lambda d: d.before(REFERENCE_DAY)))
 
-    @property
+    @cached_property
     def repeat(self) -> Duration | None:
         return None if self.overdue.repeat is None else Duration.parse(self.overdue.repeat)
 
