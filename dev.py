@@ -50,7 +50,8 @@ def ensure_env() -> None:
     if not stamp.exists() or stamp.read_text() != digest:
         print("installing foerderweg and its development tools into .venv ...", flush=True)
         run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
+        # bench: so that `python -m bench` (with its SpiffWorkflow peer and chart) runs in the same .venv
+        run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev,bench]"])
         stamp.write_text(digest)
 
 

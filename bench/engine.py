@@ -29,14 +29,22 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench._common import MIB, current_rss_mib, peak_rss_mib, table
-from tests.factories import REASON, WHILE_OPEN, World, complete_plan, make_world, moment_for, sample_inputs
+from tests.factories import (
+    REASON,
+    WHILE_OPEN,
+    World,
+    complete_plan,
+    make_world,
+    moment_for,
+    sample_inputs,
+    satisfy,
+)
 from workflow import migrate
 from workflow.actors import Actor
 from workflow.context import Context, build_context
 from workflow.errors import DomainError
 from workflow.procedure import Procedure
 from workflow.roles import Role
-from workflow.service import ProposalService
 from workflow.settings import Settings
 
 PROCEDURE_KEY = "saxony-regional"
@@ -153,26 +161,37 @@ def create_drafts(bench: Bench, count: int) -> list[int]:
     return [bench.ctx.proposals.create_draft(applicant, data, now=WHILE_OPEN).id for _ in range(count)]
 
 
-def drive_one(service: ProposalService, steps: Sequence[Step], proposal_id: int) -> None:
-    version = 1
-    for step in steps:
+def drive_one(bench: Bench, proposal_id: int) -> float:
+    """Drive one proposal along the path; returns the seconds spent in `fire` alone.
+
+    What a step's rules wait for (the scorers' scores, the applicant's answer to a condition, the manager's
+    judgement) is done before the step by `satisfy`, outside the measured time: those are writes of their own,
+    not transitions.
+    """
+    service, version, spent = bench.ctx.proposals, 1, 0.0
+    for step in bench.steps:
+        version = satisfy(bench.ctx, bench.world, proposal_id, bench.procedure.transitions[step.transition],
+                          version, now=step.now)
+        started = perf_counter()
         try:
             version = service.fire(step.actor, proposal_id, step.transition, expected_version=version,
                                    now=step.now, reason=REASON, inputs=step.inputs).version
         except DomainError as exc:
             raise BenchError(f"proposal {proposal_id}, '{step.transition}' refused: {exc}") from exc
+        spent += perf_counter() - started
+    return spent
 
 
 def drive_all(bench: Bench, proposal_ids: Sequence[int]) -> tuple[float, float | None]:
-    """Seconds for all transitions, and the RSS after the first tenth of the proposals."""
+    """Seconds spent in transitions, and the RSS after the first tenth of the proposals."""
     tenth = max(1, len(proposal_ids) // 10)
     rss_after_tenth = None
-    started = perf_counter()
+    spent = 0.0
     for done, proposal_id in enumerate(proposal_ids, start=1):
-        drive_one(bench.ctx.proposals, bench.steps, proposal_id)
+        spent += drive_one(bench, proposal_id)
         if done == tenth:
             rss_after_tenth = current_rss_mib()
-    return perf_counter() - started, rss_after_tenth
+    return spent, rss_after_tenth
 
 
 def timed_drafts(bench: Bench, count: int) -> tuple[list[int], float]:
@@ -187,7 +206,7 @@ VERIFY_SQL = sa.text("""
     SELECT
       (SELECT count(*) FROM proposals) AS proposals,
       (SELECT count(*) FROM proposals WHERE state <> :final) AS not_final,
-      (SELECT count(*) FROM audit_events) AS audit_rows,
+      (SELECT count(*) FROM audit_events WHERE kind = 'transition') AS audit_rows,
       (SELECT count(*) FROM proposals p
          JOIN audit_events a ON a.proposal_id = p.id
           AND a.seq = (SELECT max(seq) FROM audit_events WHERE proposal_id = p.id)
@@ -196,7 +215,7 @@ VERIFY_SQL = sa.text("""
 
 
 def verify(bench: Bench, proposals: int) -> list[str]:
-    expected_audit = proposals * (1 + len(bench.steps))
+    expected_audit = proposals * len(bench.steps)
     with bench.ctx.db.read() as session:
         row = session.execute(VERIFY_SQL, {"final": FINAL_STATE}).one()
     problems = []
@@ -205,8 +224,8 @@ def verify(bench: Bench, proposals: int) -> list[str]:
     if row.not_final:
         problems.append(f"{row.not_final} proposals are not in state '{FINAL_STATE}'")
     if row.audit_rows != expected_audit:
-        problems.append(f"{row.audit_rows} audit rows, expected {expected_audit} "
-                        f"({proposals} x (1 creation + {len(bench.steps)} transitions))")
+        problems.append(f"{row.audit_rows} transition audit rows, expected {expected_audit} "
+                        f"({proposals} x {len(bench.steps)} transitions)")
     if row.last_audit_matches != row.proposals:
         problems.append(f"{row.proposals - row.last_audit_matches} proposals whose last audit row's to_state "
                         "differs from their state")
