@@ -52,6 +52,18 @@ def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
     return session.execute(_PROPOSAL, {"id": proposal_id}).first()
 
 
+# What a notification says of a proposal: who it belongs to, what it is called, where it stands.
+_HEADLINE = (PROPOSALS.c.id, PROPOSALS.c.alliance_id, PROPOSALS.c.organisation_id, PROPOSALS.c.title,
+             PROPOSALS.c.state, PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version)
+
+
+def proposal_headlines(session: Session, proposal_ids: Iterable[int]) -> dict[int, Row[Any]]:
+    ids = list(proposal_ids)
+    if not ids:
+        return {}
+    return {int(row.id): row for row in session.execute(sa.select(*_HEADLINE).where(PROPOSALS.c.id.in_(ids)))}
+
+
 def insert_proposal(session: Session, values: dict[str, Any]) -> int:
     return int(session.execute(sa.insert(PROPOSALS).values(**values).returning(PROPOSALS.c.id)).scalar_one())
 

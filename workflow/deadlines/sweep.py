@@ -1,9 +1,11 @@
 """The sweep: what fell due becomes outbox rows and automatic steps; rounds close by themselves.
 
-Each deadline row is handled in its own transaction: the notifications of its due firings, its next firing, and
-an automatic step commit together. Rows are claimed with a lease first, so several sweepers (threads, processes,
-machines) share the work without doing any of it twice, and the rows of one that died are taken over when its
-lease ends. `now` is a parameter: the clock is the caller's.
+The claimed rows of a batch are handled in one transaction: the notifications of their due firings, their next
+firings and their automatic steps commit together, and what the rows need is read once for the batch. If the
+batch fails, its rows are handled again one by one, so that one broken row stops no other. Rows are claimed
+with a lease first, so several sweepers (threads, processes, machines) share the work without doing any of it
+twice, and the rows of one that died are taken over when its lease ends. `now` is a parameter: the clock is the
+caller's.
 """
 
 from __future__ import annotations
@@ -24,11 +26,34 @@ from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing, firing
 from workflow.errors import DomainError
 from workflow.notify import store
-from workflow.notify.writer import NotificationWriter, Outcome
+from workflow.notify.writer import DueFiring, NotificationWriter, Outcome
 from workflow.service import ProposalService
 from workflow.timeutil import require_aware, show
 
 log = logging.getLogger(__name__)
+
+
+class _Schedule:
+    """`firing`, remembered for one batch: many rows share a definition and a due moment, and the calendar
+    arithmetic (relativedelta on the Berlin wall clock) costs more than the rest of a row."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, datetime, int], Firing | None] = {}
+
+    def firing(self, definition: DeadlineDef, due_at: datetime, index: int) -> Firing | None:
+        key = (id(definition), due_at, index)
+        if key not in self._known:
+            self._known[key] = firing(definition, due_at, index)
+        return self._known[key]
+
+    def due(self, definition: DeadlineDef, row: Row[Any], now: datetime) -> list[Firing]:
+        """The row's firings from its stage on whose moment has come."""
+        due = []
+        index = row.stage
+        while (item := self.firing(definition, row.due_at, index)) is not None and item.at <= now:
+            due.append(item)
+            index += 1
+        return due
 
 
 @dataclass
@@ -71,54 +96,61 @@ class DeadlineSweeper:
                                                     lease=self.lease)
             if not claimed:
                 return report
-            for deadline_id in claimed:
-                try:
-                    with self.db.write() as session:
-                        report.add(self._handle(session, deadline_id, token, now))
-                except Exception:
-                    # One broken row must not stop the others; its lease runs out and a later sweep retries it.
-                    log.exception("deadline %s could not be swept", deadline_id)
+            try:
+                with self.db.write() as session:
+                    report.add(self._handle(session, claimed, token, now))
+            except Exception:
+                # One broken row must not stop the others: the batch is rolled back and its rows are handled
+                # one by one; the broken one keeps its lease, which runs out, and a later sweep retries it.
+                log.warning("a batch of %d deadlines failed; handling them one by one", len(claimed),
+                            exc_info=True)
+                report.add(self._one_by_one(claimed, token, now))
 
-    def _handle(self, session: Session, deadline_id: int, token: str, now: datetime) -> SweepReport:
+    def _one_by_one(self, claimed: list[int], token: str, now: datetime) -> SweepReport:
         report = SweepReport()
-        row = store.claimed_deadline(session, deadline_id, token)
-        if row is None:  # cancelled by a step, or taken over by another sweeper after our lease ran out
-            return report
-        definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
-        if definition is None:
-            log.warning("deadline %s: no definition '%s' any more; closing it", row.id, row.kind)
-            store.advance_deadline(session, row.id, stage=row.stage, next_fire_at=None, status="cancelled", now=now)
-            return report
-        report.deadlines = 1
-        due = self._due_firings(definition, row, now)
-        for item in due:
-            outcome = self._outcome(item, last=due[-1], now=now)
-            written = self.writer.write(session, deadline=row, definition=definition, firing=item, outcome=outcome,
-                                        now=now)
-            if outcome.status == "skipped":
+        for deadline_id in claimed:
+            try:
+                with self.db.write() as session:
+                    report.add(self._handle(session, [deadline_id], token, now))
+            except Exception:
+                log.exception("deadline %s could not be swept", deadline_id)
+        return report
+
+    def _handle(self, session: Session, claimed: list[int], token: str, now: datetime) -> SweepReport:
+        """The claimed rows in one transaction: their notifications in one INSERT, their moves in one UPDATE."""
+        report = SweepReport()
+        firings: list[DueFiring] = []
+        moves: list[dict[str, Any]] = []
+        steps: list[tuple[int, str, str]] = []
+        schedule = _Schedule()
+        for row in store.claimed_deadlines(session, claimed, token):
+            definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
+            if definition is None:
+                log.warning("deadline %s: no definition '%s' any more; closing it", row.id, row.kind)
+                moves.append(store.advance(row.id, stage=row.stage, next_fire_at=None, status="cancelled", now=now))
+                continue
+            report.deadlines += 1
+            due = schedule.due(definition, row, now)
+            firings += [DueFiring(row, definition, item, self._outcome(item, last=due[-1], now=now)) for item in due]
+            stage = due[-1].index + 1 if due else row.stage
+            following = schedule.firing(definition, row.due_at, stage)
+            # Past its last firing a deadline that escalates stays open (overdue) until its state is left.
+            status = "open" if following is not None or definition.overdue.notify else "done"
+            moves.append(store.advance(row.id, stage=stage, next_fire_at=None if following is None else following.at,
+                                       status=status, now=now))
+            transition = definition.overdue_transition
+            if transition and row.proposal_id is not None and any(f.kind == "due" for f in due):
+                steps.append((row.proposal_id, transition, f"{definition.label.de} abgelaufen ({show(row.due_at)})"))
+        for item, written in zip(firings, self.writer.write_many(session, firings, now=now), strict=True):
+            if item.outcome.status == "skipped":
                 report.skipped += written
             else:
                 report.notifications += written
-        stage = due[-1].index + 1 if due else row.stage
-        following = firing(definition, row.due_at, stage)
-        # Past its last firing a deadline that escalates stays open (overdue) until its state is left.
-        status = "open" if following is not None or definition.overdue.notify else "done"
-        store.advance_deadline(session, row.id, stage=stage, next_fire_at=None if following is None else following.at,
-                               status=status, now=now)
-        transition = definition.overdue_transition
-        if transition and row.proposal_id is not None and any(f.kind == "due" for f in due):
-            report.add(self._step(session, row.proposal_id, transition,
-                                  f"{definition.label.de} abgelaufen ({show(row.due_at)})", now))
+        store.advance_deadlines(session, token, moves)
+        # Steps come last: a step cancels its proposal's open deadlines, and no move of this batch may undo that.
+        for proposal_id, transition, reason in steps:
+            report.add(self._step(session, proposal_id, transition, reason, now))
         return report
-
-    @staticmethod
-    def _due_firings(definition: DeadlineDef, row: Row[Any], now: datetime) -> list[Firing]:
-        due = []
-        index = row.stage
-        while (item := firing(definition, row.due_at, index)) is not None and item.at <= now:
-            due.append(item)
-            index += 1
-        return due
 
     def _outcome(self, item: Firing, *, last: Firing, now: datetime) -> Outcome:
         """Send what is current; record what a catch-up made pointless, instead of dropping it silently."""

@@ -61,20 +61,35 @@ def claim_due_deadlines(session: Session, now: datetime, *, limit: int, token: s
                   values={"lease_until": now + lease})
 
 
-def claimed_deadline(session: Session, deadline_id: int, token: str) -> Row[Any] | None:
-    """The claimed row, locked for this transaction; None if it was cancelled or taken over meanwhile."""
-    query = sa.select(DEADLINES).where(DEADLINES.c.id == deadline_id, DEADLINES.c.claim == token,
-                                       DEADLINES.c.status == "open")
+def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> Sequence[Row[Any]]:
+    """The claimed rows still open and still ours, locked for this transaction; a row cancelled by a step or
+    taken over by another sweeper after our lease ran out is left out."""
+    query = (sa.select(DEADLINES).where(DEADLINES.c.id.in_(list(deadline_ids)), DEADLINES.c.claim == token,
+                                        DEADLINES.c.status == "open").order_by(DEADLINES.c.id))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return session.execute(query).first()
+    return session.execute(query).all()
 
 
-def advance_deadline(session: Session, deadline_id: int, *, stage: int, next_fire_at: datetime | None,
-                     status: str, now: datetime) -> None:
-    session.execute(sa.update(DEADLINES).where(DEADLINES.c.id == deadline_id).values(
-        stage=stage, next_fire_at=next_fire_at, status=status, claim=None, lease_until=None,
-        closed_at=None if status == "open" else now))
+_ADVANCE = (sa.update(DEADLINES)
+            .where(DEADLINES.c.id == sa.bindparam("deadline"), DEADLINES.c.claim == sa.bindparam("token"))
+            .values(stage=sa.bindparam("to_stage", type_=sa.Integer),
+                    next_fire_at=sa.bindparam("fires_at", type_=models.UTCDateTime),
+                    status=sa.bindparam("to_status", type_=sa.String), claim=None, lease_until=None,
+                    closed_at=sa.bindparam("closing_at", type_=models.UTCDateTime)))
+
+
+def advance(deadline_id: int, *, stage: int, next_fire_at: datetime | None, status: str,
+            now: datetime) -> dict[str, Any]:
+    """One row's move for `advance_deadlines`: its next stage and firing, or closed."""
+    return {"deadline": deadline_id, "to_stage": stage, "fires_at": next_fire_at, "to_status": status,
+            "closing_at": None if status == "open" else now}
+
+
+def advance_deadlines(session: Session, token: str, moves: Sequence[dict[str, Any]]) -> None:
+    """Apply many `advance` moves in one executemany, each only while the claim is still ours."""
+    if moves:
+        session.execute(_ADVANCE, [{**move, "token": token} for move in moves])
 
 
 # --- outbox: delivery claims ------------------------------------------------------------------------------
@@ -122,6 +137,14 @@ def update_outbox(session: Session, message_id: int, where: sa.ColumnElement[boo
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
+def alliances_by_id(session: Session, alliance_ids: Iterable[int]) -> dict[int, Row[Any]]:
+    ids = list(alliance_ids)
+    if not ids:
+        return {}
+    return {int(row.id): row for row in session.execute(
+        sa.select(ALLIANCES.c.id, ALLIANCES.c.name, ALLIANCES.c.webhook_url).where(ALLIANCES.c.id.in_(ids)))}
+
+
 def alliance_field(session: Session, alliance_id: int, column: str) -> Any:
     return session.execute(sa.select(ALLIANCES.c[column]).where(ALLIANCES.c.id == alliance_id)).scalar()
 
@@ -146,6 +169,14 @@ def muted(session: Session, user_ids: Iterable[int], topic: str) -> set[tuple[in
         return set()
     return {(int(u), str(c)) for u, c in session.execute(
         sa.select(MUTES.c.user_id, MUTES.c.channel).where(MUTES.c.user_id.in_(ids), MUTES.c.topic == topic))}
+
+
+def mutes_of_many(session: Session, user_ids: Iterable[int]) -> list[tuple[int, str, str]]:
+    ids = list(user_ids)
+    if not ids:
+        return []
+    return [(int(u), str(t), str(c)) for u, t, c in session.execute(
+        sa.select(MUTES.c.user_id, MUTES.c.topic, MUTES.c.channel).where(MUTES.c.user_id.in_(ids)))]
 
 
 def mutes_of(session: Session, user_id: int) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """Outbox rows for one firing of a deadline: who is told, on which channels, in which words.
 
-Called inside the sweep's transaction for the deadline row. Every row has a unique key
-(deadline, firing, proposal, recipient, channel), so writing the same firing again writes nothing.
+Called inside the sweep's transaction for a batch of deadline rows; what they need is read once for the batch
+(lookup.py). Every row has a unique key (deadline, firing, proposal, recipient, channel), so writing the same
+firing again writes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from workflow import repository as repo
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing
 from workflow.notify import store
+from workflow.notify.lookup import BatchLookup
 from workflow.notify.messages import About, render
 from workflow.procedure import Procedure
 
@@ -34,11 +36,41 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class Told:
+    """Everyone one firing tells, by proposal, with the alliance it belongs to and what it is called."""
+
+    alliance_id: int | None
+    audiences: list[Audience]
+    title: str | None
+
+
+NOBODY = Told(None, [], None)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a firing's notifications are written: to be sent, or recorded as skipped with the reason."""
 
     status: str  # pending | skipped
     why: str | None = None
+
+
+@dataclass(frozen=True)
+class DueFiring:
+    """One firing of one deadline, to be written as notifications."""
+
+    deadline: Row[Any]
+    definition: DeadlineDef
+    firing: Firing
+    outcome: Outcome
+
+    @property
+    def kind(self) -> str:
+        return "reminder" if self.firing.kind == "reminder" else "escalation"
+
+    @property
+    def roles(self) -> Sequence[str]:
+        return self.definition.recipients if self.kind == "reminder" else self.definition.overdue.notify
 
 
 class NotificationWriter:
@@ -51,53 +83,67 @@ class NotificationWriter:
     def write(self, session: Session, *, deadline: Row[Any], definition: DeadlineDef, firing: Firing,
               outcome: Outcome, now: datetime) -> int:
         """Write the firing's notifications; returns how many rows it asked for (existing keys are left)."""
-        kind = "reminder" if firing.kind == "reminder" else "escalation"
-        roles = definition.recipients if kind == "reminder" else definition.overdue.notify
-        if not roles:
-            return 0
-        alliance_id, audiences, title = self._audiences(session, deadline, roles)
-        webhook = None if alliance_id is None else store.alliance_field(session, alliance_id, "webhook_url")
+        return self.write_many(session, [DueFiring(deadline, definition, firing, outcome)], now=now)[0]
+
+    def write_many(self, session: Session, items: Sequence[DueFiring], *, now: datetime) -> list[int]:
+        """Write the notifications of many firings in one INSERT; how many rows each asked for, in order."""
+        lookup = BatchLookup(session, [item.deadline for item in items])
+        told = [self._told(session, lookup, item) if item.roles else NOBODY for item in items]
+        lookup.load_mutes(person.id for each in told for audience in each.audiences for person in audience.people)
         rows: list[dict[str, Any]] = []
-        for audience in audiences:
-            about = self._about(deadline, definition, audience.proposal, title)
+        counts = []
+        for item, each in zip(items, told, strict=True):
+            made = self._rows(lookup, item, each, now)
+            counts.append(len(made))
+            rows += made
+        # One batch needs the same columns in every row: channels differ in what they set.
+        store.insert_outbox(session, [{**ROW_DEFAULTS, **r} for r in rows])
+        return counts
+
+    def _rows(self, lookup: BatchLookup, item: DueFiring, told: Told, now: datetime) -> list[dict[str, Any]]:
+        deadline, kind, outcome, alliance_id = item.deadline, item.kind, item.outcome, told.alliance_id
+        webhook = lookup.webhook(alliance_id)
+        rows: list[dict[str, Any]] = []
+        for audience in told.audiences:
+            about = self._about(deadline, item.definition, audience.proposal, told.title)
             base = {
                 "kind": kind, "topic": deadline.kind, "alliance_id": alliance_id, "deadline_id": deadline.id,
                 "proposal_id": None if audience.proposal is None else audience.proposal.id, "created_at": now,
                 "status": outcome.status, "last_error": outcome.why, "next_attempt_at": now,
             }
-            key = f"d{deadline.id}:{firing.label}:p{base['proposal_id'] or '-'}"
-            # Escalations to managers cannot be muted: someone must hear that a deadline passed.
-            muted = store.muted(session, (p.id for p in audience.people), deadline.kind) if kind == "reminder" \
-                else set()
+            key = f"d{deadline.id}:{item.firing.label}:p{base['proposal_id'] or '-'}"
             for person in audience.people:
+                # Escalations to managers cannot be muted: someone must hear that a deadline passed.
+                def muted(channel: str, user_id: int = person.id) -> bool:
+                    return kind == "reminder" and lookup.muted(user_id, deadline.kind, channel)
+
                 message = render(kind, about, name=person.name, language=person.language)
                 text = {"subject": message.subject, "body": message.body, "user_id": person.id}
-                if (person.id, "inapp") not in muted:
+                if not muted("inapp"):
                     delivered = outcome.status == "pending"
                     rows.append({**base, **text, "key": f"{key}:u{person.id}:inapp", "channel": "inapp",
                                  "status": "sent" if delivered else outcome.status,
                                  "sent_at": now if delivered else None, "next_attempt_at": None})
-                if self.email_enabled and person.email and (person.id, "email") not in muted:
+                if self.email_enabled and person.email and not muted("email"):
                     rows.append({**base, **text, "key": f"{key}:u{person.id}:email", "channel": "email",
                                  "address": person.email})
             if webhook:
-                payload = self._payload(kind, deadline, definition, firing, proposal=audience.proposal, about=about)
+                payload = self._payload(kind, deadline, item.definition, item.firing, proposal=audience.proposal,
+                                        about=about)
                 rows.append({**base, "key": f"{key}:a{alliance_id}:webhook", "channel": "webhook",
                              "address": webhook, "subject": f"{kind} {deadline.kind}",
                              "body": json.dumps(payload, ensure_ascii=False, sort_keys=True), "payload": payload})
-        # One batch needs the same columns in every row: channels differ in what they set.
-        store.insert_outbox(session, [{**ROW_DEFAULTS, **r} for r in rows])
-        return len(rows)
+        return rows
 
-    def _audiences(self, session: Session, deadline: Row[Any],
-                   roles: Sequence[str]) -> tuple[int | None, list[Audience], str | None]:
+    def _told(self, session: Session, lookup: BatchLookup, item: DueFiring) -> Told:
+        deadline, roles = item.deadline, item.roles
         if deadline.proposal_id is not None:
-            proposal = repo.proposal(session, deadline.proposal_id)
+            proposal = lookup.proposal(deadline.proposal_id)
             if proposal is None:
-                return None, [], None
-            people = [p for role in roles for p in self._people(session, role, proposal.alliance_id,
-                                                                 [proposal.organisation_id])]
-            return proposal.alliance_id, [Audience(proposal, people)], proposal.title
+                return NOBODY
+            people = [p for role in roles
+                      for p in lookup.people(role, proposal.alliance_id, [proposal.organisation_id])]
+            return Told(proposal.alliance_id, [Audience(proposal, people)], proposal.title)
         alliance_id = deadline.alliance_id
         audiences = []
         title = None
@@ -106,26 +152,16 @@ class NotificationWriter:
             title = None if round_ is None else round_.name
             if "draft_owners" in roles and round_ is not None:
                 initial = self.procedure_of(round_.procedure_key, round_.procedure_version).initial
-                for draft in repo.proposals_in(session, round_id=round_.id, state=initial):
-                    audiences.append(Audience(draft, self._people(session, "applicant", alliance_id,
-                                                                  [draft.organisation_id])))
+                drafts = repo.proposals_in(session, round_id=round_.id, state=initial)
+                lookup.load_applicants(draft.organisation_id for draft in drafts)
+                audiences += [Audience(draft, lookup.people("applicant", alliance_id, [draft.organisation_id]))
+                              for draft in drafts]
         else:
-            title = None if alliance_id is None else store.alliance_field(session, alliance_id, "name")
-        others = [p for role in roles if role != "draft_owners" for p in self._people(session, role, alliance_id, [])]
+            title = lookup.alliance_name(alliance_id)
+        others = [p for role in roles if role != "draft_owners" for p in lookup.people(role, alliance_id, [])]
         if others:
             audiences.append(Audience(None, others))
-        return alliance_id, audiences, title
-
-    @staticmethod
-    def _people(session: Session, role: str, alliance_id: int | None,
-                organisation_ids: list[int]) -> Sequence[Row[Any]]:
-        if role == "applicant":
-            # Only ever the applicants of the organisations named: never everyone's.
-            return store.users(session, role="applicant", organisation_ids=organisation_ids) \
-                if organisation_ids else []
-        if role in ("reviewer", "manager"):
-            return store.users(session, role=role, alliance_id=alliance_id) if alliance_id is not None else []
-        return store.users(session, role=role)
+        return Told(alliance_id, audiences, title)
 
     def _about(self, deadline: Row[Any], definition: DeadlineDef, proposal: Row[Any] | None,
                title: str | None) -> About:
