@@ -112,7 +112,13 @@ class Proposal(SQLModel, table=True):
     """A Projektantrag. `version` counts every write: a write from an older version is refused."""
 
     __tablename__ = "proposals"
-    __table_args__ = (sa.Index("ix_proposals_alliance_state", "alliance_id", "state"),)
+    __table_args__ = (
+        sa.Index("ix_proposals_alliance_state", "alliance_id", "state"),
+        # Only the proposals that bind budget money, by alliance: "the budget covers it" sums these on every
+        # view of a proposal in review, without reading the alliance's other proposals (bench/read_large.py).
+        sa.Index("ix_proposals_binding", "alliance_id", sqlite_where=sa.text("binds_budget = 1"),
+                 postgresql_where=sa.text("binds_budget")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="rounds.id", index=True)
     # Copied from the round so that visibility checks and lists need no join.

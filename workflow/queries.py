@@ -127,16 +127,14 @@ class ProposalQueries:
 
     def _allowed(self, session: Session, actor: Actor, row: Row[Any], now: datetime, *,
                  any_role: bool = False) -> list[AllowedTransition]:
-        result: list[AllowedTransition] = []
-        for definition in self._machine(row).possible_from(row.state):
-            if not any_role and actor.role not in definition.roles:
-                continue
-            # Rules on what the caller will send (a reason) cannot be judged before they send it.
-            guards = [g for g in definition.guards if not GUARDS[g].on_request]
-            facts = self._facts(session, row, guards, now=now, reason=None, inputs={})
-            result.append(AllowedTransition(transition=definition, target=definition.to,
-                                            blocked_by=tuple(evaluate(guards, facts))))
-        return result
+        definitions = [d for d in self._machine(row).possible_from(row.state) if any_role or actor.role in d.roles]
+        # Rules on what the caller will send (a reason) cannot be judged before they send it.
+        judged = {d.name: [g for g in d.guards if not GUARDS[g].on_request] for d in definitions}
+        # One set of facts for every step: they are all judged at the same moment, on the same proposal.
+        facts = self._facts(session, row, {g for guards in judged.values() for g in guards}, now=now, reason=None,
+                            inputs={})
+        return [AllowedTransition(transition=d, target=d.to, blocked_by=tuple(evaluate(judged[d.name], facts)))
+                for d in definitions]
 
     def _view(self, session: Session, actor: Actor, row: Row[Any], now: datetime) -> ProposalView:
         procedure = self._machine(row).procedure

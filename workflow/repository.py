@@ -183,7 +183,7 @@ def budget_facts(
         int(year): total for year, total in session.execute(
             sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(GRANT_BINDING), 0))
             .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
-            .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.binds_budget.is_(True),
+            .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.binds_budget == sa.true(),
                    PROPOSALS.c.id != exclude_proposal, PLAN.c.year.in_(years))
             .group_by(PLAN.c.year))
     }

@@ -81,8 +81,20 @@ def record_act(session: Session, actor: Actor, proposal: Row[Any], *, kind: str,
 
 # --- scoring -----------------------------------------------------------------------------------------------
 
+# The statements every view of a proposal in review runs (the guards' facts) are built once (repository.py).
+_SCHEME = sa.select(SCHEMES).where(SCHEMES.c.round_id == sa.bindparam("round"))
+_SCORES = sa.select(SCORES).where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id)
+_MEMBERS = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
+            .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
+            .where(USERS.c.role == sa.bindparam("role")).order_by(USERS.c.id))
+_MEMBERS_OF_ALLIANCE = _MEMBERS.where(USERS.c.alliance_id == sa.bindparam("alliance"))
+_MEMBERS_OF_ORGANISATION = _MEMBERS.where(USERS.c.organisation_id == sa.bindparam("organisation"))
+_CONDITIONS = (sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == sa.bindparam("proposal"))
+               .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position))
+
+
 def round_scheme(session: Session, round_id: int) -> Row[Any] | None:
-    return _one(session, sa.select(SCHEMES).where(SCHEMES.c.round_id == round_id))
+    return session.execute(_SCHEME, {"round": round_id}).first()
 
 
 def put_round_scheme(session: Session, round_id: int, scheme: dict[str, Any], user_id: int | None,
@@ -99,7 +111,7 @@ def scores_in_round(session: Session, round_id: int) -> int:
 
 
 def score_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(SCORES).where(SCORES.c.proposal_id == proposal_id).order_by(SCORES.c.id)).all()
+    return session.execute(_SCORES, {"proposal": proposal_id}).all()
 
 
 def sheets(rows: Iterable[Row[Any]]) -> list[Sheet]:
@@ -122,22 +134,22 @@ def save_score(session: Session, *, proposal_id: int, scorer_id: int, points: di
 def members(session: Session, *, role: str, alliance_id: int | None = None,
             organisation_id: int | None = None) -> list[Member]:
     """The people who score: the alliance's voting members (reviewers), or the officers of one bank."""
-    query = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
-             .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
-             .where(USERS.c.role == role).order_by(USERS.c.id))
-    if alliance_id is not None:
-        query = query.where(USERS.c.alliance_id == alliance_id)
-    if organisation_id is not None:
-        query = query.where(USERS.c.organisation_id == organisation_id)
+    query, params = _MEMBERS, {"role": role}
+    if alliance_id is not None and organisation_id is not None:
+        query = _MEMBERS_OF_ALLIANCE.where(USERS.c.organisation_id == organisation_id)
+    elif alliance_id is not None:
+        query = _MEMBERS_OF_ALLIANCE
+    elif organisation_id is not None:
+        query = _MEMBERS_OF_ORGANISATION
+    rows = session.execute(query, {**params, "alliance": alliance_id, "organisation": organisation_id})
     return [Member(user_id=r.id, name=r.name, organisation_id=r.organisation_id, organisation_name=r.org)
-            for r in session.execute(query)]
+            for r in rows]
 
 
 # --- conditions --------------------------------------------------------------------------------------------
 
 def condition_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == proposal_id)
-                           .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position)).all()
+    return session.execute(_CONDITIONS, {"proposal": proposal_id}).all()
 
 
 def latest_reading(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
