@@ -5,7 +5,8 @@
 Measures, in this order and on this machine: the floors (sqlite3 and SQLModel in process; raw sqlite3, SQLModel
 and SQLModel with a Machine per request over HTTP), the peer (SpiffWorkflow, a persisted step per transaction),
 then foerderweg (persisted steps in process, transitions over HTTP, GET on a database of 100,000 proposals and
-1,000,000 audit rows, the deadline sweep at two table sizes and two due counts). Prints the goals of the
+1,000,000 audit rows, the server's memory while 100,000 proposals are written and submitted, the deadline sweep
+at two table sizes and two due counts). Prints the goals of the
 performance issue as ratios, and writes `bench.json` and `bench.png` into --out. `--quick` runs every part at a
 toy size, to check that the benchmark works (its numbers mean nothing).
 """
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import engine, read_large, sweep, transitions_http
+from bench import engine, memory, read_large, sweep, transitions_http
 from bench._common import table
 from bench.chart import draw
 from bench.floors.measure import LABELS, measure_floors
@@ -48,14 +49,17 @@ class Sizes:
     sweep_fewer_due: int
     sweep_small_total: int
     sweep_large_total: int
+    memory_proposals: int
+    memory_phase_seconds: float
 
 
 FULL = Sizes(http_seconds=15, sqlite3_steps=50_000, sqlmodel_steps=5_000, peer_proposals=500,
              engine_proposals=1_000, http_proposals=256, large_proposals=100_000, large_audit_rows=1_000_000,
-             sweep_due=10_000, sweep_fewer_due=1_000, sweep_small_total=100_000, sweep_large_total=1_000_000)
+             sweep_due=10_000, sweep_fewer_due=1_000, sweep_small_total=100_000, sweep_large_total=1_000_000,
+             memory_proposals=100_000, memory_phase_seconds=30)
 QUICK = Sizes(http_seconds=1, sqlite3_steps=500, sqlmodel_steps=100, peer_proposals=3, engine_proposals=5,
               http_proposals=64, large_proposals=300, large_audit_rows=3_000, sweep_due=50, sweep_fewer_due=5,
-              sweep_small_total=500, sweep_large_total=5_000)
+              sweep_small_total=500, sweep_large_total=5_000, memory_proposals=300, memory_phase_seconds=1)
 
 
 def progress(message: str) -> None:
@@ -93,6 +97,9 @@ def run(folder: Path, sizes: Sizes) -> dict[str, Any]:
                  lambda: read_large.measure(fresh("large"), proposals=sizes.large_proposals,
                                             audit_rows=sizes.large_audit_rows, seconds=sizes.http_seconds,
                                             connections=16))
+    passed = step(f"foerderweg over HTTP: server memory while {sizes.memory_proposals:,} proposals are written and "
+                  "submitted", lambda: memory.measure(fresh("memory"), proposals=sizes.memory_proposals,
+                                                      phase_seconds=sizes.memory_phase_seconds))
     sweeps = {}
     for name, total, due in (("small", sizes.sweep_small_total, sizes.sweep_due),
                              ("large", sizes.sweep_large_total, sizes.sweep_due),
@@ -109,6 +116,7 @@ def run(folder: Path, sizes: Sizes) -> dict[str, Any]:
             "engine": asdict(engine_figures),
             "http_transitions": http.to_dict(),
             "read_large": large.to_dict(),
+            "memory": passed.to_dict(),
             "sweep": {name: asdict(result) for name, result in sweeps.items()},
         },
     }
@@ -129,6 +137,7 @@ def report(results: dict[str, Any], floors_text: list[tuple[str, str]]) -> str:
                                       f"p99 {http['p99_ms']:.1f} ms, errors {http['errors']}"),
             ("GET, large database", f"{large['load']['per_second']:,.0f}/s, p99 {large['load']['p99_ms']:.1f} ms, "
                                     f"errors {large['load']['errors']}"),
+            ("server memory, proposals passing", f"{memory_text(project['memory'])}"),
             *[(f"sweep: {s['due_rows']:,} due of {s['total_rows']:,}", f"{s['sweep_seconds']:.2f} s "
                f"(claim {s['claim_seconds'] * 1000:.1f} ms)") for s in sweeps.values()],
             ("GOALS", ""),
@@ -154,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     draw(results, goals, args.out / "bench.png")
     progress(f"wrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
     return 0
+
+
+def memory_text(figures: dict[str, Any]) -> str:
+    first, last = figures["samples"][0], figures["samples"][-1]
+    return (f"{figures['proposals']:,} written, {figures['submitted']:,} submitted; RSS {first['rss_mib']:.0f} -> "
+            f"{last['rss_mib']:.0f} MiB, {figures['growth_mib']:+.1f} MiB from the first tenth; "
+            f"errors {figures['errors']}")
 
 
 def describe_dict(value: dict[str, Any]) -> str:

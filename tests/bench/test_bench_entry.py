@@ -38,6 +38,12 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     assert project["http_transitions"]["requests"] > 0 and project["http_transitions"]["errors"] == 0
     assert project["read_large"]["load"]["requests"] > 0 and project["read_large"]["load"]["errors"] == 0
     assert {s["due_rows"] for s in project["sweep"].values()} == {50, 5}
+    passed = project["memory"]
+    assert passed["proposals"] >= 300 and passed["errors"] == 0 and passed["requests"] >= passed["proposals"]
+    phases = len(passed["samples"]) - 1
+    # A draft whose 201 was still on its way when a wrk phase ended stays a draft (at most one per connection).
+    assert passed["submitted"] >= passed["proposals"] - 16 * phases, "every draft is submitted once its 201 came"
+    assert phases >= 1 and all(s["rss_mib"] > 0 for s in passed["samples"])
     assert {g["key"] for g in results["goals"]} == GOALS
     assert all(isinstance(g["met"], bool) for g in results["goals"])
 
