@@ -21,6 +21,7 @@ from tests.deadlines.helpers import (
     lapsing_procedure,
     one_deadline,
     outbox,
+    person,
     request_revision,
     state_of,
     uid,
@@ -84,6 +85,26 @@ def test_a_batch_costs_the_same_statements_for_two_due_rows_as_for_eight(ctx: Co
     told = outbox(ctx, topic="revision")
     assert sorted(r.proposal_id for r in told) == sorted(few + many)
     assert {r.user_id for r in told} == {uid(world, Role.APPLICANT)}
+
+
+def test_a_batch_tells_each_proposal_apart_keeps_each_persons_mutes_and_one_webhook_row_each(
+        ctx: Context, world: World) -> None:
+    ctx.sweeper.sweep(REMINDER - timedelta(minutes=1))
+    colleague = person(ctx, "Dr. Kühn", Role.APPLICANT, organisation_id=world.organisation_id)
+    ctx.outbox.set_mutes(colleague, [("revision", "inapp")])
+    ctx.admin.set_webhook(world.actor(Role.MANAGER), world.alliance_id, "http://127.0.0.1:9/hook")
+    made = revisions(ctx, world, 3)
+
+    report = ctx.sweeper.sweep(REMINDER)
+
+    assert report.deadlines == 3
+    told = outbox(ctx, topic="revision")
+    inapp = sorted((r.proposal_id, r.user_id) for r in told if r.channel == "inapp")
+    assert inapp == sorted((p, uid(world, Role.APPLICANT)) for p in made), "the muted colleague hears nothing"
+    hooks = [r for r in told if r.channel == "webhook"]
+    assert sorted(r.proposal_id for r in hooks) == sorted(made)
+    assert {r.payload["proposal"]["id"] for r in hooks} == set(made)
+    assert all(f"Fachkräftenetzwerk {made.index(r.proposal_id)}" in r.body for r in told if r.channel == "inapp")
 
 
 def test_one_broken_row_stops_no_other_and_is_swept_once_its_lease_ends(

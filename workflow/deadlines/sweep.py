@@ -1,8 +1,9 @@
 """The sweep: what fell due becomes outbox rows and automatic steps; rounds close by themselves.
 
-The claimed rows of a batch are handled in one transaction: the notifications of their due firings, their next
-firings and their automatic steps commit together, and what the rows need is read once for the batch. If the
-batch fails, its rows are handled again one by one, so that one broken row stops no other. Rows are claimed
+The claimed rows of a batch are handled in one transaction: the notifications of their due firings and their
+next firings commit together, and what the rows need is read once for the batch. A row whose falling due takes
+an automatic step is handled in a transaction of its own, as is every row of a batch that failed, so that one
+broken row stops no other. Rows are claimed
 with a lease first, so several sweepers (threads, processes, machines) share the work without doing any of it
 twice, and the rows of one that died are taken over when its lease ends. `now` is a parameter: the clock is the
 caller's.
@@ -98,30 +99,41 @@ class DeadlineSweeper:
                 return report
             try:
                 with self.db.write() as session:
-                    report.add(self._handle(session, claimed, token, now))
+                    done, alone = self._handle(session, claimed, token, now, steps_alone=True)
             except Exception:
                 # One broken row must not stop the others: the batch is rolled back and its rows are handled
                 # one by one; the broken one keeps its lease, which runs out, and a later sweep retries it.
                 log.warning("a batch of %d deadlines failed; handling them one by one", len(claimed),
                             exc_info=True)
                 report.add(self._one_by_one(claimed, token, now))
+                continue
+            report.add(done)
+            report.add(self._one_by_one(alone, token, now))
 
     def _one_by_one(self, claimed: list[int], token: str, now: datetime) -> SweepReport:
         report = SweepReport()
         for deadline_id in claimed:
             try:
                 with self.db.write() as session:
-                    report.add(self._handle(session, [deadline_id], token, now))
+                    done, _ = self._handle(session, [deadline_id], token, now, steps_alone=False)
+                report.add(done)
             except Exception:
                 log.exception("deadline %s could not be swept", deadline_id)
         return report
 
-    def _handle(self, session: Session, claimed: list[int], token: str, now: datetime) -> SweepReport:
-        """The claimed rows in one transaction: their notifications in one INSERT, their moves in one UPDATE."""
+    def _handle(self, session: Session, claimed: list[int], token: str, now: datetime, *,
+                steps_alone: bool) -> tuple[SweepReport, list[int]]:
+        """The claimed rows in one transaction: their notifications in one INSERT, their moves in one UPDATE.
+
+        With `steps_alone`, a row whose falling due takes an automatic step is left out and returned, to be
+        handled in a transaction of its own: the step locks and changes its proposal (and cancels the proposal's
+        other deadlines, maybe claimed by another sweeper), which must not hold a whole batch or be held by it.
+        """
         report = SweepReport()
         firings: list[DueFiring] = []
         moves: list[dict[str, Any]] = []
         steps: list[tuple[int, str, str]] = []
+        alone: list[int] = []
         schedule = _Schedule()
         for row in store.claimed_deadlines(session, claimed, token):
             definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
@@ -129,8 +141,13 @@ class DeadlineSweeper:
                 log.warning("deadline %s: no definition '%s' any more; closing it", row.id, row.kind)
                 moves.append(store.advance(row.id, stage=row.stage, next_fire_at=None, status="cancelled", now=now))
                 continue
-            report.deadlines += 1
             due = schedule.due(definition, row, now)
+            falls_due = row.proposal_id is not None and any(f.kind == "due" for f in due)
+            transition = definition.overdue_transition if falls_due else None
+            if transition and steps_alone:
+                alone.append(row.id)
+                continue
+            report.deadlines += 1
             firings += [DueFiring(row, definition, item, self._outcome(item, last=due[-1], now=now)) for item in due]
             stage = due[-1].index + 1 if due else row.stage
             following = schedule.firing(definition, row.due_at, stage)
@@ -138,8 +155,7 @@ class DeadlineSweeper:
             status = "open" if following is not None or definition.overdue.notify else "done"
             moves.append(store.advance(row.id, stage=stage, next_fire_at=None if following is None else following.at,
                                        status=status, now=now))
-            transition = definition.overdue_transition
-            if transition and row.proposal_id is not None and any(f.kind == "due" for f in due):
+            if transition:
                 steps.append((row.proposal_id, transition, f"{definition.label.de} abgelaufen ({show(row.due_at)})"))
         for item, written in zip(firings, self.writer.write_many(session, firings, now=now), strict=True):
             if item.outcome.status == "skipped":
@@ -147,10 +163,10 @@ class DeadlineSweeper:
             else:
                 report.notifications += written
         store.advance_deadlines(session, token, moves)
-        # Steps come last: a step cancels its proposal's open deadlines, and no move of this batch may undo that.
+        # The step comes after the moves: it cancels its proposal's open deadlines, and no move may undo that.
         for proposal_id, transition, reason in steps:
             report.add(self._step(session, proposal_id, transition, reason, now))
-        return report
+        return report, alone
 
     def _outcome(self, item: Firing, *, last: Firing, now: datetime) -> Outcome:
         """Send what is current; record what a catch-up made pointless, instead of dropping it silently."""
