@@ -64,11 +64,13 @@ def claim_due_deadlines(session: Session, now: datetime, *, limit: int, token: s
 def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> Sequence[Row[Any]]:
     """The claimed rows still open and still ours, locked for this transaction; a row cancelled by a step or
     taken over by another sweeper after our lease ran out is left out."""
-    query = (sa.select(DEADLINES).where(DEADLINES.c.id.in_(list(deadline_ids)), DEADLINES.c.claim == token,
-                                        DEADLINES.c.status == "open").order_by(DEADLINES.c.id))
+    # By primary key only: with `status = 'open'` in the WHERE, SQLite walks the (status, next_fire_at) index
+    # over every open row instead (4 s per 10,000 claimed among 1,000,000; bench/sweep.py).
+    query = (sa.select(DEADLINES).where(DEADLINES.c.id.in_(list(deadline_ids)), DEADLINES.c.claim == token)
+             .order_by(DEADLINES.c.id))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return session.execute(query).all()
+    return [row for row in session.execute(query) if row.status == "open"]
 
 
 _ADVANCE = (sa.update(DEADLINES)
