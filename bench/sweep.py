@@ -5,7 +5,7 @@
 For each total (default 100,000 and 1,000,000 deadline rows) a fresh SQLite database gets N proposals with a
 due revision reminder (default 10,000) and the rest of the rows open but due later, then one sweep runs at the
 reminders' moment. Every due row becomes an in-app notification for the proposal's applicant, written in the
-row's own transaction, as in production. The claim query walks the (status, next_fire_at) index, so the time
+claimed batch's transaction, as in production. The claim query walks the (status, next_fire_at) index, so the time
 should follow the due rows and hardly the total: the table shows both, plus the claim alone.
 """
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             for due in sorted({args.due // 10, args.due}):
                 print(f"  {due:,} due among {total:,} rows ...", file=sys.stderr, flush=True)
                 runs.append(measure(folder, total=total, due=due))
-    print("Sweep (SQLite, one transaction per due row, in-app notification each):")
+    print("Sweep (SQLite, a claimed batch per transaction, in-app notification each):")
     print(table([(f"{r.due_rows:>7,} due among {r.total_rows:>9,} rows",
                   f"sweep {r.sweep_seconds:6.2f} s ({r.per_due_ms:.3f} ms per due row), "
                   f"first claim {r.claim_seconds * 1000:6.1f} ms, {r.notifications:,} notifications")
