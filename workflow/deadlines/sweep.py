@@ -3,10 +3,9 @@
 The claimed rows of a batch are handled in one transaction: the notifications of their due firings and their
 next firings commit together, and what the rows need is read once for the batch. A row whose falling due takes
 an automatic step is handled in a transaction of its own, as is every row of a batch that failed, so that one
-broken row stops no other. Rows are claimed
-with a lease first, so several sweepers (threads, processes, machines) share the work without doing any of it
-twice, and the rows of one that died are taken over when its lease ends. `now` is a parameter: the clock is the
-caller's.
+broken row stops no other. Rows are claimed with a lease first, so several sweepers (threads, processes,
+machines) share the work without doing any of it twice, and the rows of one that died are taken over when its
+lease ends. `now` is a parameter: the clock is the caller's.
 """
 
 from __future__ import annotations

@@ -147,10 +147,6 @@ def alliances_by_id(session: Session, alliance_ids: Iterable[int]) -> dict[int, 
         sa.select(ALLIANCES.c.id, ALLIANCES.c.name, ALLIANCES.c.webhook_url).where(ALLIANCES.c.id.in_(ids)))}
 
 
-def alliance_field(session: Session, alliance_id: int, column: str) -> Any:
-    return session.execute(sa.select(ALLIANCES.c[column]).where(ALLIANCES.c.id == alliance_id)).scalar()
-
-
 # --- people and mutes --------------------------------------------------------------------------------------
 
 def users(session: Session, *, role: str, organisation_ids: Iterable[int] = (),
@@ -163,14 +159,6 @@ def users(session: Session, *, role: str, organisation_ids: Iterable[int] = (),
     if alliance_id is not None:
         query = query.where(USERS.c.alliance_id == alliance_id)
     return session.execute(query.order_by(USERS.c.id)).all()
-
-
-def muted(session: Session, user_ids: Iterable[int], topic: str) -> set[tuple[int, str]]:
-    ids = list(user_ids)
-    if not ids:
-        return set()
-    return {(int(u), str(c)) for u, c in session.execute(
-        sa.select(MUTES.c.user_id, MUTES.c.channel).where(MUTES.c.user_id.in_(ids), MUTES.c.topic == topic))}
 
 
 def mutes_of_many(session: Session, user_ids: Iterable[int]) -> list[tuple[int, str, str]]:

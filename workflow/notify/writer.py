@@ -80,13 +80,9 @@ class NotificationWriter:
         self.email_enabled = email_enabled
         self.public_url = public_url.rstrip("/")
 
-    def write(self, session: Session, *, deadline: Row[Any], definition: DeadlineDef, firing: Firing,
-              outcome: Outcome, now: datetime) -> int:
-        """Write the firing's notifications; returns how many rows it asked for (existing keys are left)."""
-        return self.write_many(session, [DueFiring(deadline, definition, firing, outcome)], now=now)[0]
-
     def write_many(self, session: Session, items: Sequence[DueFiring], *, now: datetime) -> list[int]:
-        """Write the notifications of many firings in one INSERT; how many rows each asked for, in order."""
+        """Write the notifications of many firings in one INSERT; how many rows each asked for, in order (a key
+        written before, by an earlier or a parallel sweep, is left as it is)."""
         lookup = BatchLookup(session, [item.deadline for item in items])
         told = [self._told(session, lookup, item) if item.roles else NOBODY for item in items]
         lookup.load_mutes(person.id for each in told for audience in each.audiences for person in audience.people)
@@ -114,17 +110,16 @@ class NotificationWriter:
             key = f"d{deadline.id}:{item.firing.label}:p{base['proposal_id'] or '-'}"
             for person in audience.people:
                 # Escalations to managers cannot be muted: someone must hear that a deadline passed.
-                def muted(channel: str, user_id: int = person.id) -> bool:
-                    return kind == "reminder" and lookup.muted(user_id, deadline.kind, channel)
-
+                muted = {channel for channel in ("inapp", "email")
+                         if kind == "reminder" and lookup.muted(person.id, deadline.kind, channel)}
                 message = render(kind, about, name=person.name, language=person.language)
                 text = {"subject": message.subject, "body": message.body, "user_id": person.id}
-                if not muted("inapp"):
+                if "inapp" not in muted:
                     delivered = outcome.status == "pending"
                     rows.append({**base, **text, "key": f"{key}:u{person.id}:inapp", "channel": "inapp",
                                  "status": "sent" if delivered else outcome.status,
                                  "sent_at": now if delivered else None, "next_attempt_at": None})
-                if self.email_enabled and person.email and not muted("email"):
+                if self.email_enabled and person.email and "email" not in muted:
                     rows.append({**base, **text, "key": f"{key}:u{person.id}:email", "channel": "email",
                                  "address": person.email})
             if webhook:

@@ -134,14 +134,14 @@ def save_score(session: Session, *, proposal_id: int, scorer_id: int, points: di
 def members(session: Session, *, role: str, alliance_id: int | None = None,
             organisation_id: int | None = None) -> list[Member]:
     """The people who score: the alliance's voting members (reviewers), or the officers of one bank."""
-    query, params = _MEMBERS, {"role": role}
+    query = _MEMBERS
     if alliance_id is not None and organisation_id is not None:
         query = _MEMBERS_OF_ALLIANCE.where(USERS.c.organisation_id == organisation_id)
     elif alliance_id is not None:
         query = _MEMBERS_OF_ALLIANCE
     elif organisation_id is not None:
         query = _MEMBERS_OF_ORGANISATION
-    rows = session.execute(query, {**params, "alliance": alliance_id, "organisation": organisation_id})
+    rows = session.execute(query, {"role": role, "alliance": alliance_id, "organisation": organisation_id})
     return [Member(user_id=r.id, name=r.name, organisation_id=r.organisation_id, organisation_name=r.org)
             for r in rows]
 
