@@ -21,6 +21,7 @@ from api.routers import (
     me,
     outbox,
     priorisation,
+    procedure_versions,
     procedures,
     proposals,
     reserves,
@@ -80,7 +81,8 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         return JSONResponse({"status": "ok", "database": ctx.db.dialect, "schema": schema,
                              "procedures": [p.ref for p in ctx.procedures.all()]})
 
-    for router in (procedures.router, alliances.router, rounds.router, proposals.router, me.router, outbox.router,
+    for router in (procedures.router, procedure_versions.router, alliances.router, rounds.router, proposals.router,
+                   me.router, outbox.router,
                    scoring.router, conditions.router, sessions.router, priorisation.router, reserves.router,
                    bank.router, metrics_router):
         app.include_router(router, responses=ERROR_RESPONSES)

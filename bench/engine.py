@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench._common import MIB, current_rss_mib, peak_rss_mib, table
+from bench._common import BENCH_VERSION, MIB, current_rss_mib, peak_rss_mib, table
 from tests.factories import (
     REASON,
     WHILE_OPEN,
@@ -144,8 +144,9 @@ def bench_on(path: Path | None, proposals: int) -> Iterator[Bench]:
         ctx = build_context(Settings(database_url=f"sqlite:///{file}", default_procedure=PROCEDURE_KEY))
         try:
             migrate.upgrade(ctx.db)
-            world = make_world(ctx, budget_eur=budget_for(proposals), procedure_key=PROCEDURE_KEY)
-            procedure = ctx.procedures.latest(PROCEDURE_KEY)
+            world = make_world(ctx, budget_eur=budget_for(proposals), procedure_key=PROCEDURE_KEY,
+                               procedure_version=BENCH_VERSION)
+            procedure = ctx.procedures.get(PROCEDURE_KEY, BENCH_VERSION)
             yield Bench(ctx=ctx, world=world, procedure=procedure, steps=happy_path(procedure, world))
         finally:
             ctx.close()

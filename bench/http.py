@@ -26,7 +26,7 @@ from typing import Any
 import httpx2 as httpx
 import sqlalchemy as sa
 
-from bench._common import table
+from bench._common import BENCH_VERSION, table
 from tests.factories import complete_plan, make_world, sample_inputs
 from tests.serving import serve
 from workflow import migrate
@@ -58,10 +58,10 @@ def prepare(url: str, proposals: int) -> tuple[dict[str, str], int, Any]:
     """A migrated database with a world, a token per role, and an open round; returns tokens, round id, context."""
     ctx = build_context(Settings(database_url=url))
     migrate.upgrade(ctx.db)
-    world = make_world(ctx, budget_eur=60_000 * proposals)
+    world = make_world(ctx, budget_eur=60_000 * proposals, procedure_version=BENCH_VERSION)
     now = utcnow()
     round_ = ctx.admin.create_round(SYSTEM, world.alliance_id, "Bench", opens_at=now - timedelta(days=1),
-                                    closes_at=now + timedelta(days=1), now=now)
+                                    closes_at=now + timedelta(days=1), now=now, procedure_version=BENCH_VERSION)
     tokens = {}
     for role in (Role.APPLICANT, Role.MANAGER, Role.BANK):
         actor = world.actor(role)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="foerderweg-bench-http-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     tokens, round_id, ctx = prepare(url, args.proposals)
-    procedure = ctx.procedures.latest(ctx.settings.default_procedure)
+    procedure = ctx.procedures.get(ctx.settings.default_procedure, BENCH_VERSION)
 
     def close_round() -> None:
         with ctx.db.write() as session:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import rss_mib_of, settle_the_clock, table
+from bench._common import BENCH_VERSION, rss_mib_of, settle_the_clock, table
 from bench.wrk import run_wrk
 from tests.factories import complete_plan, make_world
 from tests.serving import serve
@@ -75,11 +75,12 @@ def prepare(folder: Path) -> Prepared:
     ctx = build_context(Settings(database_url=url))
     try:
         migrate.upgrade(ctx.db)
-        world = make_world(ctx)
+        world = make_world(ctx, procedure_version=BENCH_VERSION)
         # The server runs on the wall clock: a round open now, for a long time.
         now = datetime.now(UTC)
         round_ = ctx.admin.create_round(world.actor(Role.MANAGER), world.alliance_id, "Speicher-Runde",
-                                        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90), now=now)
+                                        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=90), now=now,
+                                        procedure_version=BENCH_VERSION)
         user_id = world.actor(Role.APPLICANT).user_id
         assert user_id is not None and round_.id is not None
         token = ctx.admin.issue_token(SYSTEM, user_id)

@@ -310,7 +310,7 @@ def prepare(folder: Path, *, proposals: int, audit_rows: int) -> Generated:
     try:
         migrate.upgrade(ctx.db)
         budget = 50_000 * max(1, proposals // ALLIANCES)
-        world = make_world(ctx, budget_eur=budget)
+        world = make_world(ctx, budget_eur=budget, procedure_version=PROCEDURE_VERSION)
         alliances, tokens = alliances_with_managers(ctx, world, min(ALLIANCES, proposals), budget)
         started = time.perf_counter()
         first_id, sample = generate(ctx, world, alliances, proposals=proposals, audit_rows=audit_rows)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._common import rss_mib_of, settle_the_clock, table
+from bench._common import BENCH_VERSION, rss_mib_of, settle_the_clock, table
 from bench.wrk import Load, run_wrk
 from tests.factories import make_world, proposal_in
 from tests.serving import serve
@@ -51,7 +51,7 @@ def prepare(folder: Path, proposals: int) -> Prepared:
     ctx = build_context(Settings(database_url=url))
     try:
         migrate.upgrade(ctx.db)
-        world = make_world(ctx, budget_eur=60_000 * proposals)
+        world = make_world(ctx, budget_eur=60_000 * proposals, procedure_version=BENCH_VERSION)
         ready = [proposal_in(ctx, world, START_STATE, title=f"Bench-Projekt {i}") for i in range(proposals)]
         tokens = {}
         for role in {role for _, role, _, _ in CYCLE}:

@@ -68,6 +68,7 @@ def scheduler(
     settings = load_settings()
     configure(settings.log_level, settings.log_format)
     ctx = build_context(settings)
+    ctx.publish_procedures()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -7,7 +7,10 @@ import typer
 from cli.output import console
 from workflow import migrate
 from workflow.db import Database
+from workflow.registry import ProcedureRegistry
 from workflow.settings import load_settings
+from workflow.timeutil import utcnow
+from workflow.versioning.published import publish
 
 app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
 
@@ -23,7 +26,14 @@ def upgrade() -> None:
     database = _database()
     migrate.upgrade(database)
     console.print(f"database at schema {migrate.current_revision(database)} ({database.dialect})")
-    database.dispose()
+    try:
+        settings = load_settings()
+        published = publish(database, ProcedureRegistry.from_dirs(settings.procedure_dirs, settings.deadlines),
+                            utcnow())
+    finally:
+        database.dispose()
+    if published:
+        console.print(f"procedure versions published: {', '.join(published)}")
 
 
 @app.command()

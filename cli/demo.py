@@ -12,7 +12,7 @@ from cli.output import Language, console
 from cli.ranking import print_ranking
 from workflow.actors import SYSTEM
 from workflow.context import build_context
-from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, play
+from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, PROCEDURE, play
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 
@@ -23,6 +23,7 @@ def demo(
 ) -> None:
     """Load the Leipzig 2016 scenario (alliance, budgets, two rounds, eight proposals) and play its timeline."""
     ctx = build_context()
+    ctx.publish_procedures()
     try:
         result = play(ctx)
         now = utcnow()
@@ -35,7 +36,7 @@ def demo(
                           str(view.version),
                           f"{last.at.astimezone(DEFAULT_ZONE):%d.%m.%Y} {last.transition or last.kind}")
         console.print(table)
-        procedure = ctx.procedures.latest(ctx.settings.default_procedure)
+        procedure = ctx.procedures.get(*PROCEDURE)
         missing = sorted(set(procedure.states) - result.states_reached)
         console.print(f"states reached: {len(result.states_reached)} of {len(procedure.states)}"
                       + (f" (not reached: {', '.join(missing)})" if missing else " - every state of the procedure"))

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cli import procedure_versions
 from cli.output import Language, console
 from workflow.diagram import mermaid
 from workflow.procedure import load_procedure
@@ -15,7 +16,8 @@ from workflow.registry import ProcedureRegistry
 from workflow.rules import GUARD_NAMES
 from workflow.settings import load_settings
 
-app = typer.Typer(help="Procedure definitions (TOML): list, show, validate, diagram.", no_args_is_help=True)
+app = typer.Typer(help="Procedure definitions (TOML): list, show, validate, diagram; versions, diff, migrate.",
+                  no_args_is_help=True)
 
 LANG = typer.Option(Language.de, "--lang", help="label language")
 VERSION = typer.Option(None, "--version", "-v", help="procedure version (default: the newest)")
@@ -65,3 +67,9 @@ def validate(file: Path = typer.Argument(..., help="a procedure definition (.tom
 def diagram(key: str, version: int | None = VERSION, lang: Language = LANG) -> None:
     """Print the state diagram as mermaid (paste into any mermaid renderer, or a Markdown file)."""
     typer.echo(mermaid(_registry().get(key, version), language=lang), nl=False)
+
+
+app.command()(procedure_versions.versions)
+app.command()(procedure_versions.diff)
+app.command()(procedure_versions.migrate)
+app.command()(procedure_versions.migration)

@@ -48,6 +48,7 @@ def serve(
     configure(settings.log_level, settings.log_format)
     # Built here, not in a worker's startup, so that a broken procedure or configuration is one clear error.
     ctx = build_context(settings)
+    ctx.publish_procedures()
     address = Address(host or settings.host, port or settings.port)
     if workers == 1:
         ticking = clock.background(ctx) if scheduler else None

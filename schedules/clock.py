@@ -23,7 +23,7 @@ from workflow.timeutil import utcnow
 
 log = logging.getLogger("foerderweg.clock")
 
-JOB_IDS = ("close-rounds", "sweep-deadlines", "drain-outbox")
+JOB_IDS = ("close-rounds", "sweep-deadlines", "drain-outbox", "migrate-proposals")
 
 
 def _guarded(name: str, tick: Callable[[datetime], object]) -> Callable[[], None]:
@@ -44,6 +44,7 @@ def configure(scheduler: BaseScheduler, ctx: Context, ticks: Ticks | None = None
         ("close-rounds", ticks.close_rounds, every.close_rounds_every_seconds),
         ("sweep-deadlines", ticks.sweep, every.sweep_every_seconds),
         ("drain-outbox", ticks.drain, every.drain_every_seconds),
+        ("migrate-proposals", ticks.migrate, every.migrate_every_seconds),
     ):
         scheduler.add_job(_guarded(job_id, tick), "interval", seconds=seconds, id=job_id, name=job_id,
                           next_run_time=start, replace_existing=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schedules.channels import Channel
 from schedules.channels.email import SmtpChannel
@@ -14,6 +14,7 @@ from schedules.metrics import TICK_SECONDS
 from workflow.context import Context
 from workflow.deadlines.sweep import SweepReport
 from workflow.timeutil import utcnow
+from workflow.versioning.migrations import MigrationStatus
 
 log = logging.getLogger("foerderweg.ticks")
 
@@ -36,6 +37,8 @@ class TickReport:
 class Ticks:
     def __init__(self, ctx: Context, *, real_time: bool = True) -> None:
         self.ctx = ctx
+        self.real_time = real_time
+        self.clock = utcnow
         self.drainer = Drainer(ctx.outbox, channels(ctx), batch_size=ctx.settings.scheduler.batch_size,
                                clock=utcnow if real_time else None)
 
@@ -60,6 +63,16 @@ class Ticks:
         if report.sent or report.retrying or report.failed:
             log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
         return report
+
+    def migrate(self, now: datetime) -> list[MigrationStatus]:
+        """Carry on with migrations started over the API (each proposal moves in its own transaction)."""
+        budget = timedelta(seconds=self.ctx.settings.scheduler.migrate_budget_seconds)
+        with TICK_SECONDS.labels(tick="migrate-proposals").time():
+            runs = self.ctx.migrations.run_pending(self.clock if self.real_time else lambda: now, budget)
+        for run in runs:
+            log.info("migration %d (%s): %d moved, %d left, %s", run.id, run.plan_id, run.moved, run.remaining,
+                     run.status)
+        return runs
 
     def once(self, now: datetime) -> TickReport:
         """Everything, in the order that lets one run finish the job: close rounds, sweep, then deliver."""

@@ -54,13 +54,14 @@ class World:
 
 
 def open_round(ctx: Context, alliance_id: int, name: str, *, opens_at: datetime = ROUND_OPENS,
-               closes_at: datetime = ROUND_CLOSES, procedure_key: str | None = None) -> int:
+               closes_at: datetime = ROUND_CLOSES, procedure_key: str | None = None,
+               procedure_version: int | None = None) -> int:
     """A round of the alliance on the procedure (the default one unless named); returns its id.
 
     The factory world's steering group has one voting member: a round whose scheme the manager may set asks for a
     quorum of one (a scheme the procedure fixes, like Lower Saxony's bank criteria, stays as it is)."""
     round_ = ctx.admin.create_round(SYSTEM, alliance_id, name, opens_at=opens_at, closes_at=closes_at,
-                                    procedure_key=procedure_key, now=opens_at)
+                                    procedure_key=procedure_key, procedure_version=procedure_version, now=opens_at)
     assert round_.id
     procedure = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
     if procedure.scoring is not None and not procedure.scoring.fixed:
@@ -68,7 +69,8 @@ def open_round(ctx: Context, alliance_id: int, name: str, *, opens_at: datetime 
     return round_.id
 
 
-def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str | None = None) -> World:
+def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str | None = None,
+               procedure_version: int | None = None) -> World:
     admin = ctx.admin
     org = admin.create_organisation(SYSTEM, "Zukunftsakademie Leipzig e.V.")
     other_org = admin.create_organisation(SYSTEM, "Netzwerk Logistik Leipzig-Halle e.V.")
@@ -80,7 +82,8 @@ def make_world(ctx: Context, *, budget_eur: int = 10_000_000, procedure_key: str
     assert org.id and other_org.id and alliance.id and other.id and bank
     for year in (2026, 2027):
         admin.set_budget(SYSTEM, alliance.id, year, budget_eur * 100)
-    round_id = open_round(ctx, alliance.id, "Einreichungstermin 31. Mai", procedure_key=procedure_key)
+    round_id = open_round(ctx, alliance.id, "Einreichungstermin 31. Mai", procedure_key=procedure_key,
+                          procedure_version=procedure_version)
 
     def person(name: str, role: Role, *, organisation_id: int | None = None, alliance_id: int | None = None) -> Actor:
         user = admin.create_user(SYSTEM, name, role, organisation_id=organisation_id, alliance_id=alliance_id)

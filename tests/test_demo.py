@@ -11,7 +11,16 @@ import sqlalchemy as sa
 from workflow import repository as repo
 from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.demo.leipzig2016 import MINT_DECISION, REVISION_CONDITION, TIMELINE, DemoResult, Step, moment, play
+from workflow.demo.leipzig2016 import (
+    MINT_DECISION,
+    PROCEDURE,
+    REVISION_CONDITION,
+    TIMELINE,
+    DemoResult,
+    Step,
+    moment,
+    play,
+)
 from workflow.errors import Conflict
 from workflow.timeutil import DEFAULT_ZONE
 from workflow.views import HistoryEntry
@@ -23,7 +32,7 @@ def played(ctx: Context) -> DemoResult:
 
 
 def test_every_state_of_the_procedure_is_reached(ctx: Context, played: DemoResult) -> None:
-    assert played.states_reached == set(ctx.procedures.latest("saxony-regional").states)
+    assert played.states_reached == set(ctx.procedures.get(*PROCEDURE).states)
     with ctx.db.read() as session:
         in_audit = set(session.execute(sa.select(repo.AUDIT.c.to_state).distinct()).scalars())
     assert in_audit == played.states_reached

@@ -23,6 +23,9 @@ from workflow.review.sessions import SessionService
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
 from workflow.signin import SignInService
+from workflow.timeutil import utcnow
+from workflow.versioning.migrations import MigrationService
+from workflow.versioning.published import publish
 
 
 @dataclass
@@ -41,6 +44,11 @@ class Context:
     priorisation: PriorisationService
     bank: BankService
     signin: SignInService
+    migrations: MigrationService
+
+    def publish_procedures(self) -> list[str]:
+        """At start: record new procedure versions, refuse a published one whose file changed (see published.py)."""
+        return publish(self.db, self.procedures, utcnow())
 
     def close(self) -> None:
         self.db.dispose()
@@ -67,6 +75,8 @@ def build_context(settings: Settings | None = None) -> Context:
     delivery = settings.delivery
     backoff = Backoff(max_attempts=delivery.max_attempts, base=timedelta(seconds=delivery.backoff_seconds),
                       cap=timedelta(seconds=delivery.backoff_max_seconds))
+    migrations = MigrationService(db, procedures, lease=lease, batch_size=schedule.batch_size)
+    migrations.on_money_freed = priorisation.offer_freed_money
     return Context(
         settings=settings,
         db=db,
@@ -82,4 +92,5 @@ def build_context(settings: Settings | None = None) -> Context:
         priorisation=priorisation,
         bank=BankService(db, procedures),
         signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours)),
+        migrations=migrations,
     )

@@ -118,6 +118,8 @@ class Proposal(SQLModel, table=True):
         # view of a proposal in review, without reading the alliance's other proposals (bench/read_large.py).
         sa.Index("ix_proposals_binding", "alliance_id", sqlite_where=sa.text("binds_budget = 1"),
                  postgresql_where=sa.text("binds_budget")),
+        # A migration finds the proposals still on the old version, by state.
+        sa.Index("ix_proposals_procedure_state", "procedure_key", "procedure_version", "state"),
     )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="rounds.id", index=True)
@@ -413,3 +415,48 @@ class EarlyStart(SQLModel, table=True):
     answer_note: str | None = None
     answered_by: int | None = Field(default=None, foreign_key="users.id")
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProcedureVersion(SQLModel, table=True):
+    """A procedure version as first published here: a definition file may never change what it says afterwards."""
+
+    __tablename__ = "procedure_versions"
+    key: str = Field(primary_key=True, max_length=100)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # workflow.procedure.fingerprint of the definition's content (comments and layout do not count).
+    fingerprint: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    source: str = Field(max_length=500)  # the file it was first published from, for the message on a change
+    published_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcedureMigration(SQLModel, table=True):
+    """Running proposals moving from one procedure version to another by a validated plan.
+
+    `moved` grows in the transaction that moves each proposal, so it is exact after any interruption. A run
+    claims the row with a lease (like deadlines and outbox rows); a crashed run's lease runs out and anyone may
+    resume it. Which proposals it moved is in their history (audit events of kind `migrated`).
+    """
+
+    __tablename__ = "procedure_migrations"
+    __table_args__ = (sa.UniqueConstraint("procedure_key", "plan_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: str = Field(max_length=100)
+    procedure_key: str = Field(max_length=100)
+    from_version: int
+    to_version: int
+    # The plan as validated (JSON of workflow.versioning.plan.MigrationPlan) and its fingerprint: resuming with
+    # a different plan under the same id is refused.
+    plan: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    plan_fingerprint: str = Field(max_length=64)
+    status: str = Field(default="running", max_length=20)  # running | done
+    moved: int = 0
+    # Running proposals on the old version when the migration was started (what it set out to move).
+    planned: int = 0
+    started_by: int | None = Field(default=None, foreign_key="users.id")
+    started_by_name: str = Field(max_length=200)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None

@@ -7,6 +7,7 @@ so that whoever edits a procedure fixes it in one pass instead of one error at a
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,8 @@ class StateDef(BaseModel):
     bank_stage: bool = False
     # In this state the requested grant counts against the alliance's yearly budget.
     binds_budget: bool = False
+    # The state's name in the previous version: a diff shows a rename, and a migration maps it by itself.
+    renamed_from: str | None = Field(default=None, pattern=IDENTIFIER)
 
 
 class InputDef(BaseModel):
@@ -58,6 +61,8 @@ class TransitionDef(BaseModel):
     roles: tuple[str, ...] = Field(min_length=1)
     guards: tuple[str, ...] = ()
     inputs: tuple[InputDef, ...] = ()
+    # The transition's name in the previous version (a diff shows a rename instead of a removal and an addition).
+    renamed_from: str | None = Field(default=None, pattern=IDENTIFIER)
 
 
 class Header(BaseModel):
@@ -91,6 +96,7 @@ class Procedure:
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     source: str
+    # What the definition says, not how it is written: comments and layout do not change it (see `fingerprint`).
     digest: str
     deadlines: dict[str, DeadlineDef] = field(default_factory=dict)
     scoring: ScoringScheme | None = None
@@ -152,11 +158,18 @@ def parse_procedure(raw: bytes, source: str, known_guards: frozenset[str]) -> Pr
         states=dict(definition.states),
         transitions={t.name: t for t in definition.transitions},
         source=source,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=fingerprint(data),
         deadlines=dict(definition.deadlines),
         scoring=definition.scoring,
         scoring_states=definition.procedure.scoring_states,
     )
+
+
+def fingerprint(data: dict[str, Any]) -> str:
+    """The digest of a definition's content. A published version must keep it (workflow/versioning/published.py):
+    a fixed comment or re-indented table is the same procedure, a changed label, rule or role is not."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _fault_from_pydantic(err: Any) -> Fault:
@@ -192,9 +205,28 @@ def check_semantics(definition: DefinitionFile, known_guards: frozenset[str]) ->
         seen.setdefault(transition.name, index)
         faults += _check_transition(key, transition, definition.states, known_guards)
     faults += _check_graph(definition)
+    faults += _check_renames("states", {n: s.renamed_from for n, s in definition.states.items()})
+    faults += _check_renames("transitions", {t.name: t.renamed_from for t in definition.transitions})
     faults += check_deadlines(definition.deadlines, definition.states, definition.transitions)
     faults += [_unknown_state("procedure.scoring_states", name, definition.states)
                for name in definition.procedure.scoring_states if name not in definition.states]
+    return faults
+
+
+def _check_renames(section: str, renamed_from: dict[str, str | None]) -> list[Fault]:
+    """A rename names something this version no longer has, and each old name goes to one new name only."""
+    faults = []
+    seen: dict[str, str] = {}
+    for name, old in renamed_from.items():
+        if old is None:
+            continue
+        key = f"{section}.{name}.renamed_from"
+        if old in renamed_from:
+            faults.append(Fault(key, f"'{old}' is still defined in this version; a renamed "
+                                     f"{section[:-1]} no longer exists under its old name"))
+        elif old in seen:
+            faults.append(Fault(key, f"'{old}' is already renamed to '{seen[old]}'"))
+        seen.setdefault(old, name)
     return faults
 
 

@@ -167,7 +167,8 @@ class ProposalQueries:
         return ProposalSummary(id=row.id, title=row.title, state=row.state, state_label=state.label.model_dump(),
                                terminal=state.terminal, version=row.version, round_id=row.round_id,
                                alliance_id=row.alliance_id, organisation_id=row.organisation_id,
-                               updated_at=row.updated_at)
+                               updated_at=row.updated_at, procedure_key=row.procedure_key,
+                               procedure_version=row.procedure_version)
 
 
 def evaluate(guards: Iterable[str], facts: Facts) -> list[FailedRule]:

@@ -29,6 +29,10 @@ class ProcedureRegistry:
                     [Fault("procedure.version", f"{procedure.ref} is already defined in {first}")],
                 )
             self._machines[ident] = ProcedureMachine(procedure)
+        for procedure in self.all():
+            faults = _rename_faults(procedure, self.previous(procedure.key, procedure.version))
+            if faults:
+                raise ProcedureError(procedure.source, faults)
 
     @classmethod
     def from_dirs(cls, extra_dirs: Iterable[Path] = (),
@@ -69,8 +73,38 @@ class ProcedureRegistry:
             raise NotFound(f"procedure '{key}' is not known (known: {', '.join(self.keys())})")
         return self._machines[(key, max(versions))].procedure
 
+    def versions(self, key: str) -> list[Procedure]:
+        """Every version of a procedure, oldest first."""
+        found = [m.procedure for (k, _), m in sorted(self._machines.items()) if k == key]
+        if not found:
+            raise NotFound(f"procedure '{key}' is not known (known: {', '.join(self.keys())})")
+        return found
+
+    def previous(self, key: str, version: int) -> Procedure | None:
+        """The version before this one (the one its `renamed_from` names refer to), if there is one."""
+        earlier = [v for (k, v) in self._machines if k == key and v < version]
+        return self._machines[(key, max(earlier))].procedure if earlier else None
+
     def keys(self) -> list[str]:
         return sorted({k for (k, _) in self._machines})
 
     def all(self) -> list[Procedure]:
         return [m.procedure for _, m in sorted(self._machines.items())]
+
+
+def _rename_faults(procedure: Procedure, previous: Procedure | None) -> list[Fault]:
+    """`renamed_from` names a state or transition of the version before; there must be one that has it."""
+    faults = []
+    for section, items, before in (
+        ("states", {n: s.renamed_from for n, s in procedure.states.items()},
+         previous.states if previous else {}),
+        ("transitions", {n: t.renamed_from for n, t in procedure.transitions.items()},
+         previous.transitions if previous else {}),
+    ):
+        for name, old in items.items():
+            if old is None or old in before:
+                continue
+            where = (f"{previous.ref} has no {section[:-1]} '{old}' (it has: {', '.join(before)})" if previous
+                     else f"there is no earlier version of '{procedure.key}' to rename from")
+            faults.append(Fault(f"{section}.{name}.renamed_from", where))
+    return faults

@@ -115,7 +115,8 @@ def proposals_in(session: Session, *, round_id: int, state: str) -> Sequence[Row
 def proposals_of_closed_rounds(session: Session, now: datetime, states: Sequence[str]) -> Sequence[Row[Any]]:
     """(id, state, procedure key and version, closes_at) of proposals in `states` whose round has closed."""
     return session.execute(
-        sa.select(PROPOSALS.c.id, PROPOSALS.c.state, ROUNDS.c.procedure_key, ROUNDS.c.procedure_version,
+        # The proposal's own version: a migrated proposal of an older round follows the newer rules.
+        sa.select(PROPOSALS.c.id, PROPOSALS.c.state, PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version,
                   ROUNDS.c.closes_at)
         .join(ROUNDS, ROUNDS.c.id == PROPOSALS.c.round_id)
         .where(ROUNDS.c.closes_at <= now, PROPOSALS.c.state.in_(states))

@@ -49,6 +49,10 @@ class SchedulerSettings(BaseModel):
     sweep_every_seconds: int = Field(default=60, ge=1)
     close_rounds_every_seconds: int = Field(default=60, ge=1)
     drain_every_seconds: int = Field(default=15, ge=1)
+    # Migrations of running proposals started over the API are carried on by this tick, for at most
+    # migrate_budget_seconds per run (the CLI runs its own in the foreground).
+    migrate_every_seconds: int = Field(default=15, ge=1)
+    migrate_budget_seconds: int = Field(default=10, ge=1)
     # A reminder that fell due longer ago than this is recorded as skipped instead of sent (escalations are sent).
     catch_up_limit_hours: float = Field(default=48, ge=0)
     # How long a sweeper or sender may hold rows it claimed; after that another instance takes them over.

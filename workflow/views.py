@@ -80,6 +80,9 @@ class ProposalSummary:
     alliance_id: int
     organisation_id: int
     updated_at: datetime
+    # The version it runs on: its round's, unless a migration moved it on.
+    procedure_key: str = ""
+    procedure_version: int = 0
 
 
 @dataclass(frozen=True)

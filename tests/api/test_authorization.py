@@ -86,8 +86,11 @@ TRANSITIONS: dict[tuple[str, str], tuple[int, ...]] = {
     ("forwarded_to_bank", "reject"):      (403, 403, 200, 200, 403, 404, 404),
     ("forwarded_to_bank", "withdraw"):    (200, 403, 403, 403, 403, 404, 404),
     ("forwarded_to_bank", "prioritise"):  (403, 403, 409, 403, 403, 404, 404),
-    ("approved", "start_implementation"): (200, 403, 200, 403, 403, 404, 404),
-    ("proof_of_use_submitted", "accept_proof_of_use"): (403, 403, 403, 200, 403, 404, 404),
+    # Version 2: the bank may record the start from the applicant's notice of start.
+    ("approved", "start_implementation"): (200, 403, 200, 200, 403, 404, 404),
+    ("proof_of_use_in_review", "accept_proof_of_use"): (403, 403, 403, 200, 403, 404, 404),
+    ("proof_of_use_in_review", "request_proof_of_use_revision"): (403, 403, 403, 200, 403, 404, 404),
+    ("proof_of_use_revision", "resubmit_proof_of_use"): (200, 403, 403, 403, 403, 404, 404),
 }
 
 
@@ -180,7 +183,7 @@ def test_proposal_endpoints(ctx: Context, client: TestClient, api: ApiWorld, clo
     body: dict[str, Any] | None = {"goals": "Geänderte Ziele"} if case.method == "PATCH" else None
     target = None
     if case.transition is not None:
-        definition = ctx.procedures.get("saxony-regional", 1).transitions[case.transition]
+        definition = ctx.procedures.latest("saxony-regional").transitions[case.transition]
         if case.state in definition.sources:
             # What the step's rules wait for is done (members scored, conditions answered): the table is about
             # who may fire it, not about its rules.

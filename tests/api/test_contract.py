@@ -154,12 +154,13 @@ def test_missing_token_is_401_even_with_a_broken_body(client: TestClient) -> Non
 def test_procedures_are_listed(ctx: Context, client: TestClient, api: ApiWorld) -> None:
     response = client.get("/procedures", headers=api.headers("reviewer"))
     assert response.status_code == 200
-    [saxony] = [p for p in response.json() if p["key"] == "saxony-regional"]
-    assert saxony["version"] == 1 and saxony["initial"] == "draft"
-    definition = ctx.procedures.get("saxony-regional", 1)
-    assert saxony["states"] == len(definition.states) == 15
-    assert saxony["transitions"] == len(definition.transitions) == 16
-    assert saxony["title"]["de"].startswith("Regionales Verfahren Sachsen")
+    saxony = {p["version"]: p for p in response.json() if p["key"] == "saxony-regional"}
+    assert set(saxony) == {1, 2} and saxony[1]["initial"] == "draft"
+    for version, states, transitions in ((1, 15, 16), (2, 16, 17)):
+        definition = ctx.procedures.get("saxony-regional", version)
+        assert saxony[version]["states"] == len(definition.states) == states
+        assert saxony[version]["transitions"] == len(definition.transitions) == transitions
+        assert saxony[version]["title"]["de"].startswith("Regionales Verfahren Sachsen")
 
 
 def test_procedure_has_labelled_states_and_transitions_with_roles_and_inputs(client: TestClient,
@@ -167,7 +168,7 @@ def test_procedure_has_labelled_states_and_transitions_with_roles_and_inputs(cli
     response = client.get("/procedures/saxony-regional", headers=api.headers("applicant"))
     assert response.status_code == 200
     body = response.json()
-    assert body["key"] == "saxony-regional" and body["version"] == 1
+    assert body["key"] == "saxony-regional" and body["version"] == 2  # the newest
     states = {s["name"]: s for s in body["states"]}
     assert states["draft"]["label"] == {"de": "Entwurf", "en": "Draft"}
     assert states["draft"]["editable"] and not states["draft"]["terminal"]
@@ -272,7 +273,8 @@ def test_round_is_created_and_read(client: TestClient, api: ApiWorld) -> None:
     assert response.status_code == 201
     created = response.json()
     assert created["alliance_id"] == api.world.other_alliance_id
-    assert created["procedure_key"] == "saxony-regional" and created["procedure_version"] == 1
+    # A new round runs on the newest version unless it names another.
+    assert created["procedure_key"] == "saxony-regional" and created["procedure_version"] == 2
     # A time without offset is Berlin wall-clock time (CEST in May).
     assert created["opens_at"] == "2026-05-01T00:00:00+02:00"
     every = client.get("/rounds", headers=api.headers("applicant")).json()
@@ -709,7 +711,7 @@ def test_history_is_oldest_first_with_request_ids(client: TestClient, api: ApiWo
     submit = events[2]
     assert submit["transition"] == "submit" and submit["from_state"] == "draft" and submit["to_state"] == "submitted"
     assert submit["actor_name"] == "Prof. Wieland" and submit["actor_role"] == "applicant"
-    assert submit["actor_id"] == api.world.actor(Role.APPLICANT).user_id and submit["procedure_version"] == 1
+    assert submit["actor_id"] == api.world.actor(Role.APPLICANT).user_id and submit["procedure_version"] == 2
     assert events[0]["at"] <= events[1]["at"] <= events[2]["at"]
 
 

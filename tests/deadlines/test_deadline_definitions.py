@@ -161,3 +161,11 @@ def test_a_config_override_of_the_action_concept_with_a_wrong_recipient_is_refus
                         deadlines={"action_concept": {"recipients": recipients}})
     with pytest.raises(ProcedureError):
         build_context(settings).close()
+
+
+def test_an_override_of_a_definition_whose_reminders_were_read_already_has_the_new_reminders() -> None:
+    definition = ProcedureRegistry.from_dirs().get("saxony-regional", 1).deadlines["revision"]
+    assert [str(d) for d in definition.reminder_offsets] == ["7d", "2d"]  # read, and cached on the model
+    changed = DeadlineOverride(remind=["4w", "2d"], repeat="1w", notify=["manager"]).apply(definition)
+    assert [str(d) for d in changed.reminder_offsets] == ["4w", "2d"]
+    assert str(changed.repeat) == "1w"

@@ -213,7 +213,7 @@ def test_reminders_whose_day_passed_before_the_revision_was_requested_are_not_ow
 @pytest.mark.parametrize("decision", ["approve", "reject"])
 def test_an_open_bank_decision_is_escalated_to_managers_weekly_until_the_bank_decides(ctx, world, decision):
     proposal = drive(ctx, world, "forwarded_to_bank")  # forwarded at AFTER_CLOSE
-    due = AFTER_CLOSE + 6 * WEEK
+    due = AFTER_CLOSE + 8 * WEEK  # eight weeks since version 2 (six in version 1)
     assert one_deadline(ctx, proposal_id=proposal, kind="bank_decision").due_at == due
 
     for label, at in (("due", due), ("o1", due + WEEK), ("o2", due + 2 * WEEK)):
@@ -269,7 +269,9 @@ def test_submitting_the_proof_of_use_ends_its_own_and_the_tranche_deadlines(ctx,
     nothing_after(ctx, [berlin(date(2026, 9, 2)), end_of_day(date(2026, 9, 30)), end_of_day(date(2028, 6, 30))])
 
 
-def test_a_returned_proof_of_use_does_not_escalate_tranche_applications_of_years_gone_by(ctx, world):
+def test_a_returned_proof_of_use_does_not_escalate_tranche_applications_of_years_gone_by(ctx):
+    # Version 1 hands a returned proof of use back to implementation (version 2 asks for a revision instead).
+    world = make_world(ctx, procedure_version=1)
     proposal = drive(ctx, world, "in_implementation", years=(2026, 2027))
     ctx.sweeper.sweep(end_of_day(date(2026, 9, 30)))
     assert len(outbox(ctx, topic="tranche_application", kind="escalation")) == 1

@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,6 +103,8 @@ PUBLIC: dict[str, str] = {
     "POST /proposals": "an applicant may apply in any alliance's round",
 }
 REFUSED = {401, 403, 404, 422}
+MIGRATION_PLAN = (Path(__file__).parents[2] / "docs" / "migrations" / "saxony-regional-1-to-2.toml").read_text(
+    encoding="utf-8")
 
 
 # --- the worlds ------------------------------------------------------------------------------------------
@@ -116,6 +119,7 @@ class Foreign:
     proposals: dict[str, tuple[int, int]]  # state -> (id, version)
     conditions: list[tuple[int, int]]  # (proposal id, condition id)
     early_start: tuple[int, int]  # (proposal id, request id)
+    migration_id: int  # installation-wide: only administrators see migrations
     texts: list[str] = field(default_factory=list)  # what was written in the foreign world, besides SECRET
 
     def proposal_ids(self) -> list[int]:
@@ -178,9 +182,10 @@ def foreign_world(ctx: Context, world: World) -> Foreign:
     assert SECRET in notification.subject + notification.body
     conditions = [(pid, c.id) for pid, _ in proposals.values() for c in ctx.conditions.conditions(SYSTEM, pid)]
     assert {pid for pid, _ in conditions} == {revised, proposals["second_reading"][0]}
+    migration = ctx.migrations.start(SYSTEM, ctx.migrations.check(SYSTEM, MIGRATION_PLAN), AFTER_CLOSE)
     return Foreign(alliance_id=world.alliance_id, round_id=world.round_id, session_id=session.id, pool_id=pool.id,
                    notification_id=notification.id, proposals=proposals, conditions=conditions,
-                   early_start=(forwarded, request.id), texts=texts)
+                   early_start=(forwarded, request.id), migration_id=migration.id, texts=texts)
 
 
 def person(ctx: Context, name: str, role: Role, *, organisation_id: int | None = None,
@@ -301,7 +306,7 @@ def minimal(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 # Path parameters that name an object, and how to fill them; anything else is a new kind of object: teach it here.
 ID_PARAMS = ("proposal_id", "condition_id", "request_id", "alliance_id", "round_id", "session_id", "pool_id",
-             "notification_id", "message_id")
+             "notification_id", "message_id", "migration_id")
 FIXED_PARAMS = {"key": "saxony-regional", "year": 2026}
 
 
@@ -335,7 +340,7 @@ def targets(op: Operation, foreign: Foreign, home: Home, *, own_path: bool) -> l
         return [Target({**fixed, "proposal_id": p}, v, s) for p, (s, v) in versions.items()]
     single = {"alliance_id": foreign.alliance_id, "round_id": foreign.round_id, "session_id": foreign.session_id,
               "pool_id": foreign.pool_id, "notification_id": foreign.notification_id,
-              "message_id": foreign.notification_id}
+              "message_id": foreign.notification_id, "migration_id": foreign.migration_id}
     assert names <= set(single), f"{op.name}: no foreign combination for {sorted(names)}; add one to the test"
     return [Target({**fixed, **{n: single[n] for n in names}})]
 

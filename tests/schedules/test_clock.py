@@ -38,10 +38,11 @@ def test_the_clock_runs_three_in_memory_jobs_that_catch_up_at_start_and_never_ov
     scheduler.start(paused=True)  # jobs get their store and defaults at start; paused, none of them runs
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert sorted(jobs) == sorted(clock.JOB_IDS) == ["close-rounds", "drain-outbox", "sweep-deadlines"]
+        assert sorted(jobs) == sorted(clock.JOB_IDS) == ["close-rounds", "drain-outbox", "migrate-proposals",
+                                                         "sweep-deadlines"]
         every = ctx.settings.scheduler
         intervals = {"close-rounds": every.close_rounds_every_seconds, "sweep-deadlines": every.sweep_every_seconds,
-                     "drain-outbox": every.drain_every_seconds}
+                     "drain-outbox": every.drain_every_seconds, "migrate-proposals": every.migrate_every_seconds}
         for job_id, job in jobs.items():
             assert job.coalesce is True and job.max_instances == 1, job_id
             assert isinstance(job.trigger, IntervalTrigger)

@@ -99,3 +99,33 @@ def test_an_unknown_procedure_or_version_is_the_not_found_page(browser_for: Any,
     response = browser.get(path)
     assert response.status_code == 404
     assert "Diese Seite gibt es nicht" in response.text
+
+
+def test_a_version_links_to_what_changed_since_the_one_before(browser_for: Any, world: World) -> None:
+    browser = browser_for(world.actor(Role.REVIEWER))
+    newest = page(browser.get("/app/procedures/saxony-regional/2"))
+    link = newest.find("a", string="Was sich gegenüber Version 1 geändert hat")
+    assert link["href"] == "/app/procedures/saxony-regional/1/changes/2"
+    assert page(browser.get("/app/procedures/saxony-regional/1")).find(
+        "a", string=lambda s: bool(s) and "geändert" in s) is None  # nothing before version 1
+
+    changes = page(browser.get(link["href"]))
+    assert changes.find("h1").get_text() == ("Regionales Verfahren Sachsen (Fachkräfterichtlinie, SAB): Änderungen "
+                                             "von Version 1 zu Version 2")
+    assert [h.get_text() for h in changes.find_all("h2")] == ["Zustände", "Übergänge", "Fristen"]
+    items = [li.code.get_text() for li in changes.select("ul.procedure-changes > li")]
+    assert ("~ proof_of_use_submitted → proof_of_use_in_review (Verwendungsnachweis in Prüfung): umbenannt"
+            in items)
+    forward = next(li for li in changes.select("ul.procedure-changes > li") if "forward" in li.code.get_text())
+    assert forward.ul.get_text(strip=True) == "Regeln: neu: conditions_met"
+
+    browser.client.cookies.set("fw_lang", "en")
+    same = page(browser.get("/app/procedures/saxony-regional/2/changes/2"))
+    assert "No changes." in same.get_text()
+
+
+@pytest.mark.parametrize("path", ["/app/procedures/saxony-regional/1/changes/9",
+                                  "/app/procedures/no-such/1/changes/2",
+                                  "/app/procedures/saxony-regional/one/changes/2"])
+def test_changes_of_an_unknown_version_are_the_not_found_page(browser_for: Any, world: World, path: str) -> None:
+    assert browser_for(world.actor(Role.MANAGER)).get(path).status_code == 404

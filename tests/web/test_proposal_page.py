@@ -42,7 +42,7 @@ def test_the_page_shows_content_plan_deadlines_history_and_links(
     assert "Antrag angelegt" in text and "Prof. Wieland" in text
     assert html.find("a", string="Verlauf als CSV")["href"] == f"/app/proposals/{proposal_id}/history.csv"
     assert html.find("a", string="Termine im Kalender")["href"] == "/app/calendar.ics"
-    assert html.find("a", href="/app/procedures/saxony-regional/1") is not None
+    assert html.find("a", href="/app/procedures/saxony-regional/2") is not None
     assert step_form(response, "submit").find("button").get_text() == "Einreichen"
     assert len(html.find_all("h1")) == 1 and html.find(["h1", "h2"]).name == "h1"  # headings in order
 

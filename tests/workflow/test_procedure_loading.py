@@ -192,7 +192,9 @@ def test_shipped_saxony_regional_v1_loads_through_the_registry() -> None:
     assert procedure.title.de
     assert procedure.title.en
     assert registry.keys().count("saxony-regional") == 1
-    assert registry.latest("saxony-regional") is procedure
+    assert [p.version for p in registry.versions("saxony-regional")] == [1, 2]
+    assert registry.get("saxony-regional", 2).version == 2
+    assert registry.latest("saxony-regional") is registry.get("saxony-regional", 2)
     assert len(procedure.digest) == 64
 
 

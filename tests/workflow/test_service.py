@@ -53,7 +53,7 @@ def test_draft_starts_in_initial_state_pinned_to_its_version(ctx: Context, world
     view = ctx.proposals.create_draft(world.actor(Role.APPLICANT), {
         "round_id": world.round_id, "title": "RobertaRegioZentrum", "funding_plan": complete_plan(),
     }, now=WHILE_OPEN, request_id="req-1")
-    assert (view.state, view.version, view.procedure_key, view.procedure_version) == ("draft", 1, "saxony-regional", 1)
+    assert (view.state, view.version, view.procedure_key, view.procedure_version) == ("draft", 1, "saxony-regional", 2)
     assert view.state_label == {"de": "Entwurf", "en": "Draft"}
     assert view.organisation_id == world.organisation_id and view.alliance_id == world.alliance_id
     assert view.funding_plan[0].total_cost == 50_000_00 and view.funding_plan[0].grant_requested == 45_000_00

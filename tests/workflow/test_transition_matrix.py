@@ -108,9 +108,11 @@ def worlds(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
     def world_for(stem: str) -> tuple[Context, World]:
         if stem not in by_procedure:
-            key = _definitions()[stem]["procedure"]["key"]
-            by_procedure[stem] = base if key == default.key else dataclasses.replace(
-                base, round_id=open_round(ctx, base.alliance_id, f"Runde {stem}", procedure_key=key))
+            header = _definitions()[stem]["procedure"]
+            key, version = header["key"], header["version"]
+            by_procedure[stem] = base if (key, version) == (default.key, default.version) else dataclasses.replace(
+                base, round_id=open_round(ctx, base.alliance_id, f"Runde {stem}", procedure_key=key,
+                                          procedure_version=version))
         return ctx, by_procedure[stem]
 
     yield world_for

@@ -183,4 +183,8 @@ class DeadlineOverride(BaseModel):
             update["recipients"] = tuple(self.recipients)
         if self.auto_transition is not None:
             update["auto_transition"] = self.auto_transition
-        return definition.model_copy(update=update)
+        changed = definition.model_copy(update=update)
+        # model_copy copies the instance's cached properties too: parse the changed values afresh.
+        for cached in ("reminder_offsets", "repeat"):
+            changed.__dict__.pop(cached, None)
+        return changed

@@ -55,7 +55,7 @@ def plan_step(
         if definition.scope != "proposal" or to_state not in definition.states:
             continue
         entering = from_state not in definition.states
-        create += [NewDeadline(name, due) for due in _due_moments(definition, entering, inputs, now, plan_years)
+        create += [NewDeadline(name, due) for due in due_moments(definition, entering, inputs, now, plan_years)
                    if (name, due) not in ran_out]
     renewed = {d.kind for d in create}
     cancel = tuple(
@@ -65,7 +65,7 @@ def plan_step(
     return DeadlinePlan(cancel=cancel, create=tuple(create))
 
 
-def _due_moments(definition: DeadlineDef, entering: bool, inputs: Mapping[str, Any], now: datetime,
+def due_moments(definition: DeadlineDef, entering: bool, inputs: Mapping[str, Any], now: datetime,
                  plan_years: Sequence[int]) -> list[datetime]:
     due = definition.due
     if due.input is not None:

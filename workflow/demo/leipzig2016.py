@@ -24,6 +24,9 @@ from workflow.timeutil import DEFAULT_ZONE, end_of_day, local
 ALLIANCE = "Fachkräfteallianz Leipzig (FKA-L)"
 # Saxony's funding bank decides on the alliance's proposals; its officers see them once forwarded.
 FUNDING_BANK = "Sächsische Aufbaubank - Förderbank - (SAB)"
+# The 2016 rounds ran on the guideline of their time. Version 2 (the 2027 amendment) stands beside it, so that
+# `foerderweg procedure migrate --plan docs/migrations/saxony-regional-1-to-2.toml --dry-run` has something to show.
+PROCEDURE = ("saxony-regional", 1)
 COFINANCING = "Kofinanzierung Stadt Leipzig (Ratsbeschluss VI-DS-02473)"
 
 ORGANISATIONS = {
@@ -271,9 +274,11 @@ def play(ctx: Context) -> DemoResult:
     admin.set_budget(SYSTEM, alliance.id, 2017, 600_000_00)
     rounds = {
         1: admin.create_round(SYSTEM, alliance.id, "1. Einreichungstermin 2016", opens_at=local(date(2016, 4, 12)),
-                              closes_at=end_of_day(date(2016, 5, 6)), now=local(date(2016, 4, 12))),
+                              closes_at=end_of_day(date(2016, 5, 6)), now=local(date(2016, 4, 12)),
+                              procedure_key=PROCEDURE[0], procedure_version=PROCEDURE[1]),
         2: admin.create_round(SYSTEM, alliance.id, "2. Einreichungstermin 2016", opens_at=local(date(2016, 5, 7)),
-                              closes_at=end_of_day(date(2016, 5, 31)), now=local(date(2016, 5, 7))),
+                              closes_at=end_of_day(date(2016, 5, 31)), now=local(date(2016, 5, 7)),
+                              procedure_key=PROCEDURE[0], procedure_version=PROCEDURE[1]),
     }
     orgs = {key: admin.create_organisation(SYSTEM, name).id for key, name in ORGANISATIONS.items()}
     orgs["sab"] = alliance.funding_bank_id

@@ -32,6 +32,7 @@ from workflow.errors import (
 from workflow.inputs import MAX_ID, Euros, clean_text, parse_model
 from workflow.money import format_eur, to_cents
 from workflow.notify.store import insert_outbox
+from workflow.procedure import StateDef
 from workflow.review import store
 from workflow.review.access import OPERATORS, in_alliance, require_steward
 from workflow.review.facts import scheme_for, scoring_facts
@@ -155,7 +156,11 @@ class PriorisationService:
         year = year or round_.closes_at.astimezone(DEFAULT_ZONE).year
         procedure = self.procedures.get(round_.procedure_key, round_.procedure_version)
         scheme = scheme_for(session, procedure, round_.id)
-        rows = [r for r in store.round_proposals(session, round_.id) if procedure.state(r.state).alliance_stage]
+        def state_of(row: Any) -> StateDef:
+            # A proposal's own version: a migration may have moved it on from its round's.
+            return self.procedures.get(row.procedure_key, row.procedure_version).state(row.state)
+
+        rows = [r for r in store.round_proposals(session, round_.id) if state_of(r).alliance_stage]
         grants = store.grants(session, [r.id for r in rows], year)
         candidates = []
         for r in rows:
@@ -163,7 +168,7 @@ class PriorisationService:
             result = facts.result if facts.result is not None and facts.result.scores else None
             quorum = facts.scheme is not None and len(facts.sheets) >= facts.scheme.quorum <= facts.eligible
             requested, approved = grants.get(r.id, (0, None))
-            state = procedure.state(r.state)
+            state = state_of(r)
             candidates.append(Candidate(
                 proposal_id=r.id, title=r.title, state=r.state, terminal=state.terminal,
                 binds_budget=bool(r.binds_budget), submitted_at=r.reached_alliance_at, requested=requested,

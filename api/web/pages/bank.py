@@ -18,7 +18,6 @@ from api.web.pages.rounds import all_visible
 from api.web.render import language_of, render
 from api.web.session import Viewer
 from workflow.errors import Forbidden
-from workflow.procedure import Procedure
 from workflow.review.access import OPERATORS
 from workflow.review.bank import BankRecord
 from workflow.roles import Role
@@ -43,13 +42,8 @@ def bank_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
         raise Forbidden(f"role '{actor.role}' has no bank desk")
     lang = language_of(request)
     rows: list[Forwarded] = []
-    procedures: dict[int, Procedure] = {}
     for p in all_visible(ctx, actor):
-        if p.round_id not in procedures:
-            round_ = ctx.admin.round(p.round_id)
-            procedures[p.round_id] = ctx.procedures.get(round_.procedure_key, round_.procedure_version)
-        procedure = procedures[p.round_id]
-        state = procedure.state(p.state)
+        state = ctx.procedures.get(p.procedure_key, p.procedure_version).state(p.state)
         if not state.bank_stage:
             continue
         rows.append(Forwarded(proposal=p, state=state.label.get(lang), record=ctx.bank.record(actor, p.id)))

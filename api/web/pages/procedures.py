@@ -15,6 +15,8 @@ from api.web.texts import catalogue
 from workflow.deadlines.definition import DeadlineDef, Duration
 from workflow.procedure import Procedure
 from workflow.rules import GUARDS
+from workflow.versioning.diff import diff
+from workflow.versioning.readable import readable
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 
@@ -24,13 +26,36 @@ def procedure_list(request: Request, ctx: Ctx, viewer: Viewer) -> Response:
     return render(request, "procedure/list.html", procedures=ctx.procedures.all())
 
 
+@router.get("/procedures/{key}/{from_version}/changes/{to_version}")
+def procedure_changes(request: Request, ctx: Ctx, viewer: Viewer, *, key: str, from_version: int,
+                      to_version: int) -> Response:
+    """What changed between two versions, in the words `foerderweg procedure diff` uses, grouped by heading."""
+    change = diff(ctx.procedures, key, from_version, to_version)
+    lines = readable(change, language_of(request))
+    sections: list[dict[str, Any]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if not line.startswith(" "):
+            sections.append({"heading": line, "items": []})
+        elif line.startswith("      ") and sections and sections[-1]["items"]:
+            sections[-1]["items"][-1]["details"].append(line.strip())
+        elif sections:
+            sections[-1]["items"].append({"text": line.strip(), "details": []})
+    return render(request, "procedure/changes.html", procedure=ctx.procedures.get(key, to_version),
+                  from_version=from_version, to_version=to_version, empty=change.empty, no_changes=lines[-1],
+                  sections=sections)
+
+
 @router.get("/procedures/{key}/{version}")
 def procedure_page(request: Request, ctx: Ctx, viewer: Viewer, *, key: str, version: int,
                    state: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     procedure = ctx.procedures.get(key, version)
     language = language_of(request)
     highlight = state if state in procedure.states else None
+    previous = ctx.procedures.previous(key, version)
     return render(request, "procedure/show.html", procedure=procedure, highlight=highlight,
+                  previous=previous.version if previous is not None else None,
                   diagram=procedure_svg(procedure, language=language, highlight=highlight),
                   states=_states(procedure, request), deadlines=_deadlines(procedure, request),
                   guards=_guards(procedure, request))

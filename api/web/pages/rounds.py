@@ -47,6 +47,15 @@ def procedure_of(ctx: Context, round_: models.Round) -> Procedure:
     return ctx.procedures.get(round_.procedure_key, round_.procedure_version)
 
 
+def state_order(ctx: Context, procedure: Procedure, proposals: list[ProposalSummary]) -> list[str]:
+    """The round's states in its procedure's order, then those only the versions its proposals were migrated to
+    have (in theirs)."""
+    order = list(procedure.states)
+    for key, version in sorted({(p.procedure_key, p.procedure_version) for p in proposals}):
+        order += [s for s in ctx.procedures.get(key, version).states if s not in order]
+    return order
+
+
 def all_visible(ctx: Context, actor: Actor, *, round_id: int | None = None) -> list[ProposalSummary]:
     """Every proposal the actor may see (of the round), every page of it."""
     found: list[ProposalSummary] = []
@@ -82,10 +91,11 @@ def rounds_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
     listed = []
     for r in rounds:
         assert r.id is not None
-        procedure = procedure_of(ctx, r)
-        counts = Counter(p.state for p in all_visible(ctx, actor, round_id=r.id))
-        by_state = [(procedure.state(s).label.get(lang), n) for s, n in
-                    sorted(counts.items(), key=lambda item: list(procedure.states).index(item[0]))]
+        proposals = all_visible(ctx, actor, round_id=r.id)
+        order = state_order(ctx, procedure_of(ctx, r), proposals)
+        labels = {p.state: p.state_label[lang] for p in proposals}
+        counts = Counter(p.state for p in proposals)
+        by_state = [(labels[s], counts[s]) for s in order if s in counts]
         listed.append({"round": r, "total": sum(counts.values()), "by_state": by_state})
     return render(request, "rounds/list.html", rounds=listed)
 
@@ -102,11 +112,11 @@ def round_board(request: Request, round_id: Id, ctx: Ctx, viewer: Viewer, now: N
     scheme = ctx.scoring.scheme(actor, round_id).scheme
     lang = language_of(request)
     columns = []
-    for state in procedure.states:
+    for state in state_order(ctx, procedure, proposals):
         cards = [Card(proposal=p, organisation=names.get(p.organisation_id, "–"), entry=entries.get(p.id))
                  for p in proposals if p.state == state]
         if cards:
-            columns.append(Column(state=state, label=procedure.state(state).label.get(lang), cards=cards))
+            columns.append(Column(state=state, label=cards[0].proposal.state_label[lang], cards=cards))
     return render(request, "rounds/board.html", round=round_, columns=columns, year=ranking.year,
                   quorum=scheme.quorum if scheme else None, max_total=scheme.max_total if scheme else None,
                   count=len(proposals))
