@@ -276,3 +276,15 @@ def test_a_migration_whose_plan_stopped_fitting_records_why_and_holds_nothing(ct
     assert (status.status, status.moved, status.running_now) == ("running", 0, False)
     with pytest.raises(PlanRefused):
         ctx.migrations.run(started.id, lambda: NOW)
+
+
+def test_a_proposal_moved_already_is_not_moved_again_by_a_second_runner(ctx: Context, drafts: list[int]) -> None:
+    """Two runs working at once (or one that read its batch before the other moved it) move each proposal once:
+    the move itself checks that the proposal is still on the older version."""
+    plan = ctx.migrations.check(OPERATOR, SHIPPED_PLAN.read_bytes())
+    started = ctx.migrations.start(OPERATOR, plan, NOW)
+    route = ctx.migrations._route(plan)
+    assert ctx.migrations._move(started.id, route, drafts[0], actor=OPERATOR, now=NOW) is True
+    assert ctx.migrations._move(started.id, route, drafts[0], actor=OPERATOR, now=NOW) is False
+    assert [e.kind for e in history(ctx, drafts[0])] == ["created", "migrated"]
+    assert ctx.migrations.status(started.id, NOW).moved == 1
