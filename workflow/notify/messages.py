@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from workflow.labels import Labels
 from workflow.timeutil import DEFAULT_ZONE
@@ -41,6 +42,7 @@ class StepAbout:
     link: str
 
 
+@lru_cache(maxsize=4096)
 def when(moment: datetime, language: str) -> str:
     """'31.05.2016, 24:00 Uhr' rather than '01.06.2016 00:00': a deadline that ends with its day reads as that day."""
     here = moment.astimezone(DEFAULT_ZONE)

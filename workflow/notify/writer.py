@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -19,12 +20,13 @@ from sqlmodel import Session
 from workflow import repository as repo
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing
+from workflow.labels import Labels
 from workflow.notify import store
 from workflow.notify.lookup import BatchLookup
 from workflow.notify.messages import About, render
 from workflow.procedure import Procedure
 
-ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None}
+ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None, "attempts": 0}
 
 
 @dataclass(frozen=True)
@@ -163,15 +165,15 @@ class NotificationWriter:
         state = None
         if proposal is not None:
             procedure = self.procedure_of(proposal.procedure_key, proposal.procedure_version)
-            state = procedure.state(proposal.state).label.model_dump()
+            state = _texts(procedure.state(proposal.state).label)
             link = f"{self.public_url}/proposals/{proposal.id}"
             title = proposal.title
         elif deadline.round_id is not None:
             link = f"{self.public_url}/rounds/{deadline.round_id}"
         else:
             link = f"{self.public_url}/alliances/{deadline.alliance_id}"
-        return About(deadline=definition.label.model_dump(),
-                     todo=None if definition.todo is None else definition.todo.model_dump(),
+        return About(deadline=_texts(definition.label),
+                     todo=None if definition.todo is None else _texts(definition.todo),
                      due_at=deadline.due_at, title=title, state=state, link=link)
 
     @staticmethod
@@ -186,3 +188,10 @@ class NotificationWriter:
             "proposal": None if proposal is None else {
                 "id": proposal.id, "title": proposal.title, "state": proposal.state, "link": about.link},
         }
+
+
+@lru_cache(maxsize=512)
+def _texts(labels: Labels) -> dict[str, str]:
+    """A label as plain texts, made once per label: a large sweep asks for the same few thousands of times.
+    Callers only read it."""
+    return labels.model_dump()
