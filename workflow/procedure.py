@@ -112,6 +112,14 @@ class Procedure:
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]
 
+    def reachable(self) -> set[str]:
+        """The states some path leads to from the initial one."""
+        outgoing: dict[str, list[str]] = {name: [] for name in self.states}
+        for transition in self.transitions.values():
+            for source in transition.sources:
+                outgoing.setdefault(source, []).append(transition.to)
+        return _reachable(self.initial, outgoing)
+
     def with_deadline_overrides(self, overrides: dict[str, DeadlineOverride], source: str) -> Procedure:
         """This procedure with config.toml's changes to its deadlines, checked like the definition itself."""
         changed = {name: overrides[name].apply(d) if name in overrides else d for name, d in self.deadlines.items()}

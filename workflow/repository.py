@@ -223,8 +223,10 @@ _CLOSED_DEADLINES = sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.
     DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status != "open")
 
 
-def open_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(_OPEN_DEADLINES, {"id": proposal_id}).all()
+def open_deadlines(session: Session, proposal_id: int, *, lock: bool = False) -> Sequence[Row[Any]]:
+    """`lock`: on PostgreSQL a sweep cannot move them on while the caller re-plans them."""
+    statement = _OPEN_DEADLINES.with_for_update() if lock else _OPEN_DEADLINES
+    return session.execute(statement, {"id": proposal_id}).all()
 
 
 def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:

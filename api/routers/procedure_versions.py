@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import versioning_schemas as schemas
 from api.deps import Caller, Ctx, Now
-from workflow.errors import FieldProblem, InvalidInput, NotFound
+from workflow.errors import NotFound
 from workflow.inputs import MAX_ID
 from workflow.versioning.catalog import version_rows
 from workflow.versioning.diff import diff
@@ -46,10 +46,7 @@ def post_migration(key: str, body: schemas.MigrationIn, ctx: Ctx, caller: Caller
     start it: the scheduler then moves the proposals in batches, each in one transaction. Posting the same plan
     again resumes it; a plan is refused (422, every fault listed) when a state with running proposals has nowhere
     to go or a state it names does not exist."""
-    plan = ctx.migrations.check(caller, body.plan)
-    if plan.procedure_key != key:
-        raise InvalidInput([FieldProblem("plan.migration.procedure",
-                                         f"the plan is for '{plan.procedure_key}', not '{key}'")])
+    plan = ctx.migrations.check(caller, body.plan, procedure_key=key)
     if body.dry_run:
         response.status_code = 200
         states = ctx.migrations.summary(plan)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.db import Database
-from workflow.errors import Conflict, DomainError, Forbidden, NotFound
+from workflow.errors import Conflict, DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.procedure import Procedure
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
@@ -110,12 +110,16 @@ class MigrationService:
 
     # --- planning ------------------------------------------------------------------------------------------
 
-    def check(self, actor: Actor, raw: bytes | str | Mapping[str, Any] | PlanFile,
-              source: str = "plan") -> MigrationPlan:
-        """The plan, validated against both versions and the proposals running now (PlanRefused if not)."""
+    def check(self, actor: Actor, raw: bytes | str | Mapping[str, Any] | PlanFile, source: str = "plan", *,
+              procedure_key: str | None = None) -> MigrationPlan:
+        """The plan, validated against both versions and the proposals running now (PlanRefused if not);
+        `procedure_key`: the procedure it was sent for, which it must name."""
         _require_admin(actor)
         plan = raw if isinstance(raw, PlanFile) else parse_plan(raw, source)
         head = plan.migration
+        if procedure_key is not None and head.procedure != procedure_key:
+            raise InvalidInput([FieldProblem("plan.migration.procedure",
+                                             f"the plan is for '{head.procedure}', not '{procedure_key}'")])
         with self.db.read() as session:
             counts = store.running_by_state(session, head.procedure, head.from_version)
         return check_plan(plan, self.procedures, counts)
@@ -144,7 +148,7 @@ class MigrationService:
                 ids = store.candidates(session, plan.procedure_key, plan.from_version, plan.moves, after=after,
                                        limit=self.batch_size)
                 moves = [self._plan_one(session, route, row, now)
-                         for row in (store.proposal(session, i) for i in ids) if row is not None]
+                         for row in (repo.proposal(session, i) for i in ids) if row is not None]
             yield from moves
             if len(ids) < self.batch_size:
                 return
@@ -319,7 +323,7 @@ class MigrationService:
         target = move.target
         wanted = [d for d in new.deadlines.values() if d.scope == "proposal" and target in d.states]
         open_rows = [OpenRow(r.id, r.kind, r.due_at, r.stage, r.next_fire_at, r.state)
-                     for r in store.open_deadlines(session, row.id, lock=lock)]
+                     for r in repo.open_deadlines(session, row.id, lock=lock)]
         needs_plan = any(d.due.plan_end or d.due.before_each_later_year for d in wanted)
 
         def reminders(kind: str) -> int:
@@ -338,7 +342,7 @@ class MigrationService:
         plan, new = route.plan, route.new
         for _ in range(ATTEMPTS):
             with self.db.write() as session:
-                row = store.proposal(session, proposal_id)
+                row = repo.proposal(session, proposal_id)
                 if (row is None or row.procedure_key != plan.procedure_key
                         or row.procedure_version != plan.from_version or row.state not in plan.moves):
                     return False

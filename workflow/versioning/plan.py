@@ -123,7 +123,7 @@ def check_plan(plan: PlanFile, procedures: ProcedureRegistry, running: Mapping[s
                 for name in plan.states if name not in old.states]
     problems += [FieldProblem(f"deadlines.{name}", f"'{name}' is not a state of {old.ref}")
                  for name in plan.deadlines if name not in old.states]
-    reachable = _reachable(new)
+    reachable = new.reachable()
     moves: dict[str, StateMove] = {}
     for name, state in old.states.items():
         if state.terminal:
@@ -192,12 +192,3 @@ def _target_problem(name: str, target: str, new: Procedure, reachable: set[str])
         return f"maps '{name}' to '{target}', which no path of {new.ref} reaches from '{new.initial}'"
     return None
 
-
-def _reachable(procedure: Procedure) -> set[str]:
-    seen, todo = {procedure.initial}, [procedure.initial]
-    while todo:
-        for transition in procedure.transitions_from(todo.pop()):
-            if transition.to not in seen:
-                seen.add(transition.to)
-                todo.append(transition.to)
-    return seen

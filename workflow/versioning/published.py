@@ -12,15 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from workflow import models
 from workflow.db import Database
 from workflow.faults import Fault, ProcedureError
 from workflow.registry import ProcedureRegistry
-
-VERSIONS = models.ProcedureVersion.__table__  # type: ignore[attr-defined]
-ROUNDS = models.Round.__table__  # type: ignore[attr-defined]
-PROPOSALS = models.Proposal.__table__  # type: ignore[attr-defined]
-DEADLINES = models.Deadline.__table__  # type: ignore[attr-defined]
+from workflow.repository import DEADLINES, PROPOSALS, ROUNDS
+from workflow.versioning.store import VERSIONS
 
 
 def publish(db: Database, procedures: ProcedureRegistry, now: datetime) -> list[str]:

@@ -3,6 +3,7 @@ where a word says it better."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from workflow.versioning.diff import FieldChange, ItemChange, ProcedureDiff
@@ -40,26 +41,60 @@ WORDS: dict[str, dict[str, str]] = {
 MARKS = {"added": "+", "removed": "-", "renamed": "~", "changed": "~"}
 
 
-def readable(change: ProcedureDiff, language: str = "de") -> list[str]:
+@dataclass(frozen=True)
+class Line:
+    """One change, and the fields it changed."""
+
+    text: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    lines: tuple[Line, ...]
+
+
+def sections(change: ProcedureDiff, language: str = "de") -> list[Section]:
+    """The changes under their headings (procedure, states, transitions, deadlines), as the web page lists them."""
     words = WORDS["en" if language == "en" else "de"]
-    lines = [words["title"].format(key=change.key, a=change.from_version, b=change.to_version)]
-    if change.empty:
-        return [*lines, words["none"]]
+    found = []
     if change.procedure:
-        lines += ["", words["procedure"]] + [f"  ~ {_field(f, words, language)}" for f in change.procedure]
+        found.append(Section(words["procedure"], tuple(Line(f"~ {_field(f, words, language)}")
+                                                       for f in change.procedure)))
     for section in ("states", "transitions", "deadlines"):
         items: tuple[ItemChange, ...] = getattr(change, section)
         if items:
-            lines += ["", words[section]]
-            lines += [line for item in items for line in _item(item, words, language)]
+            found.append(Section(words[section], tuple(_item(item, words, language) for item in items)))
+    return found
+
+
+def title(change: ProcedureDiff, language: str = "de") -> str:
+    words = WORDS["en" if language == "en" else "de"]
+    return words["title"].format(key=change.key, a=change.from_version, b=change.to_version)
+
+
+def no_changes(language: str = "de") -> str:
+    return WORDS["en" if language == "en" else "de"]["none"]
+
+
+def readable(change: ProcedureDiff, language: str = "de") -> list[str]:
+    """The changes as lines of text, for `foerderweg procedure diff` and the API's `text`."""
+    lines = [title(change, language)]
+    if change.empty:
+        return [*lines, no_changes(language)]
+    for section in sections(change, language):
+        lines += ["", section.heading]
+        for line in section.lines:
+            lines += [f"  {line.text}", *(f"      {d}" for d in line.details)]
     return lines
 
 
-def _item(item: ItemChange, words: dict[str, str], language: str) -> list[str]:
+def _item(item: ItemChange, words: dict[str, str], language: str) -> Line:
     label = item.label["en" if language == "en" else "de"]
     name = f"{item.old_name} → {item.name}" if item.old_name else item.name
-    head = f"  {MARKS[item.kind]} {name} ({label}): {words[item.kind]}"
-    return [head] + [f"      {_field(f, words, language)}" for f in item.fields]
+    return Line(f"{MARKS[item.kind]} {name} ({label}): {words[item.kind]}",
+                tuple(_field(f, words, language) for f in item.fields))
 
 
 def _field(change: FieldChange, words: dict[str, str], language: str) -> str:

@@ -66,10 +66,6 @@ def remaining(session: Reader, key: str, version: int, states: Collection[str]) 
         PROPOSALS.c.state.in_(list(states)))).scalar_one())
 
 
-def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
-    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.id == proposal_id)).first()
-
-
 _MIGRATE_PROPOSAL = (
     sa.update(PROPOSALS)
     .where(PROPOSALS.c.id == sa.bindparam("proposal"), PROPOSALS.c.version == sa.bindparam("expected"),
@@ -93,17 +89,6 @@ def migrate_proposal(session: Session, proposal_id: int, *, expected_version: in
         "to_version": to_version, "to_state": state, "binding": binds_budget, "now": now,
         "reaches_alliance": reaches_alliance, "reaches_bank": reaches_bank})
     return cast(sa.CursorResult[Any], result).rowcount == 1
-
-
-_OPEN_DEADLINES = (sa.select(DEADLINES)
-                   .where(DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status == "open")
-                   .order_by(DEADLINES.c.due_at))
-
-
-def open_deadlines(session: Reader, proposal_id: int, *, lock: bool = False) -> Sequence[Row[Any]]:
-    """`lock`: on PostgreSQL a sweep cannot move them on while the migration re-plans them."""
-    statement = _OPEN_DEADLINES.with_for_update() if lock else _OPEN_DEADLINES
-    return session.execute(statement, {"id": proposal_id}).all()
 
 
 _KEEP_DEADLINE = (

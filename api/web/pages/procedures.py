@@ -16,7 +16,7 @@ from workflow.deadlines.definition import DeadlineDef, Duration
 from workflow.procedure import Procedure
 from workflow.rules import GUARDS
 from workflow.versioning.diff import diff
-from workflow.versioning.readable import readable
+from workflow.versioning.readable import no_changes, sections
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 
@@ -31,20 +31,10 @@ def procedure_changes(request: Request, ctx: Ctx, viewer: Viewer, *, key: str, f
                       to_version: int) -> Response:
     """What changed between two versions, in the words `foerderweg procedure diff` uses, grouped by heading."""
     change = diff(ctx.procedures, key, from_version, to_version)
-    lines = readable(change, language_of(request))
-    sections: list[dict[str, Any]] = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        if not line.startswith(" "):
-            sections.append({"heading": line, "items": []})
-        elif line.startswith("      ") and sections and sections[-1]["items"]:
-            sections[-1]["items"][-1]["details"].append(line.strip())
-        elif sections:
-            sections[-1]["items"].append({"text": line.strip(), "details": []})
+    language = language_of(request)
     return render(request, "procedure/changes.html", procedure=ctx.procedures.get(key, to_version),
-                  from_version=from_version, to_version=to_version, empty=change.empty, no_changes=lines[-1],
-                  sections=sections)
+                  from_version=from_version, to_version=to_version, empty=change.empty,
+                  no_changes=no_changes(language), sections=sections(change, language))
 
 
 @router.get("/procedures/{key}/{version}")
