@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from api import schemas
 from workflow import models
 from workflow.money import to_euros
@@ -21,8 +19,8 @@ def _input(spec: InputDef) -> schemas.InputOut:
                             label=schemas.Labels(**spec.label.model_dump()))
 
 
-def proposal(view: ProposalView, language: str) -> dict[str, Any]:
-    body = schemas.ProposalOut(
+def proposal(view: ProposalView, language: str) -> schemas.ProposalOut:
+    return schemas.ProposalOut(
         id=view.id, title=view.title, summary=view.summary, target_group=view.target_group, goals=view.goals,
         partners=view.partners, state=view.state, state_label=view.state_label[language], terminal=view.terminal,
         editable=view.editable, version=view.version, procedure_key=view.procedure_key,
@@ -46,7 +44,6 @@ def proposal(view: ProposalView, language: str) -> dict[str, Any]:
             for a in view.allowed
         ],
     )
-    return body.model_dump(mode="json")
 
 
 def summary(item: ProposalSummary, language: str) -> schemas.ProposalSummaryOut:

@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from workflow.driver import DriverSession
+
 WRITE_OPTION = "foerderweg_write"
 LOOKUP_OPTION = "foerderweg_lookup"
 # What a query function needs: a session, or for a single-statement lookup, a bare connection.
@@ -58,7 +60,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         options = connection.get_execution_options()
         if options.get(LOOKUP_OPTION, False):
             return  # a lone statement runs in a transaction of its own; BEGIN and ROLLBACK around it are waste
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
+        # On the driver: SQLAlchemy's own execute costs several times the statement, on every transaction.
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
     return engine
 
@@ -75,6 +79,9 @@ class Database:
         # between threads into second-long tails. Within one process, writers queue on this lock instead and
         # start the moment the previous one commits; other processes still meet the busy timeout.
         self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
+        # With one writer at a time, that writer keeps its connection: a pool checkout, reset and checkin on every
+        # write cost more than the writer's statements (bench/engine.py).
+        self._writer: sa.Connection | None = None
 
     @property
     def dialect(self) -> str:
@@ -82,26 +89,39 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with DriverSession(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
-    def lookup(self) -> Iterator[sa.Connection]:
-        """A connection for reads of one statement each (a bearer token on every request): no session, and on
-        SQLite no transaction around it, so it costs a fraction of `read()`."""
-        with self._lookup_engine.connect() as connection:
-            yield connection
+    def lookup(self) -> Iterator[Session]:
+        """For reads of one statement each (a bearer token on every request): on SQLite no transaction around
+        them, so they cost a fraction of `read()`."""
+        with DriverSession(self._lookup_engine, expire_on_commit=False) as session:
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: commits when the block ends normally, rolls back on any exception."""
-        with self._write_lock or nullcontext(), Session(self._write_engine, expire_on_commit=False) as session, \
-                session.begin():
-            yield session
+        if self._write_lock is None:
+            with DriverSession(self._write_engine, expire_on_commit=False) as session, session.begin():
+                yield session
+            return
+        with self._write_lock:
+            writer = self._writer
+            if writer is None or writer.closed or writer.invalidated:
+                writer = self._writer = self._write_engine.connect()
+            elif writer.in_transaction():
+                writer.rollback()  # never join what an interrupted write left: the session must own its transaction
+            with DriverSession(bind=writer, expire_on_commit=False) as session, session.begin():
+                yield session
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
+        with self._write_lock or nullcontext():
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()

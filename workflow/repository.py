@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from workflow import models
 from workflow.db import Reader
+from workflow.driver import prepared
 from workflow.rules import BudgetYear, PlanYear, RoundFacts
 
 T = TypeVar("T", bound=SQLModel)
@@ -45,7 +46,7 @@ GRANT_BINDING = sa.func.coalesce(PLAN.c.grant_approved, PLAN.c.grant_requested)
 
 # Statements on the transition path are built once, with bound parameters: building a statement and its cache
 # key on every call costs more than running it (bench/, README "Performance").
-_PROPOSAL = sa.select(PROPOSALS).where(PROPOSALS.c.id == sa.bindparam("id"))
+_PROPOSAL = prepared(sa.select(PROPOSALS).where(PROPOSALS.c.id == sa.bindparam("id")))
 
 
 def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
@@ -78,7 +79,7 @@ def update_proposal(session: Session, proposal_id: int, expected_version: int, v
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-_STEP = (
+_STEP = prepared(
     sa.update(PROPOSALS)
     .where(PROPOSALS.c.id == sa.bindparam("proposal"), PROPOSALS.c.version == sa.bindparam("expected"))
     .values(version=PROPOSALS.c.version + 1, state=sa.bindparam("to_state"), updated_at=sa.bindparam("now"),
@@ -129,7 +130,7 @@ def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
 
 # --- funding plan ------------------------------------------------------------------------------------------
 
-_PLAN = sa.select(PLAN).where(PLAN.c.proposal_id == sa.bindparam("id")).order_by(PLAN.c.year)
+_PLAN = prepared(sa.select(PLAN).where(PLAN.c.proposal_id == sa.bindparam("id")).order_by(PLAN.c.year))
 
 
 def plan(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
@@ -153,7 +154,7 @@ def replace_plan(session: Session, proposal_id: int, rows: Iterable[dict[str, An
 
 # --- rounds and budgets ------------------------------------------------------------------------------------
 
-_ROUND = sa.select(ROUNDS).where(ROUNDS.c.id == sa.bindparam("id"))
+_ROUND = prepared(sa.select(ROUNDS).where(ROUNDS.c.id == sa.bindparam("id")))
 
 
 def round_row(session: Session, round_id: int) -> Row[Any] | None:
@@ -165,29 +166,38 @@ def round_facts(session: Session, round_id: int) -> RoundFacts | None:
     return None if row is None else RoundFacts(name=row.name, opens_at=row.opens_at, closes_at=row.closes_at)
 
 
+# All of an alliance's years (a handful of rows), so that the statements are built once; callers pick theirs.
+_BUDGETS = sa.select(BUDGETS.c.year, BUDGETS.c.amount).where(BUDGETS.c.alliance_id == sa.bindparam("alliance")) \
+    .order_by(BUDGETS.c.year)
+_BUDGETS_LOCKED = prepared(_BUDGETS.with_for_update())
+_BUDGETS = prepared(_BUDGETS)
+_BOUND = prepared(
+    sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(GRANT_BINDING), 0).label("total"))
+    .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
+    .where(PROPOSALS.c.alliance_id == sa.bindparam("alliance"), PROPOSALS.c.binds_budget == sa.true(),
+           PROPOSALS.c.id != sa.bindparam("proposal"))
+    .group_by(PLAN.c.year))
+_RESERVE_DRAWN = prepared(
+    sa.select(RESERVE_DRAWS.c.year, sa.func.sum(RESERVE_DRAWS.c.amount).label("total"))
+    .where(RESERVE_DRAWS.c.alliance_id == sa.bindparam("alliance")).group_by(RESERVE_DRAWS.c.year))
+
+
 def budget_facts(
     session: Session, alliance_id: int, years: Iterable[int], exclude_proposal: int, *, lock: bool = False
 ) -> dict[int, BudgetYear]:
     """Each year's budget and what the alliance's other proposals already bind of it.
 
-    With `lock`, the budget rows stay locked until the transaction ends, so two steps that bind the same budget
-    (two forwards at once on PostgreSQL) take turns instead of both seeing the same free money. Rows are locked
-    in year order, so two such steps cannot deadlock. SQLite needs no lock: it has one writer at a time.
+    With `lock`, the alliance's budget rows stay locked until the transaction ends, so two steps that bind the
+    same budget (two forwards at once on PostgreSQL) take turns instead of both seeing the same free money. Rows
+    are locked in year order, so two such steps cannot deadlock. SQLite needs no lock: it has one writer at a time.
     """
     years = sorted(set(years))
     if not years:
         return {}
-    query = (sa.select(BUDGETS.c.year, BUDGETS.c.amount)
-             .where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year.in_(years)).order_by(BUDGETS.c.year))
-    amounts = {int(year): amount for year, amount in session.execute(query.with_for_update() if lock else query)}
-    bound = {
-        int(year): total for year, total in session.execute(
-            sa.select(PLAN.c.year, sa.func.coalesce(sa.func.sum(GRANT_BINDING), 0))
-            .join(PROPOSALS, PROPOSALS.c.id == PLAN.c.proposal_id)
-            .where(PROPOSALS.c.alliance_id == alliance_id, PROPOSALS.c.binds_budget == sa.true(),
-                   PROPOSALS.c.id != exclude_proposal, PLAN.c.year.in_(years))
-            .group_by(PLAN.c.year))
-    }
+    amounts = {int(year): amount for year, amount in
+               session.execute(_BUDGETS_LOCKED if lock else _BUDGETS, {"alliance": alliance_id})}
+    bound = {int(year): total for year, total in
+             session.execute(_BOUND, {"alliance": alliance_id, "proposal": exclude_proposal})}
     reserve = reserve_drawn(session, alliance_id, years)
     return {y: BudgetYear(amount=amounts.get(y), bound=int(bound.get(y, 0)), reserve=reserve.get(y, 0))
             for y in years}
@@ -195,15 +205,14 @@ def budget_facts(
 
 def reserve_drawn(session: Session, alliance_id: int, years: Iterable[int]) -> dict[int, int]:
     """What the alliance drew from reserve pools for each year, on recorded reasons."""
-    return {int(year): int(total) for year, total in session.execute(
-        sa.select(RESERVE_DRAWS.c.year, sa.func.sum(RESERVE_DRAWS.c.amount))
-        .where(RESERVE_DRAWS.c.alliance_id == alliance_id, RESERVE_DRAWS.c.year.in_(list(years)))
-        .group_by(RESERVE_DRAWS.c.year))}
+    wanted = set(years)
+    return {int(year): int(total) for year, total in session.execute(_RESERVE_DRAWN, {"alliance": alliance_id})
+            if year in wanted}
 
 
 # --- audit -------------------------------------------------------------------------------------------------
 
-_INSERT_AUDIT = sa.insert(AUDIT)
+_INSERT_AUDIT = prepared(sa.insert(AUDIT))
 
 
 def insert_audit(session: Session, values: dict[str, Any]) -> None:
@@ -216,11 +225,11 @@ def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
 
 # --- deadlines ---------------------------------------------------------------------------------------------
 
-_OPEN_DEADLINES = (sa.select(DEADLINES)
+_OPEN_DEADLINES = prepared(sa.select(DEADLINES)
                    .where(DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status == "open")
                    .order_by(DEADLINES.c.due_at))
-_CLOSED_DEADLINES = sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
-    DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status != "open")
+_CLOSED_DEADLINES = prepared(sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
+    DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status != "open"))
 
 
 def open_deadlines(session: Session, proposal_id: int, *, lock: bool = False) -> Sequence[Row[Any]]:
@@ -233,18 +242,19 @@ def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
     return session.execute(_CLOSED_DEADLINES, {"id": proposal_id}).all()
 
 
-_CANCEL_DEADLINES = (sa.update(DEADLINES)
-                     .where(DEADLINES.c.id.in_(sa.bindparam("ids", expanding=True)), DEADLINES.c.status == "open")
-                     .values(status="cancelled", closed_at=sa.bindparam("closing_at"), next_fire_at=None,
-                             claim=None, lease_until=None))
+# One row per parameter set (an executemany), so that the statement is the same whatever the number of rows.
+_CANCEL_DEADLINE = prepared(sa.update(DEADLINES)
+                            .where(DEADLINES.c.id == sa.bindparam("deadline"), DEADLINES.c.status == "open")
+                            .values(status="cancelled", closed_at=sa.bindparam("closing_at"), next_fire_at=None,
+                                    claim=None, lease_until=None))
 
 
 def cancel_deadlines(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        session.execute(_CANCEL_DEADLINES, {"ids": list(ids), "closing_at": now})
+        session.execute(_CANCEL_DEADLINE, [{"deadline": i, "closing_at": now} for i in ids])
 
 
-_INSERT_DEADLINES = sa.insert(DEADLINES)
+_INSERT_DEADLINES = prepared(sa.insert(DEADLINES))
 
 
 def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -283,7 +293,7 @@ def budget(session: Session, alliance_id: int, year: int) -> models.Budget | Non
 
 
 
-_USER_BY_TOKEN = sa.select(USERS).where(USERS.c.token_hash == sa.bindparam("digest"))
+_USER_BY_TOKEN = prepared(sa.select(USERS).where(USERS.c.token_hash == sa.bindparam("digest")))
 
 
 def user_by_token_hash(session: Reader, digest: str) -> Row[Any] | None:
@@ -326,7 +336,7 @@ def alliances(session: Session) -> list[models.Alliance]:
     return list(session.execute(sa.select(models.Alliance).order_by(ALLIANCES.c.id)).scalars())
 
 
-_FUNDED_BY = sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == sa.bindparam("bank"))
+_FUNDED_BY = prepared(sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == sa.bindparam("bank")))
 
 
 def alliances_funded_by(session: Reader, bank_id: int) -> frozenset[int]:
@@ -334,8 +344,11 @@ def alliances_funded_by(session: Reader, bank_id: int) -> frozenset[int]:
     return frozenset(int(i) for i in session.execute(_FUNDED_BY, {"bank": bank_id}).scalars())
 
 
+_FUNDING_BANK = prepared(sa.select(ALLIANCES.c.funding_bank_id).where(ALLIANCES.c.id == sa.bindparam("alliance")))
+
+
 def funding_bank_of(session: Session, alliance_id: int) -> int | None:
-    bank = session.execute(sa.select(ALLIANCES.c.funding_bank_id).where(ALLIANCES.c.id == alliance_id)).scalar()
+    bank = session.execute(_FUNDING_BANK, {"alliance": alliance_id}).scalar()
     return None if bank is None else int(bank)
 
 

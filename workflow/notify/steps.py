@@ -20,6 +20,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.actors import Actor
+from workflow.driver import prepared
 from workflow.notify import store
 from workflow.notify.messages import StepAbout, render_step
 from workflow.notify.writer import ROW_DEFAULTS
@@ -93,7 +94,7 @@ class StepNotifier:
 _MUTES = store.MUTES
 # Built once (this runs on every step): the alliance's webhook, and its applicants of one organisation but the
 # actor (0 when the system acts: ids start at 1), each with their mutes of steps.
-_AUDIENCE = (
+_AUDIENCE = prepared(
     sa.select(ALLIANCES.c.webhook_url, USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, _MUTES.c.channel)
     .select_from(
         ALLIANCES.outerjoin(USERS, sa.and_(USERS.c.role == Role.APPLICANT.value,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow import models
-from workflow.driver_batch import DriverBatch
+from workflow.driver import prepared
 from workflow.repository import ALLIANCES, DEADLINES, USERS, _table
 
 OUTBOX = _table(models.OutboxMessage)
@@ -25,15 +25,16 @@ MUTES = _table(models.NotificationMute)
 DELIVERED_BY_SENDING = ("email", "webhook")
 
 
-_INSERT_OUTBOX = {"postgresql": DriverBatch(postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])),
-                  "sqlite": DriverBatch(sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]))}
+_INSERT_OUTBOX = {"postgresql": postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+                  "sqlite": prepared(sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]))}
 
 
 def insert_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert notifications; one whose key exists already (written by an earlier or a parallel sweep) is left.
-    Every row has the same keys."""
-    dialect = session.get_bind().dialect.name
-    _INSERT_OUTBOX["postgresql" if dialect == "postgresql" else "sqlite"].execute(session, rows)
+    Every row has the same keys (one executemany)."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        session.execute(_INSERT_OUTBOX["postgresql" if dialect == "postgresql" else "sqlite"], list(rows))
 
 
 def _claimable(table: sa.Table, now: datetime, due_column: sa.Column[Any], open_status: str,
@@ -82,15 +83,13 @@ def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str)
     return [row for row in session.execute(query) if row.status == "open"]
 
 
-_ADVANCE = (sa.update(DEADLINES)
+_ADVANCE = prepared(sa.update(DEADLINES)
             .where(DEADLINES.c.id == sa.bindparam("deadline"), DEADLINES.c.claim == sa.bindparam("token"))
             .values(stage=sa.bindparam("to_stage", type_=sa.Integer),
                     next_fire_at=sa.bindparam("fires_at", type_=models.UTCDateTime),
                     status=sa.bindparam("to_status", type_=sa.String), claim=sa.null(), lease_until=sa.null(),
                     closed_at=sa.bindparam("closing_at", type_=models.UTCDateTime)))
 
-
-_ADVANCE_BATCH = DriverBatch(_ADVANCE)
 
 
 def advance(deadline_id: int, *, stage: int, next_fire_at: datetime | None, status: str,
@@ -102,7 +101,8 @@ def advance(deadline_id: int, *, stage: int, next_fire_at: datetime | None, stat
 
 def advance_deadlines(session: Session, token: str, moves: Sequence[dict[str, Any]]) -> None:
     """Apply many `advance` moves in one executemany, each only while the claim is still ours."""
-    _ADVANCE_BATCH.execute(session, [{**move, "token": token} for move in moves])
+    if moves:
+        session.execute(_ADVANCE, [{**move, "token": token} for move in moves])
 
 
 # --- outbox: delivery claims ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from workflow import models
 from workflow.actors import Actor
+from workflow.driver import prepared
 from workflow.repository import (
     AUDIT,
     GRANT_BINDING,
@@ -44,10 +45,13 @@ def _insert(session: Session, table: sa.Table, values: dict[str, Any]) -> int:
     return int(session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
 
 
+_LOCK_PROPOSAL = prepared(sa.select(PROPOSALS.c.id).where(PROPOSALS.c.id == sa.bindparam("proposal")).with_for_update())
+
+
 def lock_proposal(session: Session, proposal_id: int) -> None:
     """Hold the proposal's row until the transaction ends, so that acts on it which read before they write (a
     member's sheet, an early-start request) take turns. SQLite needs no lock: it has one writer at a time."""
-    session.execute(sa.select(PROPOSALS.c.id).where(PROPOSALS.c.id == proposal_id).with_for_update())
+    session.execute(_LOCK_PROPOSAL, {"proposal": proposal_id})
 
 
 def lock_round(session: Session, round_id: int) -> None:
@@ -61,9 +65,12 @@ def bump_version(session: Session, proposal_id: int, now: datetime) -> int:
     The audit row of the act takes that version as its position, so the history stays one ordered list, and a
     manager deciding from an older view of the proposal is told that something changed.
     """
-    return int(session.execute(
-        sa.update(PROPOSALS).where(PROPOSALS.c.id == proposal_id)
-        .values(version=PROPOSALS.c.version + 1, updated_at=now).returning(PROPOSALS.c.version)).scalar_one())
+    return int(session.execute(_BUMP_VERSION, {"proposal": proposal_id, "now": now}).scalar_one())
+
+
+_BUMP_VERSION = prepared(sa.update(PROPOSALS).where(PROPOSALS.c.id == sa.bindparam("proposal"))
+                         .values(version=PROPOSALS.c.version + 1, updated_at=sa.bindparam("now"))
+                         .returning(PROPOSALS.c.version))
 
 
 def record_act(session: Session, actor: Actor, proposal: Row[Any], *, kind: str, inputs: dict[str, Any],
@@ -82,14 +89,15 @@ def record_act(session: Session, actor: Actor, proposal: Row[Any], *, kind: str,
 # --- scoring -----------------------------------------------------------------------------------------------
 
 # The statements every view of a proposal in review runs (the guards' facts) are built once (repository.py).
-_SCHEME = sa.select(SCHEMES).where(SCHEMES.c.round_id == sa.bindparam("round"))
-_SCORES = sa.select(SCORES).where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id)
+_SCHEME = prepared(sa.select(SCHEMES).where(SCHEMES.c.round_id == sa.bindparam("round")))
+_SCORES = prepared(sa.select(SCORES).where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id))
 _MEMBERS = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
             .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
             .where(USERS.c.role == sa.bindparam("role")).order_by(USERS.c.id))
-_MEMBERS_OF_ALLIANCE = _MEMBERS.where(USERS.c.alliance_id == sa.bindparam("alliance"))
-_MEMBERS_OF_ORGANISATION = _MEMBERS.where(USERS.c.organisation_id == sa.bindparam("organisation"))
-_CONDITIONS = (sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == sa.bindparam("proposal"))
+_MEMBERS_OF_ALLIANCE = prepared(_MEMBERS.where(USERS.c.alliance_id == sa.bindparam("alliance")))
+_MEMBERS_OF_ORGANISATION = prepared(_MEMBERS.where(USERS.c.organisation_id == sa.bindparam("organisation")))
+_MEMBERS = prepared(_MEMBERS)
+_CONDITIONS = prepared(sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == sa.bindparam("proposal"))
                .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position))
 
 
@@ -160,9 +168,12 @@ def latest_reading(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
     return [r for r in rows if r.reading_seq == last]
 
 
+_INSERT_CONDITIONS = prepared(sa.insert(CONDITIONS))
+
+
 def insert_conditions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(sa.insert(CONDITIONS), list(rows))
+        session.execute(_INSERT_CONDITIONS, list(rows))
 
 
 def update_condition(session: Session, condition_id: int, values: dict[str, Any]) -> None:
@@ -284,9 +295,13 @@ def insert_draw(session: Session, values: dict[str, Any]) -> int:
 
 # --- the bank: approved amounts, early start ---------------------------------------------------------------
 
+_SET_APPROVED = prepared(sa.update(PLAN).where(PLAN.c.proposal_id == sa.bindparam("proposal"),
+                                                PLAN.c.year == sa.bindparam("plan_year"))
+                         .values(grant_approved=sa.bindparam("amount")))
+
+
 def set_approved(session: Session, proposal_id: int, year: int, amount: int) -> None:
-    session.execute(sa.update(PLAN).where(PLAN.c.proposal_id == proposal_id, PLAN.c.year == year)
-                    .values(grant_approved=amount))
+    session.execute(_SET_APPROVED, {"proposal": proposal_id, "plan_year": year, "amount": amount})
 
 
 def early_starts(session: Session, proposal_id: int) -> Sequence[Row[Any]]:

@@ -1,0 +1,211 @@
+"""Prepared statements run on SQLite's driver store and read exactly what SQLAlchemy's own execution does.
+
+On PostgreSQL SQLAlchemy runs every statement, so there the comparisons hold trivially; the test that the driver
+path is really taken runs where it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.factories import WHILE_OPEN, make_world, proposal_in
+from workflow import repository as repo
+from workflow.context import Context
+from workflow.driver import prepared, unsupported
+from workflow.notify import store
+from workflow.notify.steps import _AUDIENCE
+from workflow.review import store as review_store
+from workflow.roles import Role
+
+NOW = datetime(2026, 5, 24, 7, 0, tzinfo=UTC)
+LEIPZIG_SUMMER = timezone(timedelta(hours=2))
+
+
+def outbox_row(key: str, **changes: Any) -> dict[str, Any]:
+    row = {"key": key, "channel": "inapp", "kind": "reminder", "topic": "revision", "user_id": None,
+           "alliance_id": None, "proposal_id": None, "deadline_id": None, "address": None,
+           "subject": "Frist läuft ab – “Überarbeitung”", "body": "Bitte bis 31.05. einreichen.\n",
+           "payload": {"ä": [1, 2.5, None, True], "nested": {"x": "ü"}}, "status": "sent", "last_error": None,
+           "next_attempt_at": None, "created_at": NOW, "sent_at": NOW.astimezone(LEIPZIG_SUMMER)}
+    return row | changes
+
+
+def stored(ctx: Context, keys: list[str]) -> list[tuple[Any, ...]]:
+    """Every column but id and key, as the database gives them back and as text (SQLite compares the text)."""
+    columns = [c for c in store.OUTBOX.columns if c.key not in ("id", "key")]
+    with ctx.db.read() as session:
+        return [tuple(r) for r in session.execute(
+            sa.select(*columns, *(sa.cast(c, sa.Text) for c in columns)).where(store.OUTBOX.c.key.in_(keys))
+            .order_by(store.OUTBOX.c.key))]
+
+
+@contextmanager
+def statements_through_sqlalchemy(ctx: Context) -> Iterator[list[str]]:
+    """The SQL that SQLAlchemy's own execution sends while the block runs. Listeners hear the driver path too,
+    but without an execution context: only SQLAlchemy's own execution has one."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:
+        if context is not None:
+            seen.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize("every_column", [False, True], ids=["with a column default", "every value given"])
+@pytest.mark.parametrize("count", [1, 3], ids=["one row", "an executemany"])
+def test_rows_written_through_the_driver_read_back_as_sqlalchemys_own(ctx: Context, every_column: bool,
+                                                                      count: int) -> None:
+    given = {"attempts": 2} if every_column else {}  # all values from the rows: the batch takes its quicker path
+    rows = [outbox_row("a1", **given),
+            outbox_row("a2", next_attempt_at=NOW + timedelta(microseconds=1), payload={}, **given),
+            outbox_row("a3", sent_at=None, status="pending", last_error="SMTP 451", **given)][:count]
+    with ctx.db.write() as session:
+        store.insert_outbox(session, rows)
+        # The same rows once more, through SQLAlchemy itself (a statement that is not prepared), under other keys.
+        session.execute(sa.insert(store.OUTBOX), [r | {"key": "b" + r["key"][1:]} for r in rows])
+    a_keys, b_keys = [r["key"] for r in rows], ["b" + r["key"][1:] for r in rows]
+    assert len(stored(ctx, a_keys)) == count
+    assert stored(ctx, a_keys) == stored(ctx, b_keys)
+    # A key written before is left as it is (ON CONFLICT DO NOTHING), on the driver path too.
+    with ctx.db.write() as session:
+        store.insert_outbox(session, [outbox_row("a1", subject="anders", **given)])
+    assert stored(ctx, ["a1"]) == stored(ctx, ["b1"])
+
+
+def test_an_executemany_refuses_rows_with_different_keys_and_writes_none_of_them(ctx: Context) -> None:
+    # The driver path says so itself; SQLAlchemy's own (PostgreSQL) names the missing value.
+    with pytest.raises((ValueError, sa.exc.StatementError)), ctx.db.write() as session:
+        store.insert_outbox(session, [outbox_row("c1"), {k: v for k, v in outbox_row("c2").items()
+                                                        if k != "address"}])
+    assert stored(ctx, ["c1", "c2"]) == []
+
+
+def sqlalchemys_own(ctx: Context, statement: Any, params: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """The statement run by SQLAlchemy on a plain connection: keys, then the rows as tuples."""
+    with ctx.db.engine.connect() as connection:
+        result = connection.execute(statement, params)
+        return [(tuple(result.keys()), [tuple(r) for r in result])]
+
+
+def through_the_session(ctx: Context, statement: Any, params: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    with ctx.db.read() as session:
+        result = session.execute(statement, params)
+        return [(tuple(result.keys()), [tuple(r) for r in result])]
+
+
+def test_prepared_selects_give_the_rows_sqlalchemy_gives_with_the_same_types(ctx: Context) -> None:
+    world = make_world(ctx)
+    proposal_id, _ = proposal_in(ctx, world, "second_reading")  # open deadlines, conditions
+    proposal_in(ctx, world, "prioritised", title="Zweites Projekt")  # binds budget money
+    with ctx.db.read() as session:
+        row = repo.proposal(session, proposal_id)
+    assert row is not None
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        (repo._PROPOSAL, {"id": proposal_id}),
+        (repo._OPEN_DEADLINES, {"id": proposal_id}),
+        (repo._PLAN, {"id": proposal_id}),
+        (repo._ROUND, {"id": row.round_id}),
+        (repo._BOUND, {"alliance": row.alliance_id, "proposal": 0}),
+        (_AUDIENCE, {"organisation": row.organisation_id, "actor": 0, "alliance": row.alliance_id}),
+        (review_store._MEMBERS_OF_ALLIANCE, {"role": "reviewer", "alliance": row.alliance_id}),
+        (review_store._CONDITIONS, {"proposal": proposal_id}),
+    ]
+    for statement, params in cases:
+        own, ours = sqlalchemys_own(ctx, statement, params), through_the_session(ctx, statement, params)
+        assert ours == own, statement
+        assert ours[0][1], f"no rows to compare: {statement}"
+    # Aware times come back aware, JSON as Python values, as SQLAlchemy gives them.
+    first = through_the_session(ctx, repo._OPEN_DEADLINES, {"id": proposal_id})[0][1][0]
+    assert any(isinstance(v, datetime) and v.tzinfo is not None for v in first)
+
+
+def test_an_update_reports_the_rows_it_changed(ctx: Context) -> None:
+    world = make_world(ctx)
+    proposal_id, version = proposal_in(ctx, world, "submitted")
+    step: dict[str, Any] = {"state": "in_review", "now": NOW, "binds_budget": False, "alliance_stage": True,
+                            "bank_stage": False}
+    with ctx.db.write() as session:
+        assert not repo.step_proposal(session, proposal_id, version + 1, **step)  # stale: nothing changed
+        assert repo.step_proposal(session, proposal_id, version, **step)
+    with ctx.db.read() as session:
+        row = repo.proposal(session, proposal_id)
+    assert row is not None and (row.state, row.version, row.updated_at) == ("in_review", version + 1, NOW)
+
+
+def test_every_prepared_statement_runs_on_the_driver_on_sqlite(ctx: Context) -> None:
+    assert unsupported(sa.create_engine("sqlite://").dialect) == []
+    # An expanding IN list cannot: it is refused here, so that a statement like it is not silently slow.
+    expanding = prepared(sa.select(repo.PROPOSALS.c.id).where(repo.PROPOSALS.c.id.in_(sa.bindparam("ids",
+                                                                                               expanding=True))))
+    assert str(expanding) in unsupported(sa.create_engine("sqlite://").dialect)
+    # ... and still gives the right answer, through SQLAlchemy.
+    with ctx.db.read() as session:
+        assert session.execute(expanding, {"ids": [1, 2]}).all() == []
+
+
+def test_a_step_sends_its_prepared_statements_past_sqlalchemy(ctx: Context) -> None:
+    if ctx.db.dialect != "sqlite":
+        pytest.skip("on PostgreSQL SQLAlchemy runs every statement; the driver path is SQLite's")
+    world = make_world(ctx)
+    proposal_id, version = proposal_in(ctx, world, "draft")
+    heard: list[str] = []
+    event.listen(ctx.db.engine, "before_cursor_execute", lambda _c, _k, statement, *_: heard.append(statement))
+    with statements_through_sqlalchemy(ctx) as seen:
+        ctx.proposals.fire(world.actor(Role.APPLICANT), proposal_id, "submit", expected_version=version,
+                           now=WHILE_OPEN)
+    assert not [s for s in seen if s.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE"))], seen
+    # ... and listeners still hear each of them: the state, the audit row, the reading of open deadlines.
+    assert any(s.startswith("UPDATE proposals") for s in heard), heard
+    assert any(s.startswith("INSERT INTO audit_events") for s in heard), heard
+    assert any("FROM deadlines" in s for s in heard), heard
+
+
+def test_a_failed_write_leaves_nothing_and_the_next_write_commits(ctx: Context) -> None:
+    class Boom(Exception):
+        pass
+
+    def written_then_failed() -> None:
+        with ctx.db.write() as session:
+            store.insert_outbox(session, [outbox_row("d1")])
+            raise Boom
+
+    with pytest.raises(Boom):
+        written_then_failed()
+    assert stored(ctx, ["d1"]) == []
+    with ctx.db.write() as session:
+        store.insert_outbox(session, [outbox_row("d2")])
+    assert len(stored(ctx, ["d2"])) == 1
+    # A writer left inside a transaction (a write cut off before its rollback) is not joined by the next write,
+    # which would then never commit.
+    writer = ctx.db._writer
+    if writer is not None:
+        writer.begin()
+    with ctx.db.write() as session:
+        store.insert_outbox(session, [outbox_row("d3")])
+    assert len(stored(ctx, ["d3"])) == 1
+
+
+def test_a_database_error_on_the_driver_path_is_sqlalchemys_error(ctx: Context) -> None:
+    """Callers catch SQLAlchemy's exceptions (a second request with the same key meets an IntegrityError)."""
+    world = make_world(ctx)
+    proposal_id, version = proposal_in(ctx, world, "draft")
+    audit = {"proposal_id": proposal_id, "seq": version, "at": NOW, "kind": "edited", "actor_id": None,
+             "actor_name": "x", "actor_role": "system", "transition": None, "from_state": "draft",
+             "to_state": "draft", "reason": None, "inputs": {}, "request_id": None,
+             "procedure_key": "saxony-regional", "procedure_version": 1, "session_id": None}
+    for rows in ([audit], [audit, audit | {"seq": version + 1}]):  # one row, and an executemany
+        with pytest.raises(sa.exc.IntegrityError), ctx.db.write() as session:
+            session.execute(repo._INSERT_AUDIT, rows)
+    assert len(ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)) == version
