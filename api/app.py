@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api.access import AccessMiddleware
+from api.deps import document_bearer
 from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi
 from api.metrics import router as metrics_router
 from api.routers import (
@@ -81,7 +82,8 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         return JSONResponse({"status": "ok", "database": ctx.db.dialect, "schema": schema,
                              "procedures": [p.ref for p in ctx.procedures.all()]})
 
-    for router in (procedures.router, procedure_versions.router, alliances.router, rounds.router, proposals.router,
+    # The proposals first: routes are matched one after the other, and theirs are the most requested.
+    for router in (proposals.router, procedures.router, procedure_versions.router, alliances.router, rounds.router,
                    me.router, outbox.router,
                    scoring.router, conditions.router, sessions.router, priorisation.router, reserves.router,
                    bank.router, metrics_router):
@@ -90,10 +92,10 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_json_openapi(
+            app.openapi_schema = document_bearer(problem_json_openapi(
                 get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
                             routes=app.routes),
-                Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}")), app.routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,17 +8,21 @@ already runs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import DomainError
 
-bearer = HTTPBearer(auto_error=False, description="The token printed by `foerderweg user add` or `foerderweg demo`.")
+SCHEME = "HTTPBearer"
+BEARER_DESCRIPTION = "The token printed by `foerderweg user add` or `foerderweg demo`."
 
 
 class Unauthenticated(DomainError):
@@ -44,16 +48,37 @@ async def request_id(request: Request) -> str:
     return rid
 
 
-async def caller(
-    ctx: Annotated[Context, Depends(context)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def caller(request: Request) -> Actor:
+    # The header is read here rather than through an HTTPBearer dependency: FastAPI resolves each dependency on
+    # every request at a cost comparable to the token lookup itself (bench/). `document_bearer` puts the scheme
+    # into the OpenAPI document as HTTPBearer would.
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(MISSING_TOKEN)
-    actor = ctx.admin.authenticate(credentials.credentials)
+    ctx: Context = request.app.state.ctx
+    actor = ctx.admin.authenticate(token.strip())
     if actor is None:
         raise Unauthenticated("the token is not valid")
     return actor
+
+
+def document_bearer(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """The bearer scheme in the OpenAPI document, on every operation that needs a caller."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = {
+        "type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION}
+    for route in iter_route_contexts(list(routes)):  # as get_openapi walks them, through included routers
+        if isinstance(route.original_route, APIRoute):
+            api_route = cast(Any, route)
+            if api_route.include_in_schema and _needs_caller(api_route.dependant):
+                for method in api_route.methods or ():
+                    operation = schema.get("paths", {}).get(api_route.path_format, {}).get(method.lower())
+                    if operation is not None:
+                        operation["security"] = [{SCHEME: []}]
+    return schema
+
+
+def _needs_caller(dependant: Dependant) -> bool:
+    return any(d.call is caller or _needs_caller(d) for d in dependant.dependencies)
 
 
 Ctx = Annotated[Context, Depends(context)]

@@ -248,9 +248,9 @@ class AdminService:
 
     def authenticate(self, token: str) -> Actor | None:
         """The actor a bearer token belongs to, or None for an unknown token."""
-        with self.db.lookup() as connection:
-            user = repo.user_by_token_hash(connection, token_hash(token))
-            return None if user is None else actor_of(connection, user)
+        with self.db.read() as session:
+            user = repo.user_by_token_hash(session, token_hash(token))
+            return None if user is None else actor_of(session, user)
 
     def issue_token(self, actor: Actor, user_id: int) -> str:
         """A new token for a user (replacing any old one); shown once, only its hash is kept."""

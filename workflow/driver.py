@@ -184,6 +184,13 @@ class DriverSession(Session):
     _connection: sa.Connection | None = None
     _listeners: Any = None
 
+    def attach_driver(self, connection: sa.Connection) -> None:
+        """Run prepared statements on this connection's driver, in the transaction its owner began there."""
+        self._driver = connection.connection.driver_connection
+        self._dialect = connection.dialect
+        self._connection = connection
+        self._listeners = connection.dispatch.before_cursor_execute or None
+
     def execute(self, statement: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         entry = _REGISTRY.get(id(statement))
         if entry is None or self._driver_off or args or kwargs:
@@ -194,10 +201,8 @@ class DriverSession(Session):
             if connection.dialect.name != "sqlite":
                 self._driver_off = True
                 return super().execute(statement, params)
-            driver = self._driver = connection.connection.driver_connection
-            self._dialect = connection.dialect
-            self._connection = connection
-            self._listeners = connection.dispatch.before_cursor_execute or None
+            self.attach_driver(connection)
+            driver = self._driver
         assert self._dialect is not None
         if isinstance(params, list):
             if len(params) != 1:

@@ -242,6 +242,17 @@ def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
     return session.execute(_CLOSED_DEADLINES, {"id": proposal_id}).all()
 
 
+_RAN_OUT = prepared(sa.select(DEADLINES.c.due_at).where(
+    DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.kind == sa.bindparam("kind"),
+    DEADLINES.c.status != "open", DEADLINES.c.stage > sa.bindparam("reminders")))
+
+
+def ran_out_deadlines(session: Session, proposal_id: int, kind: str, reminders: int) -> list[datetime]:
+    """The due moments of the proposal's closed deadlines of this kind that went past all their `reminders` (they
+    fell due and were escalated). Filtered in SQL: a proposal sent back and forth collects closed deadlines."""
+    return list(session.execute(_RAN_OUT, {"id": proposal_id, "kind": kind, "reminders": reminders}).scalars())
+
+
 # One row per parameter set (an executemany), so that the statement is the same whatever the number of rows.
 _CANCEL_DEADLINE = prepared(sa.update(DEADLINES)
                             .where(DEADLINES.c.id == sa.bindparam("deadline"), DEADLINES.c.status == "open")

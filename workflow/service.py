@@ -353,15 +353,18 @@ class ProposalService(ProposalQueries):
         if not wanted and not open_rows:
             return
         needs_plan = any(d.due.plan_end or d.due.before_each_later_year for d in wanted)
-        entering = [d for d in wanted if from_state not in d.states and d.due.input is None]
+        # The deadlines this step enters by moving (not by a date input): one that ran out before is not reopened.
+        entering = [name for name, d in procedure.deadlines.items()
+                    if d.scope == "proposal" and to_state in d.states and from_state not in d.states
+                    and d.due.input is None]
         plan = plan_step(
             procedure, from_state=from_state, to_state=to_state, inputs=inputs, now=now,
             open_deadlines=[OpenDeadline(r.id, r.kind) for r in open_rows],
             plan_years=[r.year for r in repo.plan(session, proposal_id)] if needs_plan else [],
             ran_out=frozenset(
-                (r.kind, r.due_at) for r in repo.closed_deadlines(session, proposal_id)
-                if r.kind in procedure.deadlines and r.stage > len(procedure.deadlines[r.kind].reminder_offsets)
-            ) if entering and from_state is not None else frozenset(),
+                (name, due) for name in entering for due in repo.ran_out_deadlines(
+                    session, proposal_id, name, len(procedure.deadlines[name].reminder_offsets))
+            ) if from_state is not None else frozenset(),
         )
         repo.cancel_deadlines(session, plan.cancel, now)
         rows = []

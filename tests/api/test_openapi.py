@@ -39,3 +39,16 @@ def test_every_error_is_documented_as_problem_json() -> None:
         for code, response in operation["responses"].items():
             if int(code) >= 400:
                 assert list(response["content"]) == ["application/problem+json"], f"{method.upper()} {path} {code}"
+
+
+def test_every_operation_that_needs_a_token_says_so_and_the_others_do_not() -> None:
+    """The Authorize button of /docs: the bearer scheme on each operation whose route needs a caller."""
+    schema = create_app().openapi()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    secured = {(m, p) for p, _, _, _ in _operations() for m, o in schema["paths"][p].items()
+               if o.get("security") == [{"HTTPBearer": []}]}
+    everything = {(m, p) for p, m, _, _ in _operations()}
+    assert ("post", "/proposals/{proposal_id}/transitions") in secured
+    assert ("get", "/proposals/{proposal_id}") in secured
+    assert ("get", "/admin/outbox") in secured
+    assert everything - secured == {("get", "/health")}
