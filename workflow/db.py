@@ -9,6 +9,7 @@ version check in the UPDATE do the work.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -20,7 +21,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from workflow.driver import DriverSession
-from workflow.wal_checkpoints import WalCheckpointer
 
 WRITE_OPTION = "foerderweg_write"
 # What a query function needs: a session or a connection.
@@ -31,21 +31,31 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database named by a path (not in memory, not a `file:` URI); else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
-    in_file = bool(parsed.database) and parsed.database != ":memory:"
-    if in_file:
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    in_file = sqlite_file(url)
+    if in_file is not None:
+        in_file.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         # Each thread keeps a connection for its reads and the writer keeps one (Database): never make a thread
         # wait for a connection that another thread holds on to. (In memory, SQLAlchemy keeps one per thread.)
-        **({"pool_size": 8, "max_overflow": -1} if in_file else {}),
+        **({"pool_size": 8, "max_overflow": -1} if in_file is not None else {}),
     )
 
     @event.listens_for(engine, "connect")
@@ -65,8 +75,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         if driver.in_transaction:  # type: ignore[union-attr]
             return  # begun by Database on the driver already; SQLAlchemy joins it (and its COMMIT ends it)
         # On the driver: SQLAlchemy's own execute costs several times the statement, on every transaction.
-        driver.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION, False) else "BEGIN")
+        _driver_sql(driver, "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION, False)
+                    else "BEGIN")
 
     return engine
 
@@ -82,9 +92,9 @@ _AFTER_COMMIT = "foerderweg_after_commit"
 class Database:
     """The one way the engine reaches the database: `read()` and `write()` sessions, one transaction each.
 
-    On SQLite the writer keeps one connection, and each thread keeps one for its reads: a pool checkout, reset and
-    checkin, and SQLAlchemy's transaction objects around them, cost several times the statements of a step or a
-    read (bench/engine.py). The transaction is begun and ended on the driver; SQLAlchemy joins it when a
+    On SQLite (in a file) the writer keeps one connection, and each thread keeps one for its reads: a pool checkout,
+    reset and checkin, and SQLAlchemy's transaction objects around them, cost several times the statements of a step
+    or a read (bench/engine.py). The transaction is begun and ended on the driver; SQLAlchemy joins it when a
     statement needs SQLAlchemy's own execution (an ORM object, a statement that is not prepared).
     """
 
@@ -97,10 +107,11 @@ class Database:
         # between threads into second-long tails. Within one process, writers queue on this lock instead and
         # start the moment the previous one commits; other processes still meet the busy timeout.
         self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
+        # Kept connections need a file: in memory, SQLAlchemy gives every use in a thread the same connection.
+        self._file = sqlite_file(url)
         self._writer: sa.Connection | None = None
-        self._checkpointer: WalCheckpointer | None = None
         self._readers = threading.local()
-        self._all_readers: list[sa.Connection] = []
+        self._all_readers: set[sa.Connection] = set()
         self._readers_lock = threading.Lock()
 
     @property
@@ -118,7 +129,7 @@ class Database:
         driver = reader.connection.driver_connection
         with DriverSession(bind=reader, expire_on_commit=False) as session:
             _driver_sql(driver, "BEGIN")
-            session.attach_driver(reader)
+            session.attach_driver(reader, managed=True)
             try:
                 yield session
             finally:
@@ -129,77 +140,76 @@ class Database:
                 if driver.in_transaction:  # type: ignore[union-attr]
                     _driver_sql(driver, "ROLLBACK")
 
-    def _checkpoint_beside(self, writer: sa.Connection) -> None:
-        """The writer's COMMITs leave the WAL checkpoints to a thread of their own (wal_checkpoints.py)."""
-        database = make_url(self.url).database
-        if not database or database == ":memory:":
-            return
-        writer.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
-        if self._checkpointer is None:
-            self._checkpointer = WalCheckpointer(Path(database), busy_timeout_ms=self._busy_timeout_ms)
-            self._checkpointer.start()
-
     def _thread_reader(self) -> sa.Connection | None:
-        """This thread's read connection while it is idle; None on PostgreSQL or for a read inside a read."""
-        if self._write_lock is None:
+        """This thread's read connection while it is idle; None on PostgreSQL, in memory, or for a read inside a
+        read. It is closed when its thread ends (worker threads come and go with the load)."""
+        if self._file is None:
             return None
         reader: sa.Connection | None = getattr(self._readers, "connection", None)
         if reader is None or reader.closed or reader.invalidated:
             reader = self._readers.connection = self.engine.connect()
             with self._readers_lock:
-                self._all_readers.append(reader)
+                self._all_readers.add(reader)
+            weakref.finalize(threading.current_thread(), self._close_reader, reader)
         busy = reader.in_transaction() or reader.connection.driver_connection.in_transaction  # type: ignore[union-attr]
         return None if busy else reader
 
+    def _close_reader(self, reader: sa.Connection) -> None:
+        with self._readers_lock:
+            if reader in self._all_readers:
+                self._all_readers.discard(reader)
+                reader.close()
+
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: commits when the block ends normally, rolls back on any exception."""
-        if self._write_lock is None:
-            with DriverSession(self._write_engine, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
-                _run_after_commit(session)
-            return
-        with self._write_lock:
-            writer = self._writer
-            if writer is None or writer.closed or writer.invalidated:
-                writer = self._writer = self._write_engine.connect()
-                self._checkpoint_beside(writer)
-            driver = writer.connection.driver_connection
-            # Never join what an interrupted write left: the session must own its transaction.
-            if writer.in_transaction():
-                writer.rollback()
-            if driver.in_transaction:  # type: ignore[union-attr]
-                _driver_sql(driver, "ROLLBACK")
-            with DriverSession(bind=writer, expire_on_commit=False) as session:
+        """One transaction: commits when the block ends normally, rolls back on any exception. The session inside
+        neither commits nor rolls back by itself: the block's end does (raise to roll back)."""
+        if self._file is None:
+            with self._write_lock or nullcontext(), \
+                    DriverSession(self._write_engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        else:
+            with self._write_lock or nullcontext(), self._kept_writer() as (writer, driver), \
+                    DriverSession(bind=writer, expire_on_commit=False) as session:
                 _driver_sql(driver, "BEGIN IMMEDIATE")
-                session.attach_driver(writer)
+                session.attach_driver(writer, managed=True)
                 try:
                     yield session
-                    if session.in_transaction():
-                        session.commit()  # flushes ORM objects; its COMMIT ends the driver's transaction
-                    if driver.in_transaction:  # type: ignore[union-attr]
+                    session.finish(commit=True)  # flushes ORM objects; SQLAlchemy's COMMIT ends the driver's too
+                    if driver.in_transaction:
                         _driver_sql(driver, "COMMIT")
                 except BaseException:
-                    session.rollback()
-                    if driver.in_transaction:  # type: ignore[union-attr]
+                    session.finish(commit=False)
+                    if driver.in_transaction:
                         _driver_sql(driver, "ROLLBACK")
                     raise
-            _run_after_commit(session)
+        # After the lock is released: an action may write itself.
+        _run_after_commit(session)
+
+    @contextmanager
+    def _kept_writer(self) -> Iterator[tuple[sa.Connection, Any]]:
+        """The writer's connection (under the write lock) and its driver, outside any transaction."""
+        writer = self._writer
+        if writer is None or writer.closed or writer.invalidated:
+            writer = self._writer = self._write_engine.connect()
+        driver = writer.connection.driver_connection
+        # Never join what an interrupted write left: the session must own its transaction.
+        if writer.in_transaction():
+            writer.rollback()
+        if driver.in_transaction:  # type: ignore[union-attr]
+            _driver_sql(driver, "ROLLBACK")
+        yield writer, driver
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
         with self._write_lock or nullcontext(), self._readers_lock:
             for connection in [self._writer, *self._all_readers]:
                 if connection is not None:
                     connection.close()
-            self._writer, self._all_readers, self._readers = None, [], threading.local()
+            self._writer, self._all_readers, self._readers = None, set(), threading.local()
         self.engine.dispose()
 
 

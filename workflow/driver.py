@@ -52,7 +52,8 @@ class _Plan:
         out = []
         for source, what, process in self.params:
             value = values[what] if source == _KEY else what(None) if source == _CALL else what
-            out.append(value if value is None or process is None else process(value))
+            # None goes through the processor too, as in SQLAlchemy: a JSON column stores it as JSON null.
+            out.append(value if process is None else process(value))
         return tuple(out)
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
@@ -75,8 +76,6 @@ class _Plan:
             row = list(picked)
             for n, (i, process) in enumerate(processed):
                 value = row[i]
-                if value is None:
-                    continue
                 if value is not last_in[n]:
                     last_in[n], last_out[n] = value, process(value)
                 row[i] = last_out[n]
@@ -183,13 +182,33 @@ class DriverSession(Session):
     # driver path's statements too, with no cursor and no execution context.
     _connection: sa.Connection | None = None
     _listeners: Any = None
+    _managed = False
 
-    def attach_driver(self, connection: sa.Connection) -> None:
-        """Run prepared statements on this connection's driver, in the transaction its owner began there."""
+    def attach_driver(self, connection: sa.Connection, *, managed: bool = False) -> None:
+        """Run prepared statements on this connection's driver. `managed`: in the transaction that Database began
+        there and ends itself; the session then neither commits nor rolls back by itself (`finish` does)."""
         self._driver = connection.connection.driver_connection
         self._dialect = connection.dialect
         self._connection = connection
         self._listeners = connection.dispatch.before_cursor_execute or None
+        self._managed = managed
+
+    def commit(self) -> None:
+        if self._managed:
+            raise RuntimeError("a write commits when its block ends; a session inside it does not commit by itself")
+        super().commit()
+
+    def rollback(self) -> None:
+        if self._managed:
+            raise RuntimeError("a write rolls back when its block raises; a session inside it does not roll back "
+                               "by itself")
+        super().rollback()
+
+    def finish(self, *, commit: bool) -> None:
+        """End SQLAlchemy's part of a managed transaction (if a statement needed it); the driver's follows."""
+        self._managed = False
+        if self.in_transaction():
+            super().commit() if commit else super().rollback()
 
     def execute(self, statement: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         entry = _REGISTRY.get(id(statement))
@@ -204,7 +223,8 @@ class DriverSession(Session):
             self.attach_driver(connection)
             driver = self._driver
         assert self._dialect is not None
-        if isinstance(params, list):
+        if isinstance(params, (list, tuple)):
+            params = list(params)
             if len(params) != 1:
                 result = self._many(entry, driver, params)
                 return super().execute(statement, params) if result is None else result
@@ -213,13 +233,17 @@ class DriverSession(Session):
         plan = entry.plan(self._dialect, tuple(values))
         if plan is None:
             return super().execute(statement, params)
-        parameters = plan.one(values)
-        if self._listeners is not None:
-            self._listeners(self._connection, None, plan.sql, parameters, None, False)
+        parameters: Any = values
         try:
+            parameters = plan.one(values)
+            if self._listeners is not None:
+                self._listeners(self._connection, None, plan.sql, parameters, None, False)
             cursor = driver.execute(plan.sql, parameters)
-        except self._dialect.loaded_dbapi.Error as error:
-            raise _wrapped(error, plan.sql, parameters, self._dialect) from error
+        except Exception as error:
+            wrapped = _wrapped(error, plan.sql, parameters, self._dialect)
+            if wrapped is error:
+                raise
+            raise wrapped from error
         if plan.metadata is None:
             return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
         return DriverResult(plan.metadata, iter(cursor.fetchall()), cursor.rowcount)
@@ -234,20 +258,29 @@ class DriverSession(Session):
         plan = entry.plan(self._dialect, tuple(keys))
         if plan is None or plan.metadata is not None:
             return None
-        parameters = plan.many(rows)
-        if self._listeners is not None:
-            self._listeners(self._connection, None, plan.sql, parameters, None, True)
+        parameters: Any = rows
         try:
+            parameters = plan.many(rows)
+            if self._listeners is not None:
+                self._listeners(self._connection, None, plan.sql, parameters, None, True)
             cursor = driver.executemany(plan.sql, parameters)
-        except self._dialect.loaded_dbapi.Error as error:
-            raise _wrapped(error, plan.sql, parameters, self._dialect) from error
+        except Exception as error:
+            wrapped = _wrapped(error, plan.sql, parameters, self._dialect)
+            if wrapped is error:
+                raise
+            raise wrapped from error
         return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
 
 
-def _wrapped(error: Exception, sql: str, parameters: Any, dialect: sa.Dialect) -> sa.exc.StatementError:
-    """The driver's error as SQLAlchemy raises it (an IntegrityError stays an IntegrityError), so that callers
-    catch the same exceptions whichever path ran the statement."""
-    return sa.exc.DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect)
+def _wrapped(error: Exception, sql: str, parameters: Any, dialect: sa.Dialect) -> Exception:
+    """The error as SQLAlchemy raises it, so that callers catch the same exceptions whichever path ran the
+    statement: the driver's (an IntegrityError stays an IntegrityError), a value a bind processor refused (a
+    StatementError). What SQLAlchemy raises itself, and what a listener raises, passes unchanged."""
+    if isinstance(error, dialect.loaded_dbapi.Error):
+        return sa.exc.DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect)
+    if isinstance(error, (TypeError, ValueError)):
+        return sa.exc.StatementError(str(error), sql, parameters, error)
+    return error
 
 
 @event.listens_for(DriverSession, "after_transaction_end")

@@ -6,6 +6,8 @@ path is really taken runs where it exists.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
@@ -70,7 +72,7 @@ def test_rows_written_through_the_driver_read_back_as_sqlalchemys_own(ctx: Conte
     given = {"attempts": 2} if every_column else {}  # all values from the rows: the batch takes its quicker path
     rows = [outbox_row("a1", **given),
             outbox_row("a2", next_attempt_at=NOW + timedelta(microseconds=1), payload={}, **given),
-            outbox_row("a3", sent_at=None, status="pending", last_error="SMTP 451", **given)][:count]
+            outbox_row("a3", sent_at=None, status="pending", last_error="SMTP 451", payload=None, **given)][:count]
     with ctx.db.write() as session:
         store.insert_outbox(session, rows)
         # The same rows once more, through SQLAlchemy itself (a statement that is not prepared), under other keys.
@@ -209,3 +211,48 @@ def test_a_database_error_on_the_driver_path_is_sqlalchemys_error(ctx: Context) 
         with pytest.raises(sa.exc.IntegrityError), ctx.db.write() as session:
             session.execute(repo._INSERT_AUDIT, rows)
     assert len(ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)) == version
+
+
+def test_a_session_inside_a_write_neither_commits_nor_rolls_back_by_itself(ctx: Context) -> None:
+    """The block's end commits; a stray commit() or rollback() inside it would split or undo part of the step."""
+    if ctx.db.dialect != "sqlite":
+        pytest.skip("PostgreSQL's sessions are SQLAlchemy's own: there commit() and rollback() do what they say")
+
+    def written_then(stray: str) -> None:
+        with ctx.db.write() as session:
+            store.insert_outbox(session, [outbox_row(f"{stray}-1")])
+            getattr(session, stray)()
+
+    for stray in ("commit", "rollback"):
+        with pytest.raises(RuntimeError, match="block"):
+            written_then(stray)
+        assert stored(ctx, [f"{stray}-1"]) == []
+
+
+def test_a_value_a_bind_processor_refuses_is_sqlalchemys_statement_error(ctx: Context) -> None:
+    naive = NOW.replace(tzinfo=None)
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"), ctx.db.write() as session:
+        store.insert_outbox(session, [outbox_row("naive", created_at=naive)])
+    assert stored(ctx, ["naive"]) == []
+
+
+def test_a_read_connection_is_closed_when_its_thread_ends(ctx: Context) -> None:
+    if ctx.db.dialect != "sqlite":
+        pytest.skip("PostgreSQL reads take pooled connections")
+    world = make_world(ctx)
+    proposal_id, _ = proposal_in(ctx, world, "draft")
+    before = len(ctx.db._all_readers)
+    found: list[Any] = []
+
+    def read() -> None:
+        with ctx.db.read() as session:
+            found.append(repo.proposal(session, proposal_id))
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    worker.join()
+    assert found and found[0] is not None and len(ctx.db._all_readers) == before + 1
+    del worker
+    gc.collect()
+    assert len(ctx.db._all_readers) == before, "a worker thread that ended does not keep its connection"
+
