@@ -233,17 +233,7 @@ class DriverSession(Session):
         plan = entry.plan(self._dialect, tuple(values))
         if plan is None:
             return super().execute(statement, params)
-        parameters: Any = values
-        try:
-            parameters = plan.one(values)
-            if self._listeners is not None:
-                self._listeners(self._connection, None, plan.sql, parameters, None, False)
-            cursor = driver.execute(plan.sql, parameters)
-        except Exception as error:
-            wrapped = _wrapped(error, plan.sql, parameters, self._dialect)
-            if wrapped is error:
-                raise
-            raise wrapped from error
+        cursor = self._send(driver, plan, values, many=False)
         if plan.metadata is None:
             return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
         return DriverResult(plan.metadata, iter(cursor.fetchall()), cursor.rowcount)
@@ -258,18 +248,23 @@ class DriverSession(Session):
         plan = entry.plan(self._dialect, tuple(keys))
         if plan is None or plan.metadata is not None:
             return None
-        parameters: Any = rows
+        cursor = self._send(driver, plan, rows, many=True)
+        return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
+
+    def _send(self, driver: Any, plan: _Plan, values: Any, *, many: bool) -> Any:
+        """The statement with its processed parameters to the driver (and to the listeners); the cursor."""
+        parameters: Any = values
         try:
-            parameters = plan.many(rows)
+            parameters = plan.many(values) if many else plan.one(values)
             if self._listeners is not None:
-                self._listeners(self._connection, None, plan.sql, parameters, None, True)
-            cursor = driver.executemany(plan.sql, parameters)
+                self._listeners(self._connection, None, plan.sql, parameters, None, many)
+            return (driver.executemany if many else driver.execute)(plan.sql, parameters)
         except Exception as error:
+            assert self._dialect is not None
             wrapped = _wrapped(error, plan.sql, parameters, self._dialect)
             if wrapped is error:
                 raise
             raise wrapped from error
-        return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
 
 
 def _wrapped(error: Exception, sql: str, parameters: Any, dialect: sa.Dialect) -> Exception:
