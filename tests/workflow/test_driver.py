@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +19,26 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.factories import WHILE_OPEN, make_world, proposal_in
+from workflow import migrate
 from workflow import repository as repo
-from workflow.context import Context
+from workflow.context import Context, build_context
 from workflow.driver import prepared, unsupported
 from workflow.notify import store
 from workflow.notify.steps import _AUDIENCE
 from workflow.review import store as review_store
 from workflow.roles import Role
+from workflow.settings import Settings
 
 NOW = datetime(2026, 5, 24, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sqlite_ctx(tmp_path: Path) -> Iterator[Context]:
+    """A SQLite file of the test's own, whatever the database under test: the driver path is SQLite's."""
+    context = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'driver.db'}"))
+    migrate.upgrade(context.db)
+    yield context
+    context.close()
 LEIPZIG_SUMMER = timezone(timedelta(hours=2))
 
 
@@ -157,9 +169,8 @@ def test_every_prepared_statement_runs_on_the_driver_on_sqlite(ctx: Context) -> 
         assert session.execute(expanding, {"ids": [1, 2]}).all() == []
 
 
-def test_a_step_sends_its_prepared_statements_past_sqlalchemy(ctx: Context) -> None:
-    if ctx.db.dialect != "sqlite":
-        pytest.skip("on PostgreSQL SQLAlchemy runs every statement; the driver path is SQLite's")
+def test_a_step_sends_its_prepared_statements_past_sqlalchemy(sqlite_ctx: Context) -> None:
+    ctx = sqlite_ctx
     world = make_world(ctx)
     proposal_id, version = proposal_in(ctx, world, "draft")
     heard: list[str] = []
@@ -213,10 +224,10 @@ def test_a_database_error_on_the_driver_path_is_sqlalchemys_error(ctx: Context) 
     assert len(ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)) == version
 
 
-def test_a_session_inside_a_write_neither_commits_nor_rolls_back_by_itself(ctx: Context) -> None:
-    """The block's end commits; a stray commit() or rollback() inside it would split or undo part of the step."""
-    if ctx.db.dialect != "sqlite":
-        pytest.skip("PostgreSQL's sessions are SQLAlchemy's own: there commit() and rollback() do what they say")
+def test_a_session_inside_a_write_neither_commits_nor_rolls_back_by_itself(sqlite_ctx: Context) -> None:
+    """The block's end commits; a stray commit() or rollback() inside it would split or undo part of the step.
+    (On PostgreSQL the sessions are SQLAlchemy's own: there commit() and rollback() do what they say.)"""
+    ctx = sqlite_ctx
 
     def written_then(stray: str) -> None:
         with ctx.db.write() as session:
@@ -236,9 +247,9 @@ def test_a_value_a_bind_processor_refuses_is_sqlalchemys_statement_error(ctx: Co
     assert stored(ctx, ["naive"]) == []
 
 
-def test_a_read_connection_is_closed_when_its_thread_ends(ctx: Context) -> None:
-    if ctx.db.dialect != "sqlite":
-        pytest.skip("PostgreSQL reads take pooled connections")
+def test_a_read_connection_is_closed_when_its_thread_ends(sqlite_ctx: Context) -> None:
+    """SQLite's kept read connections (PostgreSQL reads take pooled ones)."""
+    ctx = sqlite_ctx
     world = make_world(ctx)
     proposal_id, _ = proposal_in(ctx, world, "draft")
     before = len(ctx.db._all_readers)
