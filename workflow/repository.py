@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel
 from workflow import models
 from workflow.db import Reader
 from workflow.driver import prepared
+from workflow.id_lists import in_ids
 from workflow.rules import BudgetYear, PlanYear, RoundFacts
 
 T = TypeVar("T", bound=SQLModel)
@@ -58,11 +59,14 @@ _HEADLINE = (PROPOSALS.c.id, PROPOSALS.c.alliance_id, PROPOSALS.c.organisation_i
              PROPOSALS.c.state, PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version)
 
 
+_HEADLINES = prepared(sa.select(*_HEADLINE).where(in_ids(PROPOSALS.c.id, "ids")))
+
+
 def proposal_headlines(session: Session, proposal_ids: Iterable[int]) -> dict[int, Row[Any]]:
     ids = list(proposal_ids)
     if not ids:
         return {}
-    return {int(row.id): row for row in session.execute(sa.select(*_HEADLINE).where(PROPOSALS.c.id.in_(ids)))}
+    return {int(row.id): row for row in session.execute(_HEADLINES, {"ids": ids})}
 
 
 def insert_proposal(session: Session, values: dict[str, Any]) -> int:

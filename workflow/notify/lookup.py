@@ -60,10 +60,11 @@ class BatchLookup:
         for user_id, topic, channel in store.mutes_of_many(self.session, ids):
             self._muted[user_id].add((topic, channel))
 
-    def muted(self, user_id: int, topic: str, channel: str) -> bool:
+    def mutes(self, user_id: int) -> set[tuple[str, str]]:
+        """The person's (topic, channel) mutes: mostly none, which a batch checks once per person."""
         if user_id not in self._muted:
             self.load_mutes([user_id])
-        return (topic, channel) in self._muted[user_id]
+        return self._muted[user_id]
 
     def load_applicants(self, organisation_ids: Iterable[int]) -> None:
         missing = set(organisation_ids) - set(self._applicants)

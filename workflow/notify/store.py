@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from workflow import models
 from workflow.driver import prepared
+from workflow.id_lists import in_ids
 from workflow.repository import ALLIANCES, DEADLINES, USERS, _table
 
 OUTBOX = _table(models.OutboxMessage)
@@ -33,54 +34,79 @@ def insert_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert notifications; one whose key exists already (written by an earlier or a parallel sweep) is left.
     Every row has the same keys (one executemany)."""
     if rows:
-        dialect = session.get_bind().dialect.name
-        session.execute(_INSERT_OUTBOX["postgresql" if dialect == "postgresql" else "sqlite"], list(rows))
+        session.execute(_of_dialect(session, _INSERT_OUTBOX), list(rows))
 
 
-def _claimable(table: sa.Table, now: datetime, due_column: sa.Column[Any], open_status: str,
+def _of_dialect(session: Session, statements: dict[str, Any]) -> Any:
+    """The statement built for the session's database: PostgreSQL's, or SQLite's (prepared for the driver)."""
+    return statements["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+
+
+_NOW = sa.bindparam("now", type_=models.UTCDateTime)
+
+
+def _due_and_free(table: sa.Table, due_column: sa.Column[Any], open_status: str) -> sa.ColumnElement[bool]:
+    """Open and due at the parameter `now`, and not claimed by anyone whose lease still runs."""
+    return sa.and_(table.c.status == open_status, due_column <= _NOW,
+                   sa.or_(table.c.lease_until.is_(None), table.c.lease_until < _NOW))
+
+
+def _claimable(table: sa.Table, due_column: sa.Column[Any], open_status: str,
                busy_status: str) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(table.c.status == open_status, due_column <= now,
-                sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now)),
-        sa.and_(table.c.status == busy_status, table.c.lease_until < now),
-    )
+    """Pending and due, or claimed by someone whose lease ran out (at the parameter `now`)."""
+    return sa.or_(_due_and_free(table, due_column, open_status),
+                  sa.and_(table.c.status == busy_status, table.c.lease_until < _NOW))
 
 
-def _claim(session: Session, table: sa.Table, where: sa.ColumnElement[bool], order: sa.Column[Any], *,
-           limit: int, token: str, values: dict[str, Any]) -> list[int]:
-    candidates = sa.select(table.c.id).where(where).order_by(order).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    claimed = session.execute(sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
-                              .values(claim=token, **values).returning(table.c.id))
+def _claim_statements(table: sa.Table, where: sa.ColumnElement[bool], order: sa.Column[Any],
+                      values: dict[str, Any]) -> dict[str, sa.Update]:
+    """The claim, built once (parameters now, limit, token, lease_until), per dialect: on PostgreSQL the candidates
+    are locked and skipped by other claimants."""
+    def claim(candidates: sa.Select[Any]) -> sa.Update:
+        return (sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
+                .values(claim=sa.bindparam("token", type_=sa.String),
+                        lease_until=sa.bindparam("lease_until", type_=models.UTCDateTime), **values)
+                .returning(table.c.id))
+    candidates = sa.select(table.c.id).where(where).order_by(order).limit(sa.bindparam("limit", type_=sa.Integer))
+    return {"postgresql": claim(candidates.with_for_update(skip_locked=True)),
+            "sqlite": prepared(claim(candidates))}
+
+
+def _claim(session: Session, statements: dict[str, sa.Update], *, now: datetime, limit: int, token: str,
+           lease: timedelta) -> list[int]:
+    claimed = session.execute(_of_dialect(session, statements),
+                              {"now": now, "limit": limit, "token": token, "lease_until": now + lease})
     return sorted(int(i) for i in claimed.scalars())
 
 
 # --- deadlines: the sweep's claims --------------------------------------------------------------------------
 
+# A deadline stays open while claimed: only a lease that ran out frees it.
+_CLAIM_DEADLINES = _claim_statements(DEADLINES, _due_and_free(DEADLINES, DEADLINES.c.next_fire_at, "open"),
+                                     DEADLINES.c.next_fire_at, {})
+
+
 def claim_due_deadlines(session: Session, now: datetime, *, limit: int, token: str, lease: timedelta) -> list[int]:
-    where = sa.and_(DEADLINES.c.status == "open", DEADLINES.c.next_fire_at <= now,
-                    sa.or_(DEADLINES.c.lease_until.is_(None), DEADLINES.c.lease_until < now))
-    return _claim(session, DEADLINES, where, DEADLINES.c.next_fire_at, limit=limit, token=token,
-                  values={"lease_until": now + lease})
+    return _claim(session, _CLAIM_DEADLINES, now=now, limit=limit, token=token, lease=lease)
 
 
 # What the sweep and the notifications read of a claimed row (each time column read costs a conversion per row).
 _SWEPT_COLUMNS = [DEADLINES.c[name] for name in ("id", "proposal_id", "round_id", "alliance_id", "kind",
                                                  "procedure_key", "procedure_version", "state", "due_at", "status",
                                                  "stage")]
+# By primary key only: with `status = 'open'` in the WHERE, SQLite walks the (status, next_fire_at) index over
+# every open row instead (4 s per 10,000 claimed among 1,000,000; bench/sweep.py).
+_CLAIMED = (sa.select(*_SWEPT_COLUMNS)
+            .where(in_ids(DEADLINES.c.id, "ids"), DEADLINES.c.claim == sa.bindparam("token", type_=sa.String))
+            .order_by(DEADLINES.c.id))
+_CLAIMED_BY_DIALECT = {"postgresql": _CLAIMED.with_for_update(), "sqlite": prepared(_CLAIMED)}
 
 
 def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> Sequence[Row[Any]]:
     """The claimed rows still open and still ours, locked for this transaction; a row cancelled by a step or
     taken over by another sweeper after our lease ran out is left out."""
-    # By primary key only: with `status = 'open'` in the WHERE, SQLite walks the (status, next_fire_at) index
-    # over every open row instead (4 s per 10,000 claimed among 1,000,000; bench/sweep.py).
-    query = (sa.select(*_SWEPT_COLUMNS).where(DEADLINES.c.id.in_(list(deadline_ids)), DEADLINES.c.claim == token)
-             .order_by(DEADLINES.c.id))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return [row for row in session.execute(query) if row.status == "open"]
+    rows = session.execute(_of_dialect(session, _CLAIMED_BY_DIALECT), {"ids": deadline_ids, "token": token})
+    return [row for row in rows if row.status == "open"]
 
 
 _ADVANCE = prepared(sa.update(DEADLINES)
@@ -107,18 +133,23 @@ def advance_deadlines(session: Session, token: str, moves: Sequence[dict[str, An
 
 # --- outbox: delivery claims ------------------------------------------------------------------------------
 
+_CLAIM_DELIVERIES = _claim_statements(
+    # The channels as equalities rather than IN: a literal IN list is expanded at each execution.
+    OUTBOX, sa.and_(sa.or_(*(OUTBOX.c.channel == channel for channel in DELIVERED_BY_SENDING)),
+                    _claimable(OUTBOX, OUTBOX.c.next_attempt_at, "pending", "sending")),
+    OUTBOX.c.next_attempt_at, {"status": "sending", "attempts": OUTBOX.c.attempts + 1})
+_CLAIMED_DELIVERIES = prepared(
+    sa.select(OUTBOX, ALLIANCES.c.webhook_secret)
+    .join(ALLIANCES, ALLIANCES.c.id == OUTBOX.c.alliance_id, isouter=True)
+    .where(in_ids(OUTBOX.c.id, "ids")).order_by(OUTBOX.c.id))
+
+
 def claim_deliveries(session: Session, now: datetime, *, limit: int, token: str,
                      lease: timedelta) -> Sequence[Row[Any]]:
-    where = sa.and_(OUTBOX.c.channel.in_(DELIVERED_BY_SENDING),
-                    _claimable(OUTBOX, now, OUTBOX.c.next_attempt_at, "pending", "sending"))
-    ids = _claim(session, OUTBOX, where, OUTBOX.c.next_attempt_at, limit=limit, token=token,
-                 values={"status": "sending", "lease_until": now + lease, "attempts": OUTBOX.c.attempts + 1})
+    ids = _claim(session, _CLAIM_DELIVERIES, now=now, limit=limit, token=token, lease=lease)
     if not ids:
         return []
-    return session.execute(
-        sa.select(OUTBOX, ALLIANCES.c.webhook_secret)
-        .join(ALLIANCES, ALLIANCES.c.id == OUTBOX.c.alliance_id, isouter=True)
-        .where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)).all()
+    return session.execute(_CLAIMED_DELIVERIES, {"ids": ids}).all()
 
 
 def settle(session: Session, message_id: int, token: str, values: dict[str, Any]) -> bool:
@@ -150,34 +181,51 @@ def update_outbox(session: Session, message_id: int, where: sa.ColumnElement[boo
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
+_ALLIANCES_BY_ID = prepared(sa.select(ALLIANCES.c.id, ALLIANCES.c.name, ALLIANCES.c.webhook_url)
+                            .where(in_ids(ALLIANCES.c.id, "ids")))
+
+
 def alliances_by_id(session: Session, alliance_ids: Iterable[int]) -> dict[int, Row[Any]]:
     ids = list(alliance_ids)
     if not ids:
         return {}
-    return {int(row.id): row for row in session.execute(
-        sa.select(ALLIANCES.c.id, ALLIANCES.c.name, ALLIANCES.c.webhook_url).where(ALLIANCES.c.id.in_(ids)))}
+    return {int(row.id): row for row in session.execute(_ALLIANCES_BY_ID, {"ids": ids})}
 
 
 # --- people and mutes --------------------------------------------------------------------------------------
 
+_PEOPLE = sa.select(USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, USERS.c.organisation_id).where(
+    USERS.c.role == sa.bindparam("role", type_=sa.String)).order_by(USERS.c.id)
+# Whom a notification tells: everyone of a role, of some organisations, or of one alliance.
+_PEOPLE_BY = {
+    (False, False): prepared(_PEOPLE),
+    (True, False): prepared(_PEOPLE.where(in_ids(USERS.c.organisation_id, "organisations"))),
+    (False, True): prepared(_PEOPLE.where(USERS.c.alliance_id == sa.bindparam("alliance", type_=sa.Integer))),
+    (True, True): prepared(_PEOPLE.where(in_ids(USERS.c.organisation_id, "organisations"),
+                                         USERS.c.alliance_id == sa.bindparam("alliance", type_=sa.Integer))),
+}
+
+
 def users(session: Session, *, role: str, organisation_ids: Iterable[int] = (),
           alliance_id: int | None = None) -> Sequence[Row[Any]]:
-    query = sa.select(USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, USERS.c.organisation_id).where(
-        USERS.c.role == role)
     org_ids = list(organisation_ids)
+    params: dict[str, Any] = {"role": role}
     if org_ids:
-        query = query.where(USERS.c.organisation_id.in_(org_ids))
+        params["organisations"] = org_ids
     if alliance_id is not None:
-        query = query.where(USERS.c.alliance_id == alliance_id)
-    return session.execute(query.order_by(USERS.c.id)).all()
+        params["alliance"] = alliance_id
+    return session.execute(_PEOPLE_BY[bool(org_ids), alliance_id is not None], params).all()
+
+
+_MUTES_OF_MANY = prepared(sa.select(MUTES.c.user_id, MUTES.c.topic, MUTES.c.channel)
+                          .where(in_ids(MUTES.c.user_id, "users")))
 
 
 def mutes_of_many(session: Session, user_ids: Iterable[int]) -> list[tuple[int, str, str]]:
     ids = list(user_ids)
     if not ids:
         return []
-    return [(int(u), str(t), str(c)) for u, t, c in session.execute(
-        sa.select(MUTES.c.user_id, MUTES.c.topic, MUTES.c.channel).where(MUTES.c.user_id.in_(ids)))]
+    return [(int(u), str(t), str(c)) for u, t, c in session.execute(_MUTES_OF_MANY, {"users": ids})]
 
 
 def mutes_of(session: Session, user_id: int) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -94,8 +93,7 @@ class NotificationWriter:
             made = self._rows(lookup, item, each, now)
             counts.append(len(made))
             rows += made
-        # One batch needs the same columns in every row: channels differ in what they set.
-        store.insert_outbox(session, [{**ROW_DEFAULTS, **r} for r in rows])
+        store.insert_outbox(session, rows)
         return counts
 
     def _rows(self, lookup: BatchLookup, item: DueFiring, told: Told, now: datetime) -> list[dict[str, Any]]:
@@ -104,16 +102,19 @@ class NotificationWriter:
         rows: list[dict[str, Any]] = []
         for audience in told.audiences:
             about = self._about(deadline, item.definition, audience.proposal, told.title)
+            # One batch needs the same columns in every row (one executemany): channels differ in what they set.
             base = {
-                "kind": kind, "topic": deadline.kind, "alliance_id": alliance_id, "deadline_id": deadline.id,
+                **ROW_DEFAULTS, "kind": kind, "topic": deadline.kind, "alliance_id": alliance_id,
+                "deadline_id": deadline.id,
                 "proposal_id": None if audience.proposal is None else audience.proposal.id, "created_at": now,
                 "status": outcome.status, "last_error": outcome.why, "next_attempt_at": now,
             }
             key = f"d{deadline.id}:{item.firing.label}:p{base['proposal_id'] or '-'}"
             for person in audience.people:
                 # Escalations to managers cannot be muted: someone must hear that a deadline passed.
-                muted = {channel for channel in ("inapp", "email")
-                         if kind == "reminder" and lookup.muted(person.id, deadline.kind, channel)}
+                mutes = lookup.mutes(person.id) if kind == "reminder" else None
+                muted = {channel for channel in ("inapp", "email") if (deadline.kind, channel) in mutes} if mutes \
+                    else ()
                 message = render(kind, about, name=person.name, language=person.language)
                 text = {"subject": message.subject, "body": message.body, "user_id": person.id}
                 if "inapp" not in muted:
@@ -190,8 +191,18 @@ class NotificationWriter:
         }
 
 
-@lru_cache(maxsize=512)
+_TEXTS: dict[int, tuple[Labels, dict[str, str]]] = {}
+
+
 def _texts(labels: Labels) -> dict[str, str]:
     """A label as plain texts, made once per label: a large sweep asks for the same few thousands of times.
-    Callers only read it."""
-    return labels.model_dump()
+    Callers only read it. Found by identity: a label is a frozen model whose hash is computed from its fields at
+    every call, three times per notification."""
+    found = _TEXTS.get(id(labels))
+    if found is not None and found[0] is labels:
+        return found[1]
+    if len(_TEXTS) > 4096:  # procedures published again and again: forget the old ones' labels
+        _TEXTS.clear()
+    texts = labels.model_dump()
+    _TEXTS[id(labels)] = (labels, texts)
+    return texts
