@@ -57,7 +57,7 @@ def goals_of(results: dict[str, Any]) -> list[Goal]:
         Goal("http_p99", "HTTP transitions p99 at 16 connections", http["p99_ms"], 20, "at_most", "ms"),
         Goal("inprocess_vs_spiff", "in-process persisted steps / SpiffWorkflow persisted steps",
              project["engine"]["transitions_per_second"] / peer["shipped"]["per_second"], 10, "at_least", "×"),
-        Goal("get_p99", f"GET /proposals/{{id}} p99, {read['proposals']:,} proposals, "
+        Goal("get_p99", f"GET /proposals/{{id}} p99 at 16 connections, {read['proposals']:,} proposals, "
                         f"{read['audit_rows']:,} audit rows", read["load"]["p99_ms"], 10, "at_most", "ms"),
         Goal("sweep_seconds", f"sweep of {sweep['large']['due_rows']:,} due among "
                               f"{sweep['large']['total_rows']:,} deadline rows", sweep["large"]["sweep_seconds"],

@@ -105,6 +105,9 @@ class ReadFigures:
     rss_before_mib: float
     rss_after_mib: float
     p99_ms: float
+    # The same requests from one connection at a time: the latency of a read itself, without the queue that 16
+    # connections build in front of one server process (shown beside the goal, not as it).
+    one_at_a_time: Load
     # Uniform random ids: about proposals * (1 - (1 - 1/proposals) ** requests) of them were asked for.
     distinct_ids_expected: int
 
@@ -359,9 +362,11 @@ def measure(folder: Path, *, proposals: int = 100_000, audit_rows: int = 1_000_0
         before = rss_mib_of(server.process.pid)
         load = run_wrk(server.url, script=script, duration_s=seconds, connections=connections)
         after = rss_mib_of(server.process.pid)
+        alone = run_wrk(server.url, script=script, duration_s=seconds, connections=1, threads=1)
     return ReadFigures(proposals=proposals, audit_rows=generated.counts["audit_events"],
                        generation_seconds=generated.seconds, load=load, rss_before_mib=before, rss_after_mib=after,
-                       p99_ms=load.p99_ms, distinct_ids_expected=distinct_expected(load.requests, proposals))
+                       p99_ms=load.p99_ms, distinct_ids_expected=distinct_expected(load.requests, proposals),
+                       one_at_a_time=alone)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,12 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="foerderweg-bench-") as folder:
         figures = measure(Path(folder), proposals=args.proposals, audit_rows=args.audit_rows, seconds=args.seconds,
                           connections=args.connections)
-    load = figures.load
+    load, alone = figures.load, figures.one_at_a_time
     print(table([
         ("database", f"{figures.proposals:,} proposals, {figures.audit_rows:,} audit rows"),
         ("generated in", f"{figures.generation_seconds:.1f} s"),
         ("GET /proposals/{id}", f"{load.requests:,} in {load.seconds:.1f} s -> {load.per_second:,.0f}/s"),
         ("latency", f"p50 {load.p50_ms:.1f} ms, p90 {load.p90_ms:.1f} ms, p99 {load.p99_ms:.1f} ms"),
+        ("one connection at a time", f"{alone.per_second:,.0f}/s, p50 {alone.p50_ms:.1f} ms, "
+                                     f"p99 {alone.p99_ms:.1f} ms"),
         ("distinct ids (expected)", f"~{figures.distinct_ids_expected:,} of {figures.proposals:,}"),
         ("errors", str(load.errors)),
         ("server RSS", f"{figures.rss_before_mib:.1f} -> {figures.rss_after_mib:.1f} MiB"),

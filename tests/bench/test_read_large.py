@@ -34,6 +34,7 @@ def test_reads_random_proposals_of_the_generated_database(tmp_path: Path) -> Non
 
     assert figures.proposals == 200 and figures.audit_rows == 2_000
     assert figures.load.requests > 0 and figures.load.errors == 0
+    assert figures.one_at_a_time.requests > 0 and figures.one_at_a_time.errors == 0
     assert 0 < figures.distinct_ids_expected <= 200
     assert figures.rss_before_mib > 0 and figures.rss_after_mib > 0
     with sqlite3.connect(tmp_path / "large.db") as connection:
