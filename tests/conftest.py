@@ -17,6 +17,8 @@ from workflow.db import Database
 from workflow.registry import ProcedureRegistry
 from workflow.settings import Settings
 
+pytest_plugins = ["tests.summary_lines"]
+
 PG_URL = os.environ.get("FOERDERWEG_TEST_DATABASE_URL")
 # CI's PostgreSQL pass sets this: then a run without PostgreSQL, or with any test skipped, fails instead of passing.
 REQUIRE_POSTGRES = os.environ.get("FOERDERWEG_TEST_REQUIRE_POSTGRES") == "1"
@@ -51,14 +53,30 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA public CASCADE")
         conn.exec_driver_sql("CREATE SCHEMA public")
+        # A test database need not survive a power cut: commits then wait for no disk flush (0.8 ms each here),
+        # while a crash of the server process still loses nothing committed. Applies to connections opened later.
+        conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     engine.dispose()
 
 
-def _truncate_postgres(database: Database) -> None:
+def _empty_postgres(database: Database) -> None:
+    """Every table emptied and every sequence restarted, as TRUNCATE … RESTART IDENTITY would leave them.
+
+    A test's few rows are deleted: TRUNCATE replaces each table's files and took 35–115 ms per test, DELETE takes
+    3–8 ms. Without the triggers (the foreign keys' and the audit trail's guard) the order does not matter; only a
+    superuser may switch them off, so any other role gets TRUNCATE.
+    """
     with database.engine.begin() as conn:
         tables = [r[0] for r in conn.exec_driver_sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
-        if tables:
+        if not tables:
+            return
+        if conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar():
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql("; ".join(f"DELETE FROM {table}" for table in tables))
+            conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'")
+        else:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 
@@ -83,7 +101,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 def fresh_database_url(template: str, folder: Path) -> str:
     if PG_URL:
         database = Database(PG_URL)
-        _truncate_postgres(database)
+        _empty_postgres(database)
         database.dispose()
         return PG_URL
     target = folder / "foerderweg.db"

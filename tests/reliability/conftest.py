@@ -14,11 +14,11 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PG_URL
 from tests.factories import World, complete_plan, make_world, new_draft, open_round, procedure_of, satisfy
+from tests.summary_lines import report_line
 from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.models import AuditEvent, Deadline, OutboxMessage, Proposal
@@ -31,22 +31,11 @@ DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 PROPOSALS = Proposal.__table__  # type: ignore[attr-defined]
 
-_FIGURES: list[str] = []
-
-
 def figure(scenario: str, text: str) -> str:
     """Report one line of figures, e.g. figure("race", "32 clients, 640 requests, ...")."""
     line = f"reliability {scenario} [{DIALECT}]: {text}"
-    print(f"\n{line}")
-    _FIGURES.append(line)
+    report_line("reliability figures", line)
     return line
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _FIGURES:
-        terminalreporter.section("reliability figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
 
 
 # --- a world on the wall clock --------------------------------------------------------------------------
