@@ -2,7 +2,7 @@
 """The two quickstart commands, for a fresh machine that has nothing but Python >= 3.11:
 
     python3 dev.py serve   # virtual environment, fresh SQLite database with the Leipzig 2016 demo, the service
-    python3 dev.py test    # virtual environment, ruff, mypy and the test suite
+    python3 dev.py test    # virtual environment, ruff, mypy and the test suite (one process per core)
 
 Both create `.venv` on first use and reinstall only when pyproject.toml changed. Extra arguments after `test`
 go to pytest (e.g. `python3 dev.py test -k demo`).
@@ -73,6 +73,9 @@ def test(args: list[str]) -> int:
     if lint:
         run([str(BIN / "ruff"), "check", "."])
         run([str(BIN / "mypy")])
+    if not any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
+        # One process per core; a file's tests stay in one process, so its module-wide worlds are built once.
+        args = ["-n", "auto", "--dist", "loadfile", *args]
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
 
 

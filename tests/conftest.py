@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and not (PG_URL or "").startswith("postgresql"):
         raise pytest.UsageError("FOERDERWEG_TEST_REQUIRE_POSTGRES=1 but FOERDERWEG_TEST_DATABASE_URL names no "
                                 "PostgreSQL database: the PostgreSQL pass would silently test SQLite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-xdist tells tests apart by node id: of tests sharing one it runs only the first, and passes.
+    seen = Counter(item.nodeid for item in items)
+    shared = sorted(nodeid for nodeid, count in seen.items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"{len(shared)} node id(s) shared by several tests, e.g. {shared[0]!r}: pytest-xdist "
+                                "would run only one of each")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -80,15 +90,32 @@ def _empty_postgres(database: Database) -> None:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 
+def _database_of_this_worker(url: str) -> str:
+    """The PostgreSQL database this test process uses: the named one, or under pytest-xdist one per worker beside
+    it (foerderweg_test_gw0, …), made on first use, because every test empties the database it runs on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).scalar() is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database at the newest schema: a SQLite file to copy, or the PostgreSQL URL itself."""
     if PG_URL:
-        _reset_postgres(PG_URL)
-        database = Database(PG_URL)
+        url = _database_of_this_worker(PG_URL)
+        _reset_postgres(url)
+        database = Database(url)
         migrate.upgrade(database)
         database.dispose()
-        return PG_URL
+        return url
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database(f"sqlite:///{path}")
     migrate.upgrade(database)
@@ -100,10 +127,10 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def fresh_database_url(template: str, folder: Path) -> str:
     if PG_URL:
-        database = Database(PG_URL)
+        database = Database(template)
         _empty_postgres(database)
         database.dispose()
-        return PG_URL
+        return template
     target = folder / "foerderweg.db"
     shutil.copyfile(template, target)
     return f"sqlite:///{target}"

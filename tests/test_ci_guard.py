@@ -32,3 +32,13 @@ def test_a_skipped_test_fails_the_postgresql_pass() -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "skipped on the PostgreSQL pass" in done.stdout
     assert "database under test: postgresql" in done.stdout
+
+
+def test_tests_that_share_a_node_id_stop_the_run() -> None:
+    # pytest-xdist would run one of them and report the run as passed.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_TEST_")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.duplicate_ids",
+                           A_SMALL_TEST_FILE], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
+    assert "node id(s) shared by several tests" in done.stdout + done.stderr
