@@ -63,8 +63,9 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA public CASCADE")
         conn.exec_driver_sql("CREATE SCHEMA public")
-        # A test database need not survive a power cut: commits then wait for no disk flush (0.8 ms each here),
-        # while a crash of the server process still loses nothing committed. Applies to connections opened later.
+        # Commits then wait for no disk flush (0.8 ms each here). Only a crash of PostgreSQL itself or of the
+        # machine could lose the last ones, which a test database may; a killed foerderweg process (the crash
+        # tests) still loses nothing committed. Applies to connections opened later.
         conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     engine.dispose()
 
