@@ -73,9 +73,13 @@ def test(args: list[str]) -> int:
     if lint:
         run([str(BIN / "ruff"), "check", "."])
         run([str(BIN / "mypy")])
-    if not any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
-        # One process per core; a file's tests stay in one process, so its module-wide worlds are built once.
-        args = ["-n", "auto", "--dist", "loadfile", *args]
+    if not any("no:xdist" in a for a in args):
+        # One process per core, unless told otherwise; a file's tests stay in one process, so its module-wide
+        # worlds are built once and its tests that rely on an earlier one's results (the fuzz figures) see them.
+        if not any(a.startswith(("-n", "--numprocesses")) for a in args):
+            args = ["-n", "auto", *args]
+        if not any(a.startswith(("--dist", "-d")) for a in args):
+            args = ["--dist", "loadfile", *args]
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,13 +36,24 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "PostgreSQL database: the PostgreSQL pass would silently test SQLite")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _refuse_shared_node_ids(nodeids: Iterable[str]) -> None:
     # pytest-xdist tells tests apart by node id: of tests sharing one it runs only the first, and passes.
-    seen = Counter(item.nodeid for item in items)
-    shared = sorted(nodeid for nodeid, count in seen.items() if count > 1)
+    shared = sorted(nodeid for nodeid, count in Counter(nodeids).items() if count > 1)
     if shared:
-        raise pytest.UsageError(f"{len(shared)} node id(s) shared by several tests, e.g. {shared[0]!r}: pytest-xdist "
-                                "would run only one of each")
+        pytest.exit(f"{len(shared)} node id(s) shared by several tests, e.g. {shared[0]!r}: pytest-xdist would run "
+                    "only one of each", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under pytest-xdist the controller judges what its workers collected (below): a worker that stopped here
+    # would only be restarted, again and again.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        _refuse_shared_node_ids(item.nodeid for item in items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    _refuse_shared_node_ids(ids)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -85,10 +96,14 @@ def _empty_postgres(database: Database) -> None:
         if conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar():
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             conn.exec_driver_sql("; ".join(f"DELETE FROM {table}" for table in tables))
-            conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
-                                 "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'")
+            conn.exec_driver_sql("SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+                                 "JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = 'public'")
         else:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+DUPLICATE_DATABASE = "42P04"
 
 
 def _database_of_this_worker(url: str) -> str:
@@ -102,7 +117,11 @@ def _database_of_this_worker(url: str) -> str:
     engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).scalar() is None:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            try:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            except sa.exc.ProgrammingError as error:  # another run made it in the meantime
+                if getattr(error.orig, "sqlstate", None) != DUPLICATE_DATABASE:
+                    raise
     engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
 

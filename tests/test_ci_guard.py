@@ -1,5 +1,6 @@
 """CI's PostgreSQL pass (FOERDERWEG_TEST_REQUIRE_POSTGRES=1) fails rather than passing without having tested
-PostgreSQL: without a PostgreSQL URL it refuses to start, and a single skipped test fails the run."""
+PostgreSQL: without a PostgreSQL URL it refuses to start, and a single skipped test fails the run. Any run stops if
+two tests share a node id, which pytest-xdist would count as one."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.serving import REPO
 
 A_SMALL_TEST_FILE = "tests/workflow/test_timeutil.py"
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without the test settings, and without what pytest-xdist tells its workers: the
+    child pytest is a run of its own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("FOERDERWEG_TEST_", "PYTEST_XDIST_"))}
+
+
 def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_TEST_")}
+    clean = clean_environment()
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=REPO,
                           env={**clean, "FOERDERWEG_TEST_REQUIRE_POSTGRES": "1", **env}, capture_output=True,
                           text=True, timeout=120, check=False)
@@ -34,11 +43,11 @@ def test_a_skipped_test_fails_the_postgresql_pass() -> None:
     assert "database under test: postgresql" in done.stdout
 
 
-def test_tests_that_share_a_node_id_stop_the_run() -> None:
+@pytest.mark.parametrize("processes", ["0", "2"])
+def test_tests_that_share_a_node_id_stop_the_run(processes: str) -> None:
     # pytest-xdist would run one of them and report the run as passed.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_TEST_")}
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tests.duplicate_ids",
-                           A_SMALL_TEST_FILE], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120,
-                          check=False)
+                           "-n", processes, A_SMALL_TEST_FILE], cwd=REPO, env=clean_environment(),
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
     assert "node id(s) shared by several tests" in done.stdout + done.stderr
