@@ -129,7 +129,7 @@ def test_sweep_reads_claimed_rows_by_primary_key(tmp_path: Path) -> None:
     context = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'plan.db'}"))
     try:
         migrate.upgrade(context.db)
-        plan = _plan(context, store._CLAIMED_BY_DIALECT["sqlite"], ("[1, 2, 3]", "token"))
+        plan = _plan(context, store._CLAIMED, ("[1, 2, 3]", "token"))
         assert "INTEGER PRIMARY KEY" in plan, plan
         assert "ix_deadlines" not in plan, plan
     finally:

@@ -34,12 +34,8 @@ def insert_outbox(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert notifications; one whose key exists already (written by an earlier or a parallel sweep) is left.
     Every row has the same keys (one executemany)."""
     if rows:
-        session.execute(_of_dialect(session, _INSERT_OUTBOX), list(rows))
-
-
-def _of_dialect(session: Session, statements: dict[str, Any]) -> Any:
-    """The statement built for the session's database: PostgreSQL's, or SQLite's (prepared for the driver)."""
-    return statements["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+        dialect = session.get_bind().dialect.name
+        session.execute(_INSERT_OUTBOX["postgresql" if dialect == "postgresql" else "sqlite"], list(rows))
 
 
 _NOW = sa.bindparam("now", type_=models.UTCDateTime)
@@ -58,32 +54,29 @@ def _claimable(table: sa.Table, due_column: sa.Column[Any], open_status: str,
                   sa.and_(table.c.status == busy_status, table.c.lease_until < _NOW))
 
 
-def _claim_statements(table: sa.Table, where: sa.ColumnElement[bool], order: sa.Column[Any],
-                      values: dict[str, Any]) -> dict[str, sa.Update]:
-    """The claim, built once (parameters now, limit, token, lease_until), per dialect: on PostgreSQL the candidates
-    are locked and skipped by other claimants."""
-    def claim(candidates: sa.Select[Any]) -> sa.Update:
-        return (sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
-                .values(claim=sa.bindparam("token", type_=sa.String),
-                        lease_until=sa.bindparam("lease_until", type_=models.UTCDateTime), **values)
-                .returning(table.c.id))
-    candidates = sa.select(table.c.id).where(where).order_by(order).limit(sa.bindparam("limit", type_=sa.Integer))
-    return {"postgresql": claim(candidates.with_for_update(skip_locked=True)),
-            "sqlite": prepared(claim(candidates))}
+def _claim_statement(table: sa.Table, where: sa.ColumnElement[bool], order: sa.Column[Any],
+                     values: dict[str, Any]) -> sa.Update:
+    """The claim, built once (parameters now, limit, token, lease_until). On PostgreSQL other claimants skip the
+    candidates this one locked; SQLite, which has no row locks, leaves the clause out."""
+    candidates = (sa.select(table.c.id).where(where).order_by(order)
+                  .limit(sa.bindparam("limit", type_=sa.Integer)).with_for_update(skip_locked=True))
+    return prepared(sa.update(table).where(table.c.id.in_(candidates.scalar_subquery()), where)
+                    .values(claim=sa.bindparam("token", type_=sa.String),
+                            lease_until=sa.bindparam("lease_until", type_=models.UTCDateTime), **values)
+                    .returning(table.c.id))
 
 
-def _claim(session: Session, statements: dict[str, sa.Update], *, now: datetime, limit: int, token: str,
+def _claim(session: Session, statement: sa.Update, *, now: datetime, limit: int, token: str,
            lease: timedelta) -> list[int]:
-    claimed = session.execute(_of_dialect(session, statements),
-                              {"now": now, "limit": limit, "token": token, "lease_until": now + lease})
+    claimed = session.execute(statement, {"now": now, "limit": limit, "token": token, "lease_until": now + lease})
     return sorted(int(i) for i in claimed.scalars())
 
 
 # --- deadlines: the sweep's claims --------------------------------------------------------------------------
 
 # A deadline stays open while claimed: only a lease that ran out frees it.
-_CLAIM_DEADLINES = _claim_statements(DEADLINES, _due_and_free(DEADLINES, DEADLINES.c.next_fire_at, "open"),
-                                     DEADLINES.c.next_fire_at, {})
+_CLAIM_DEADLINES = _claim_statement(DEADLINES, _due_and_free(DEADLINES, DEADLINES.c.next_fire_at, "open"),
+                                    DEADLINES.c.next_fire_at, {})
 
 
 def claim_due_deadlines(session: Session, now: datetime, *, limit: int, token: str, lease: timedelta) -> list[int]:
@@ -96,16 +89,15 @@ _SWEPT_COLUMNS = [DEADLINES.c[name] for name in ("id", "proposal_id", "round_id"
                                                  "stage")]
 # By primary key only: with `status = 'open'` in the WHERE, SQLite walks the (status, next_fire_at) index over
 # every open row instead (4 s per 10,000 claimed among 1,000,000; bench/sweep.py).
-_CLAIMED = (sa.select(*_SWEPT_COLUMNS)
-            .where(in_ids(DEADLINES.c.id, "ids"), DEADLINES.c.claim == sa.bindparam("token", type_=sa.String))
-            .order_by(DEADLINES.c.id))
-_CLAIMED_BY_DIALECT = {"postgresql": _CLAIMED.with_for_update(), "sqlite": prepared(_CLAIMED)}
+_CLAIMED = prepared(sa.select(*_SWEPT_COLUMNS)
+                   .where(in_ids(DEADLINES.c.id, "ids"), DEADLINES.c.claim == sa.bindparam("token", type_=sa.String))
+                   .order_by(DEADLINES.c.id).with_for_update())
 
 
 def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> Sequence[Row[Any]]:
     """The claimed rows still open and still ours, locked for this transaction; a row cancelled by a step or
     taken over by another sweeper after our lease ran out is left out."""
-    rows = session.execute(_of_dialect(session, _CLAIMED_BY_DIALECT), {"ids": deadline_ids, "token": token})
+    rows = session.execute(_CLAIMED, {"ids": deadline_ids, "token": token})
     return [row for row in rows if row.status == "open"]
 
 
@@ -133,7 +125,7 @@ def advance_deadlines(session: Session, token: str, moves: Sequence[dict[str, An
 
 # --- outbox: delivery claims ------------------------------------------------------------------------------
 
-_CLAIM_DELIVERIES = _claim_statements(
+_CLAIM_DELIVERIES = _claim_statement(
     # The channels as equalities rather than IN: a literal IN list is expanded at each execution.
     OUTBOX, sa.and_(sa.or_(*(OUTBOX.c.channel == channel for channel in DELIVERED_BY_SENDING)),
                     _claimable(OUTBOX, OUTBOX.c.next_attempt_at, "pending", "sending")),

@@ -112,9 +112,8 @@ class NotificationWriter:
             key = f"d{deadline.id}:{item.firing.label}:p{base['proposal_id'] or '-'}"
             for person in audience.people:
                 # Escalations to managers cannot be muted: someone must hear that a deadline passed.
-                mutes = lookup.mutes(person.id) if kind == "reminder" else None
-                muted = {channel for channel in ("inapp", "email") if (deadline.kind, channel) in mutes} if mutes \
-                    else ()
+                mutes = lookup.mutes(person.id) if kind == "reminder" else set()
+                muted = {channel for channel in ("inapp", "email") if (deadline.kind, channel) in mutes}
                 message = render(kind, about, name=person.name, language=person.language)
                 text = {"subject": message.subject, "body": message.body, "user_id": person.id}
                 if "inapp" not in muted:
