@@ -44,11 +44,18 @@ def _refuse_shared_node_ids(nodeids: Iterable[str]) -> None:
                     "only one of each", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Under pytest-xdist the controller judges what its workers collected (below): a worker that stopped here
     # would only be restarted, again and again.
     if "PYTEST_XDIST_WORKER" not in os.environ:
         _refuse_shared_node_ids(item.nodeid for item in items)
+    # Deselected, not skipped: the PostgreSQL pass fails on any skip, and running a test's own SQLite files a
+    # second time there would test nothing new.
+    if PG_URL:
+        own_files = [item for item in items if item.get_closest_marker("own_sqlite_files")]
+        if own_files:
+            config.hook.pytest_deselected(items=own_files)
+            items[:] = [item for item in items if item not in own_files]
 
 
 @pytest.hookimpl(optionalhook=True)

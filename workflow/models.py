@@ -30,6 +30,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def partial_index(name: str, column: str) -> sa.Index:
+    """An index of a nullable reference over the rows that have one; `column = ?` lookups still use it."""
+    condition = sa.text(f"{column} IS NOT NULL")
+    return sa.Index(name, column, sqlite_where=condition, postgresql_where=condition)
+
+
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisations"
     id: int | None = Field(default=None, primary_key=True)
@@ -118,8 +124,9 @@ class Proposal(SQLModel, table=True):
         # view of a proposal in review, without reading the alliance's other proposals (bench/read_large.py).
         sa.Index("ix_proposals_binding", "alliance_id", sqlite_where=sa.text("binds_budget = 1"),
                  postgresql_where=sa.text("binds_budget")),
-        # A migration finds the proposals still on the old version, by state.
-        sa.Index("ix_proposals_procedure_state", "procedure_key", "procedure_version", "state"),
+        # A migration finds the proposals still on the old version. Without their state: an index on the state
+        # is rewritten by every transition, and a migration is rare (bench/, README "Performance").
+        sa.Index("ix_proposals_procedure", "procedure_key", "procedure_version"),
     )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="rounds.id", index=True)
@@ -174,7 +181,12 @@ class AuditEvent(SQLModel, table=True):
     """Append-only: the database refuses UPDATE and DELETE on this table (see the first migration)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "seq"),
+        # Most steps are taken outside a session: an index of their NULLs would be written by each of them and
+        # never read (`session_id = ?` implies NOT NULL, so lookups use this one).
+        partial_index("ix_audit_events_session_id", "session_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposals.id")
     # Position in the proposal's history; the unique key makes a doubled step impossible.
@@ -193,7 +205,7 @@ class AuditEvent(SQLModel, table=True):
     procedure_key: str = Field(max_length=100)
     procedure_version: int
     # The steering-group session in which the step was decided (the minutes list it there).
-    session_id: int | None = Field(default=None, foreign_key="steering_sessions.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="steering_sessions.id")
 
 
 class Deadline(SQLModel, table=True):
@@ -205,11 +217,16 @@ class Deadline(SQLModel, table=True):
     """
 
     __tablename__ = "deadlines"
-    __table_args__ = (sa.Index("ix_deadlines_status_next_fire", "status", "next_fire_at"),)
+    __table_args__ = (
+        sa.Index("ix_deadlines_status_next_fire", "status", "next_fire_at"),
+        # A deadline belongs to a proposal, a round or an alliance: only the rows that have the reference.
+        partial_index("ix_deadlines_round_id", "round_id"),
+        partial_index("ix_deadlines_alliance_id", "alliance_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int | None = Field(default=None, foreign_key="proposals.id", index=True)
-    round_id: int | None = Field(default=None, foreign_key="rounds.id", index=True)
-    alliance_id: int | None = Field(default=None, foreign_key="alliances.id", index=True)
+    round_id: int | None = Field(default=None, foreign_key="rounds.id")
+    alliance_id: int | None = Field(default=None, foreign_key="alliances.id")
     # The name of its definition (e.g. "revision") in the procedure below, or "action_concept".
     kind: str = Field(max_length=60)
     procedure_key: str | None = Field(default=None, max_length=100)

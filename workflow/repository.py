@@ -83,25 +83,36 @@ def update_proposal(session: Session, proposal_id: int, expected_version: int, v
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-_STEP = prepared(
-    sa.update(PROPOSALS)
-    .where(PROPOSALS.c.id == sa.bindparam("proposal"), PROPOSALS.c.version == sa.bindparam("expected"))
-    .values(version=PROPOSALS.c.version + 1, state=sa.bindparam("to_state"), updated_at=sa.bindparam("now"),
-            binds_budget=sa.bindparam("binding"),
-            # The first time a proposal reaches the alliance's or the bank's stage is kept, never moved.
-            reached_alliance_at=sa.func.coalesce(PROPOSALS.c.reached_alliance_at,
-                                                 sa.bindparam("reaches_alliance", type_=models.UTCDateTime)),
-            reached_bank_at=sa.func.coalesce(PROPOSALS.c.reached_bank_at,
-                                             sa.bindparam("reaches_bank", type_=models.UTCDateTime)))
-)
+def _step_statement(*, binding: bool) -> sa.Update:
+    values: dict[str, Any] = {
+        "version": PROPOSALS.c.version + 1, "state": sa.bindparam("to_state"), "updated_at": sa.bindparam("now"),
+        # The first time a proposal reaches the alliance's or the bank's stage is kept, never moved.
+        "reached_alliance_at": sa.func.coalesce(PROPOSALS.c.reached_alliance_at,
+                                                sa.bindparam("reaches_alliance", type_=models.UTCDateTime)),
+        "reached_bank_at": sa.func.coalesce(PROPOSALS.c.reached_bank_at,
+                                            sa.bindparam("reaches_bank", type_=models.UTCDateTime)),
+    }
+    if binding:
+        # Only when it changes: a column assigned, even to its own value, rewrites the partial index over it.
+        values["binds_budget"] = sa.bindparam("binding")
+    return sa.update(PROPOSALS).where(
+        PROPOSALS.c.id == sa.bindparam("proposal"), PROPOSALS.c.version == sa.bindparam("expected")).values(values)
+
+
+_STEP = prepared(_step_statement(binding=False))
+_STEP_AND_BINDING = prepared(_step_statement(binding=True))
 
 
 def step_proposal(session: Session, proposal_id: int, expected_version: int, *, state: str, now: datetime,
-                  binds_budget: bool, alliance_stage: bool, bank_stage: bool) -> bool:
-    """A transition's write: the new state, if nobody wrote since `expected_version`; False means someone did."""
-    result = session.execute(_STEP, {
-        "proposal": proposal_id, "expected": expected_version, "to_state": state, "now": now, "binding": binds_budget,
-        "reaches_alliance": now if alliance_stage else None, "reaches_bank": now if bank_stage else None})
+                  binds_budget: bool | None, alliance_stage: bool, bank_stage: bool) -> bool:
+    """A transition's write: the new state, if nobody wrote since `expected_version`; False means someone did.
+    `binds_budget` None: it stays as it is."""
+    values = {"proposal": proposal_id, "expected": expected_version, "to_state": state, "now": now,
+              "reaches_alliance": now if alliance_stage else None, "reaches_bank": now if bank_stage else None}
+    if binds_budget is None:
+        result = session.execute(_STEP, values)
+    else:
+        result = session.execute(_STEP_AND_BINDING, {**values, "binding": binds_budget})
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 

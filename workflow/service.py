@@ -277,8 +277,9 @@ class ProposalService(ProposalQueries):
             raise GuardFailed(failures)
 
         target_def = machine.procedure.state(target)
+        binding = target_def.binds_budget if target_def.binds_budget != row.binds_budget else None
         if not repo.step_proposal(session, proposal_id, expected_version, state=target, now=now,
-                                  binds_budget=target_def.binds_budget, alliance_stage=target_def.alliance_stage,
+                                  binds_budget=binding, alliance_stage=target_def.alliance_stage,
                                   bank_stage=target_def.bank_stage):
             raise self._stale(session, proposal_id, expected_version)
         self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,

@@ -1,5 +1,5 @@
-"""What the benchmark tests share: wrk, which Debian packages (CI installs it and fails without it), and the rule
-that a test which makes SQLite files of its own runs on the SQLite pass only."""
+"""What the benchmark tests share: wrk, which Debian packages (CI installs it and fails without it). A test that
+makes SQLite files of its own is marked `own_sqlite_files` (the root conftest leaves it out of the PostgreSQL pass)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,3 @@ def wrk_installed() -> None:
     if os.environ.get("FOERDERWEG_TEST_REQUIRE_WRK") == "1":
         pytest.fail(f"FOERDERWEG_TEST_REQUIRE_WRK=1 but {WRK} is missing: apt-get install wrk")
     pytest.skip(f"{WRK} is missing (apt-get install wrk); set FOERDERWEG_TEST_REQUIRE_WRK=1 to fail instead")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Deselected, not skipped: the PostgreSQL pass fails on any skip, and running the benchmark's own SQLite
-    # files a second time there would test nothing new and cost a minute.
-    if not os.environ.get("FOERDERWEG_TEST_DATABASE_URL", "").startswith("postgresql"):
-        return
-    own_files = [item for item in items if item.get_closest_marker("own_sqlite_files")]
-    if own_files:
-        config.hook.pytest_deselected(items=own_files)
-        items[:] = [item for item in items if item not in own_files]

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,26 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.factories import WHILE_OPEN, make_world, proposal_in
-from workflow import migrate
 from workflow import repository as repo
-from workflow.context import Context, build_context
+from workflow.context import Context
 from workflow.driver import prepared, unsupported
 from workflow.notify import store
 from workflow.notify.steps import _AUDIENCE
 from workflow.review import store as review_store
 from workflow.roles import Role
-from workflow.settings import Settings
 
 NOW = datetime(2026, 5, 24, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sqlite_ctx(tmp_path: Path) -> Iterator[Context]:
-    """A SQLite file of the test's own, whatever the database under test: the driver path is SQLite's."""
-    context = build_context(Settings(database_url=f"sqlite:///{tmp_path / 'driver.db'}"))
-    migrate.upgrade(context.db)
-    yield context
-    context.close()
 LEIPZIG_SUMMER = timezone(timedelta(hours=2))
 
 
