@@ -11,6 +11,7 @@ reference still find their rows through the partial indexes (query plans, on bot
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,20 +73,48 @@ def binds_money(ctx: Context, proposal_id: int) -> bool:
 
 
 @pytest.mark.own_sqlite_files
-def test_a_step_leaves_the_indexes_it_does_not_change_alone(sqlite_ctx: Context) -> None:
+@pytest.mark.parametrize(("transition", "opens_a_deadline"), [("submit_proof_of_use", False),
+                                                               ("return_proof_of_use", True)])
+def test_a_step_leaves_the_indexes_it_does_not_change_alone(sqlite_ctx: Context, transition: str,
+                                                            opens_a_deadline: bool) -> None:
+    """The proof of use submitted closes its deadline; returned for corrections, it opens a new one (the path of
+    bench.transitions_http, on version 1 of the procedure)."""
     ctx = sqlite_ctx
-    world = make_world(ctx)
+    world = make_world(ctx, procedure_version=1)
     proposal_id, version = proposal_in(ctx, world, "in_implementation")
-    submit = procedure_of(ctx, proposal_id).transitions["submit_proof_of_use"]
+    procedure = procedure_of(ctx, proposal_id)
+    if transition == "return_proof_of_use":
+        version = fire_as_allowed(ctx, world, proposal_id, procedure.transitions["submit_proof_of_use"], version)
 
-    written, _ = pages_written(ctx, lambda: fire_as_allowed(ctx, world, proposal_id, submit, version))
+    written, _ = pages_written(
+        ctx, lambda: fire_as_allowed(ctx, world, proposal_id, procedure.transitions[transition], version))
 
-    # What the step changes: the row, its state's indexes, the history, the deadlines.
+    # What the step changes: the row, its state's indexes, the history, the deadlines it closes or opens.
     assert {"proposals", "ix_proposals_state", "ix_proposals_alliance_state", "audit_events",
             "sqlite_autoindex_audit_events_1", "deadlines", "ix_deadlines_status_next_fire"} <= written
-    # What it does not: the procedure, a session, a round's or an alliance's deadlines, and the budget binding
-    # (bound in implementation as before).
+    assert ("ix_deadlines_proposal_id" in written) == opens_a_deadline, written
+    # What it does not: the procedure, a session, a round's or an alliance's deadlines (none on a new proposal's
+    # deadline), and the budget binding (bound in implementation as before).
     assert not written & (NEVER_BY_A_PROPOSALS_STEP | {"ix_proposals_binding"}), written
+
+
+def test_the_indexes_of_nullable_references_are_partial(ctx: Context) -> None:
+    """On both databases: alembic's comparison of the schema with the models does not look at an index's WHERE."""
+    partial = {"ix_audit_events_session_id": "session_id", "ix_deadlines_round_id": "round_id",
+               "ix_deadlines_alliance_id": "alliance_id", "ix_proposals_binding": "binds_budget"}
+    with ctx.db.engine.connect() as connection:
+        if ctx.db.dialect == "postgresql":
+            found = dict(connection.execute(sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+                {"names": list(partial)}).all())
+        else:
+            found = dict(connection.execute(sa.text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN "
+                "(SELECT value FROM json_each(:names))"), {"names": json.dumps(list(partial))}).all())
+    assert found.keys() == partial.keys()
+    for name, column in partial.items():
+        condition = found[name].split(" WHERE ", 1)[-1] if " WHERE " in found[name] else ""
+        assert column in condition, found[name]
 
 
 @pytest.mark.own_sqlite_files
