@@ -38,7 +38,8 @@ def serve(
     host: str = typer.Option(None, help="address to bind (default from config: 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default from config: 8000)"),
     workers: int = typer.Option(1, min=1, max=64, help="API processes sharing the port (PostgreSQL, or SQLite "
-                                                       "on one machine: its writers then queue on the file lock)"),
+                                                       "on one machine: their writers take turns on a lock file "
+                                                       "beside the database)"),
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler",
                                    help="run the clock (reminders, round closing, delivery) with the service; "
                                         "turn it off for API replicas beside a `foerderweg scheduler`"),

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from workflow.driver import DriverSession
+from workflow.writer_lock import WriterLock
 
 WRITE_OPTION = "foerderweg_write"
 # What a query function needs: a session or a connection.
@@ -105,10 +106,11 @@ class Database:
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         # SQLite's busy handler makes a waiting writer sleep and poll with growing pauses, which turns contention
         # between threads into second-long tails. Within one process, writers queue on this lock instead and
-        # start the moment the previous one commits; other processes still meet the busy timeout.
+        # start the moment the previous one commits; between processes, on the lock file (writer_lock.py).
         self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
         # Kept connections need a file: in memory, SQLAlchemy gives every use in a thread the same connection.
         self._file = sqlite_file(url)
+        self._writers_lock = WriterLock(self._file) if self._file is not None else None
         self._writer: sa.Connection | None = None
         self._readers = threading.local()
         self._all_readers: set[sa.Connection] = set()
@@ -169,7 +171,9 @@ class Database:
                     DriverSession(self._write_engine, expire_on_commit=False) as session, session.begin():
                 yield session
         else:
-            with self._write_lock or nullcontext(), self._kept_writer() as (writer, driver), \
+            assert self._writers_lock is not None
+            with self._write_lock or nullcontext(), self._writers_lock.held(), \
+                    self._kept_writer() as (writer, driver), \
                     DriverSession(bind=writer, expire_on_commit=False) as session:
                 _driver_sql(driver, "BEGIN IMMEDIATE")
                 session.attach_driver(writer, managed=True)
@@ -210,6 +214,8 @@ class Database:
                 if connection is not None:
                     connection.close()
             self._writer, self._all_readers, self._readers = None, set(), threading.local()
+            if self._writers_lock is not None:
+                self._writers_lock.close()
         self.engine.dispose()
 
 

@@ -1,0 +1,143 @@
+"""Writers of one SQLite file in different processes queue on its lock file instead of SQLite's busy handler.
+
+Two `Database` objects on one file stand for two processes: each opens the lock file itself, and flock belongs to
+an open file, so they exclude each other as two processes do (`tests/api/test_races.py` runs two real servers on
+one file). With a busy timeout of 0, a second writer that reached SQLite while the first held it would fail at once
+with "database is locked"; queued on the lock file, it waits and then writes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from workflow import migrate
+from workflow.db import Database
+from workflow.writer_lock import lock_path
+
+pytestmark = pytest.mark.own_sqlite_files
+
+# Long enough for a second writer that does not wait to have failed already; a writer that waits as it should
+# never makes this test wait longer.
+NOT_DONE_WITHIN_SECONDS = 0.5
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    path = tmp_path / "writers.db"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database)
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def two_processes(path: Path) -> Iterator[tuple[Database, Database]]:
+    first, second = (Database(f"sqlite:///{path}", busy_timeout_ms=0) for _ in range(2))
+    yield first, second
+    first.dispose()
+    second.dispose()
+
+
+def _free(lock_file: Path) -> bool:
+    """Whether another process could take the lock now (asked without waiting)."""
+    fd = os.open(lock_file, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return True
+
+
+def _insert_organisation(database: Database, name: str) -> None:
+    with database.write() as session:
+        session.execute(sa.text("INSERT INTO organisations (name) VALUES (:name)"), {"name": name})
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_failing(two_processes: tuple[Database, Database]) -> None:
+    first, second = two_processes
+    inside, release = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def hold() -> None:
+        with first.write() as session:
+            session.execute(sa.text("INSERT INTO organisations (name) VALUES ('Erste')"))
+            inside.set()
+            release.wait()
+
+    def write_second() -> None:
+        try:
+            _insert_organisation(second, "Zweite")
+            outcome["second"] = None
+        except BaseException as error:  # the failure this test is about: "database is locked"
+            outcome["second"] = error
+
+    # Daemons: a writer stuck on a lock never released fails this test instead of keeping pytest from exiting.
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert inside.wait(10)
+    writer = threading.Thread(target=write_second, daemon=True)
+    writer.start()
+    writer.join(NOT_DONE_WITHIN_SECONDS)
+    still_waiting = writer.is_alive()
+    release.set()
+    holder.join(10)
+    writer.join(10)
+
+    assert "second" in outcome, "the second writer was still waiting after the first had finished"
+    assert outcome["second"] is None, f"the second writer failed instead of waiting: {outcome['second']!r}"
+    assert still_waiting, "the second writer did not wait for the first"
+    with second.read() as session:
+        names = set(session.execute(sa.text("SELECT name FROM organisations")).scalars())
+    assert {"Erste", "Zweite"} <= names
+
+
+def test_a_write_that_fails_releases_the_lock(path: Path, two_processes: tuple[Database, Database]) -> None:
+    first, second = two_processes
+
+    def fails() -> None:
+        with first.write() as session:
+            session.execute(sa.text("INSERT INTO organisations (name) VALUES ('Verworfen')"))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert _free(lock_path(path)), "the failed write kept the lock file locked"
+    _insert_organisation(second, "Danach")  # busy timeout 0: would fail if SQLite's own lock were still held
+    with first.read() as session:
+        names = set(session.execute(sa.text("SELECT name FROM organisations")).scalars())
+    assert "Danach" in names and "Verworfen" not in names
+
+
+def test_the_lock_file_lies_beside_the_database_and_is_closed_with_it(path: Path) -> None:
+    database = Database(f"sqlite:///{path}")
+    _insert_organisation(database, "Eine")
+    assert lock_path(path).is_file() and lock_path(path).parent == path.parent
+    writers_lock = database._writers_lock
+    assert writers_lock is not None and writers_lock._fd is not None
+    database.dispose()
+    assert writers_lock._fd is None
+
+
+def test_without_a_lock_file_writes_still_work_and_say_why(path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    lock_path(path).mkdir()  # a folder where the lock file would be: it cannot be opened
+    database = Database(f"sqlite:///{path}")
+    try:
+        with caplog.at_level(logging.WARNING, logger="workflow.writer_lock"):
+            _insert_organisation(database, "Ohne Sperrdatei")
+            _insert_organisation(database, "Noch eine")
+        warnings = [r for r in caplog.records if r.name == "workflow.writer_lock"]
+        assert len(warnings) == 1 and "busy handler" in warnings[0].getMessage()
+        with database.read() as session:
+            assert session.execute(sa.text("SELECT count(*) FROM organisations")).scalar_one() >= 2
+    finally:
+        database.dispose()
