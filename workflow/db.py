@@ -110,7 +110,8 @@ class Database:
         self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
         # Kept connections need a file: in memory, SQLAlchemy gives every use in a thread the same connection.
         self._file = sqlite_file(url)
-        self._writers_lock = WriterLock(self._file) if self._file is not None else None
+        self._writers_lock = (WriterLock(self._file, timeout_seconds=busy_timeout_ms / 1000)
+                              if self._file is not None else None)
         self._writer: sa.Connection | None = None
         self._readers = threading.local()
         self._all_readers: set[sa.Connection] = set()
@@ -183,9 +184,12 @@ class Database:
                     if driver.in_transaction:
                         _driver_sql(driver, "COMMIT")
                 except BaseException:
-                    session.finish(commit=False)
-                    if driver.in_transaction:
-                        _driver_sql(driver, "ROLLBACK")
+                    try:
+                        session.finish(commit=False)
+                    finally:
+                        # Before the lock file is let go: another process must not find SQLite's lock still held.
+                        if driver.in_transaction:
+                            _driver_sql(driver, "ROLLBACK")
                     raise
         # After the lock is released: an action may write itself.
         _run_after_commit(session)

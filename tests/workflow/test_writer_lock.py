@@ -2,8 +2,8 @@
 
 Two `Database` objects on one file stand for two processes: each opens the lock file itself, and flock belongs to
 an open file, so they exclude each other as two processes do (`tests/api/test_races.py` runs two real servers on
-one file). With a busy timeout of 0, a second writer that reached SQLite while the first held it would fail at once
-with "database is locked"; queued on the lock file, it waits and then writes.
+one file). Their SQLite busy handlers give up at once, so a second writer that reached SQLite while the first held
+it would fail with "database is locked"; queued on the lock file, it waits and then writes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,41 @@ def path(tmp_path: Path) -> Path:
     return path
 
 
+def process(path: Path, *, lock_timeout_ms: int = 10_000) -> Database:
+    """A Database as one process has it, but whose SQLite busy handler gives up at once: only the lock file can
+    make its writer wait."""
+    database = Database(f"sqlite:///{path}", busy_timeout_ms=lock_timeout_ms)
+    sa.event.listen(database.engine, "connect", lambda connection, _record: connection.execute("PRAGMA busy_timeout=0"))
+    return database
+
+
 @pytest.fixture
 def two_processes(path: Path) -> Iterator[tuple[Database, Database]]:
-    first, second = (Database(f"sqlite:///{path}", busy_timeout_ms=0) for _ in range(2))
+    first, second = process(path), process(path)
     yield first, second
     first.dispose()
     second.dispose()
+
+
+@contextmanager
+def writing(database: Database) -> Iterator[None]:
+    """A write of `database` held open in a thread of its own until the block ends."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.write() as session:
+            session.execute(sa.text("INSERT INTO organisations (name) VALUES ('Erste')"))
+            inside.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    try:
+        assert inside.wait(10)
+        yield
+    finally:
+        release.set()  # also when the block fails: dispose() waits for the holder's write to end
+        holder.join(10)
 
 
 def _free(lock_file: Path) -> bool:
@@ -65,14 +95,7 @@ def _insert_organisation(database: Database, name: str) -> None:
 
 def test_a_second_writer_waits_for_the_first_instead_of_failing(two_processes: tuple[Database, Database]) -> None:
     first, second = two_processes
-    inside, release = threading.Event(), threading.Event()
     outcome: dict[str, BaseException | None] = {}
-
-    def hold() -> None:
-        with first.write() as session:
-            session.execute(sa.text("INSERT INTO organisations (name) VALUES ('Erste')"))
-            inside.set()
-            release.wait()
 
     def write_second() -> None:
         try:
@@ -81,16 +104,12 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(two_processes: t
         except BaseException as error:  # the failure this test is about: "database is locked"
             outcome["second"] = error
 
-    # Daemons: a writer stuck on a lock never released fails this test instead of keeping pytest from exiting.
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert inside.wait(10)
+    # A daemon: a writer stuck on a lock never released fails this test instead of keeping pytest from exiting.
     writer = threading.Thread(target=write_second, daemon=True)
-    writer.start()
-    writer.join(NOT_DONE_WITHIN_SECONDS)
-    still_waiting = writer.is_alive()
-    release.set()
-    holder.join(10)
+    with writing(first):
+        writer.start()
+        writer.join(NOT_DONE_WITHIN_SECONDS)
+        still_waiting = writer.is_alive()
     writer.join(10)
 
     assert "second" in outcome, "the second writer was still waiting after the first had finished"
@@ -99,6 +118,32 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(two_processes: t
     with second.read() as session:
         names = set(session.execute(sa.text("SELECT name FROM organisations")).scalars())
     assert {"Erste", "Zweite"} <= names
+
+
+def test_a_writer_gives_up_after_the_busy_timeout_as_sqlite_would(path: Path) -> None:
+    """A process stuck inside a write must not stop the others for good."""
+    first, impatient = process(path), process(path, lock_timeout_ms=0)
+    outcome: list[BaseException | None] = []
+
+    def write_impatiently() -> None:
+        try:
+            _insert_organisation(impatient, "Zu früh")
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    writer = threading.Thread(target=write_impatiently, daemon=True)  # a wait without end fails, not hangs
+    try:
+        with writing(first):
+            writer.start()
+            writer.join(10)
+            assert not writer.is_alive(), "the writer waited on past its timeout"
+        assert len(outcome) == 1 and isinstance(outcome[0], sa.exc.OperationalError), outcome
+        assert "database is locked" in str(outcome[0]) and "another foerderweg process" in str(outcome[0])
+        _insert_organisation(impatient, "Danach")
+    finally:
+        first.dispose()
+        impatient.dispose()
 
 
 def test_a_write_that_fails_releases_the_lock(path: Path, two_processes: tuple[Database, Database]) -> None:
