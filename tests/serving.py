@@ -53,7 +53,7 @@ def serve(database_url: str, folder: Path, processes: int = 1, log_level: str = 
     """`foerderweg serve` processes on free loopback ports, each logging to a file; always stopped.
 
     Several processes on one database run as workers behind a proxy would: on SQLite their writers meet at the
-    database's write lock (BEGIN IMMEDIATE, busy timeout), not only at the lock inside one process.
+    database's lock file and write lock (BEGIN IMMEDIATE), not only at the lock inside one process.
     """
     env = {**os.environ, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": log_level, **(env or {})}
     servers: list[Server] = []

@@ -1,9 +1,10 @@
 """Engines and sessions.
 
 SQLite has one writer. A write transaction that starts deferred and upgrades later can fail with "database is
-locked" instead of waiting, so write sessions start with BEGIN IMMEDIATE and wait up to the busy timeout; read
-sessions start deferred and, under WAL, never block writers. PostgreSQL needs none of this: its row locks and the
-version check in the UPDATE do the work.
+locked" instead of waiting, so write sessions start with BEGIN IMMEDIATE, after taking their turn: the threads of
+a process on a lock, the processes on a lock file (writer_lock.py), each up to the busy timeout; read sessions
+start deferred and, under WAL, never block writers. PostgreSQL needs none of this: its row locks and the version
+check in the UPDATE do the work.
 """
 
 from __future__ import annotations

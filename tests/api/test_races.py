@@ -2,8 +2,8 @@
 
 One version, many deciders: exactly one wins (200), every other one is told the version is stale (409), and the
 history gets exactly one event. Many writers on different proposals: SQLite's single write lock makes them wait
-(BEGIN IMMEDIATE + busy timeout), it never fails them with 500 / "database is locked". Idempotent retries that race
-each other are answered once and recorded once.
+(BEGIN IMMEDIATE after their turn on the lock file), it never fails them with 500 / "database is locked".
+Idempotent retries that race each other are answered once and recorded once.
 
 The server runs on the wall clock, so the world is built around the real current time: a round that opened a month
 ago and closed yesterday, proposals submitted while it was open and put in review after it closed.
