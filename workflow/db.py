@@ -111,7 +111,7 @@ class Database:
         self._write_lock: threading.Lock | None = threading.Lock() if is_sqlite(url) else None
         # Kept connections need a file: in memory, SQLAlchemy gives every use in a thread the same connection.
         self._file = sqlite_file(url)
-        self._writers_lock = (WriterLock(self._file, timeout_seconds=busy_timeout_ms / 1000)
+        self._lock_file = (WriterLock(self._file, timeout_seconds=busy_timeout_ms / 1000)
                               if self._file is not None else None)
         self._writer: sa.Connection | None = None
         self._readers = threading.local()
@@ -173,8 +173,8 @@ class Database:
                     DriverSession(self._write_engine, expire_on_commit=False) as session, session.begin():
                 yield session
         else:
-            assert self._writers_lock is not None
-            with self._write_lock or nullcontext(), self._writers_lock.held(), \
+            assert self._lock_file is not None
+            with self._write_lock or nullcontext(), self._lock_file.held(), \
                     self._kept_writer() as (writer, driver), \
                     DriverSession(bind=writer, expire_on_commit=False) as session:
                 _driver_sql(driver, "BEGIN IMMEDIATE")
@@ -219,8 +219,8 @@ class Database:
                 if connection is not None:
                     connection.close()
             self._writer, self._all_readers, self._readers = None, set(), threading.local()
-            if self._writers_lock is not None:
-                self._writers_lock.close()
+            if self._lock_file is not None:
+                self._lock_file.close()
         self.engine.dispose()
 
 

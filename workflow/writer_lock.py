@@ -79,10 +79,9 @@ class WriterLock:
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise sa.exc.OperationalError(
-                        "flock", (), sqlite3.OperationalError(
-                            f"database is locked: another foerderweg process kept writing for more than "
-                            f"{self._timeout_seconds:g} s ({self.path})")) from None
+                    busy = sqlite3.OperationalError(f"database is locked: another foerderweg process kept writing "
+                                                    f"for more than {self._timeout_seconds:g} s ({self.path})")
+                    raise sa.exc.DBAPIError.instance("flock", (), busy, sqlite3.Error) from None
                 time.sleep(RETRY_SECONDS)
             except OSError as error:
                 self._give_up(error)
@@ -98,9 +97,7 @@ class WriterLock:
         return self._fd
 
     def _give_up(self, error: OSError) -> None:
+        self.close()
         self._unavailable = True
         log.warning("no writers' lock file %s (%s): writers of other processes wait in SQLite's busy handler "
                     "instead", self.path, error)
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None

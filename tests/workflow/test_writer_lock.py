@@ -167,10 +167,10 @@ def test_the_lock_file_lies_beside_the_database_and_is_closed_with_it(path: Path
     database = Database(f"sqlite:///{path}")
     _insert_organisation(database, "Eine")
     assert lock_path(path).is_file() and lock_path(path).parent == path.parent
-    writers_lock = database._writers_lock
-    assert writers_lock is not None and writers_lock._fd is not None
+    lock_file = database._lock_file
+    assert lock_file is not None and lock_file._fd is not None
     database.dispose()
-    assert writers_lock._fd is None
+    assert lock_file._fd is None
 
 
 def test_without_a_lock_file_writes_still_work_and_say_why(path: Path, caplog: pytest.LogCaptureFixture) -> None:
