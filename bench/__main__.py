@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import engine, memory, read_large, sweep, transitions_http
+from bench import engine, memory, read_large, sql_share, sweep, transitions_http
 from bench._common import table
 from bench.chart import draw
 from bench.floors.measure import LABELS, measure_floors
@@ -51,15 +51,20 @@ class Sizes:
     sweep_large_total: int
     memory_proposals: int
     memory_phase_seconds: float
+    share_proposals: int
+    share_rounds: int
+    share_engine_proposals: int
 
 
 FULL = Sizes(http_seconds=15, sqlite3_steps=50_000, sqlmodel_steps=5_000, peer_proposals=500,
              engine_proposals=1_000, http_proposals=256, large_proposals=100_000, large_audit_rows=1_000_000,
              sweep_due=10_000, sweep_fewer_due=1_000, sweep_small_total=100_000, sweep_large_total=1_000_000,
-             memory_proposals=100_000, memory_phase_seconds=30)
+             memory_proposals=100_000, memory_phase_seconds=30, share_proposals=200, share_rounds=4,
+             share_engine_proposals=300)
 QUICK = Sizes(http_seconds=1, sqlite3_steps=500, sqlmodel_steps=100, peer_proposals=3, engine_proposals=5,
               http_proposals=64, large_proposals=300, large_audit_rows=3_000, sweep_due=50, sweep_fewer_due=5,
-              sweep_small_total=500, sweep_large_total=5_000, memory_proposals=300, memory_phase_seconds=1)
+              sweep_small_total=500, sweep_large_total=5_000, memory_proposals=300, memory_phase_seconds=1,
+              share_proposals=10, share_rounds=1, share_engine_proposals=3)
 
 
 def progress(message: str) -> None:
@@ -100,6 +105,12 @@ def run(folder: Path, sizes: Sizes) -> dict[str, Any]:
     passed = step(f"foerderweg over HTTP: server memory while {sizes.memory_proposals:,} proposals are written and "
                   "submitted", lambda: memory.measure(fresh("memory"), proposals=sizes.memory_proposals,
                                                       phase_seconds=sizes.memory_phase_seconds))
+    shares = step("foerderweg's own statements replayed on sqlite3: the SQL in a request and in a step",
+                  lambda: sql_share.measure(fresh("sql-share"), proposals=sizes.share_proposals,
+                                            rounds=sizes.share_rounds,
+                                            engine_proposals=sizes.share_engine_proposals))
+    if not all(share.verified for share in shares.values()):
+        raise SystemExit("the replay of foerderweg's statements did not leave the same data")
     sweeps = {}
     for name, total, due in (("small", sizes.sweep_small_total, sizes.sweep_due),
                              ("large", sizes.sweep_large_total, sizes.sweep_due),
@@ -118,6 +129,7 @@ def run(folder: Path, sizes: Sizes) -> dict[str, Any]:
             "read_large": large.to_dict(),
             "memory": passed.to_dict(),
             "sweep": {name: asdict(result) for name, result in sweeps.items()},
+            "sql_share": {name: share.to_dict() for name, share in shares.items()},
         },
     }
 
@@ -143,6 +155,9 @@ def report(results: dict[str, Any], floors_text: list[tuple[str, str]]) -> str:
             ("server memory, proposals passing", f"{memory_text(project['memory'])}"),
             *[(f"sweep: {s['due_rows']:,} due of {s['total_rows']:,}", f"{s['sweep_seconds']:.2f} s "
                f"(claim {s['claim_seconds'] * 1000:.1f} ms)") for s in sweeps.values()],
+            *[(f"SQL share: {s['what']}", f"{s['python_and_sql_us']:,.0f} µs in all, {s['sql_us']:,.0f} µs "
+               f"({s['sql_fraction']:.0%}) its {s['statements_per_operation']:.1f} statements on sqlite3")
+              for s in project["sql_share"].values()],
             ("GOALS", ""),
             *[(("met    " if g.met else "MISSED ") + g.what, g.shown()) for g in goals]]
     return table(rows)

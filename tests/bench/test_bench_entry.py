@@ -44,6 +44,9 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     # A draft whose 201 was still on its way when a wrk phase ended stays a draft (at most one per connection).
     assert passed["submitted"] >= passed["proposals"] - 16 * phases, "every draft is submitted once its 201 came"
     assert phases >= 1 and all(s["rss_mib"] > 0 for s in passed["samples"])
+    shares = project["sql_share"]
+    assert set(shares) == {"transition_request", "persisted_step"}
+    assert all(s["verified"] is True and 0 < s["sql_us"] < s["python_and_sql_us"] for s in shares.values())
     assert {g["key"] for g in results["goals"]} == GOALS
     assert all(isinstance(g["met"], bool) for g in results["goals"])
 
