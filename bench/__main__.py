@@ -29,7 +29,7 @@ from bench import engine, memory, read_large, sql_share, sweep, transitions_http
 from bench._common import table
 from bench.chart import draw
 from bench.floors.measure import LABELS, measure_floors
-from bench.goals import goals_of
+from bench.goals import budgets_of, goals_of
 from bench.peer.spiff import persisted_steps
 
 T = TypeVar("T")
@@ -159,7 +159,10 @@ def report(results: dict[str, Any], floors_text: list[tuple[str, str]]) -> str:
                f"({s['sql_fraction']:.0%}) its {s['statements_per_operation']:.1f} statements on sqlite3")
               for s in project["sql_share"].values()],
             ("GOALS", ""),
-            *[(("met    " if g.met else "MISSED ") + g.what, g.shown()) for g in goals]]
+            *[(("met    " if g.met else "MISSED ") + g.what, g.shown()) for g in goals],
+            ("WHAT THE RATIO GOALS LEAVE FOR PYTHON (per operation)", ""),
+            *[(b.what, f"allowed {b.allowed_us:,.0f} µs, its SQL alone {b.sql_us:,.0f} µs, left "
+                       f"{b.left_for_python_us:,.0f} µs; takes {b.taken_us:,.0f} µs now") for b in budgets_of(results)]]
     return table(rows)
 
 
@@ -174,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     results["quick"] = args.quick
     goals = goals_of(results)
     results["goals"] = [g.to_dict() for g in goals]
+    results["budgets"] = [b.to_dict() for b in budgets_of(results)]
     floors_text = [(LABELS[name], describe_dict(value)) for name, value in results["floors"].items()]
     print(report(results, floors_text))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -69,3 +69,40 @@ def goals_of(results: dict[str, Any]) -> list[Goal]:
         Goal("server_rss_growth", f"server RSS growth while {passed['proposals']:,} proposals pass through "
                                   "(first tenth to end)", max(0.0, passed["growth_mib"]), 20, "at_most", "MiB"),
     ]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a rate goal allows per operation, set beside what the operation's own SQL alone takes (bench.sql_share):
+    the difference is all the Python there may be, framework, rules, rows and answer together."""
+
+    goal_key: str
+    what: str
+    allowed_us: float  # per operation at exactly the goal's rate
+    sql_us: float  # the operation's statements replayed on sqlite3
+    taken_us: float  # per operation now (for HTTP, at 16 connections: 1 / the rate)
+
+    @property
+    def left_for_python_us(self) -> float:
+        return self.allowed_us - self.sql_us
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "left_for_python_us": self.left_for_python_us}
+
+
+def budgets_of(results: dict[str, Any]) -> list[Budget]:
+    """The ratio goals as time per operation. The server answers one request at a time, so at 16 connections a
+    rate of r requests per second is 1/r seconds of the server per request, HTTP and framework included."""
+    floors, project, peer = results["floors"], results["project"], results["peer"]
+    shares = project["sql_share"]
+    request_sql, step_sql = shares["transition_request"]["sql_us"], shares["persisted_step"]["sql_us"]
+    http_taken = 1e6 / project["http_transitions"]["per_second"]
+    return [
+        Budget("http_vs_raw_sqlite", "a transition request at 0.5 × the raw-sqlite HTTP floor",
+               1e6 / (0.5 * floors["http_raw_sqlite"]["per_second"]), request_sql, http_taken),
+        Budget("http_vs_sqlmodel", "a transition request at 1.6 × the plain-SQLModel HTTP floor",
+               1e6 / (1.6 * floors["http_sqlmodel"]["per_second"]), request_sql, http_taken),
+        Budget("inprocess_vs_spiff", "a persisted step at 10 × SpiffWorkflow's rate",
+               1e6 / (10 * peer["shipped"]["per_second"]), step_sql,
+               1e6 / project["engine"]["transitions_per_second"]),
+    ]

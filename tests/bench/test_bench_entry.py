@@ -48,6 +48,11 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     assert set(shares) == {"transition_request", "persisted_step"}
     assert all(s["verified"] is True and 0 < s["sql_us"] < s["python_and_sql_us"] for s in shares.values())
     assert {g["key"] for g in results["goals"]} == GOALS
+    budgets = {b["goal_key"]: b for b in results["budgets"]}
+    assert set(budgets) == {"http_vs_raw_sqlite", "http_vs_sqlmodel", "inprocess_vs_spiff"}
+    assert budgets["inprocess_vs_spiff"]["sql_us"] == shares["persisted_step"]["sql_us"]
+    assert all(b["allowed_us"] > 0 and b["left_for_python_us"] == b["allowed_us"] - b["sql_us"]
+               for b in budgets.values())
     assert all(isinstance(g["met"], bool) for g in results["goals"])
 
     png = (out / "bench.png").read_bytes()
