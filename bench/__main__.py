@@ -64,7 +64,7 @@ FULL = Sizes(http_seconds=15, sqlite3_steps=50_000, sqlmodel_steps=5_000, peer_p
 QUICK = Sizes(http_seconds=1, sqlite3_steps=500, sqlmodel_steps=100, peer_proposals=3, engine_proposals=5,
               http_proposals=64, large_proposals=300, large_audit_rows=3_000, sweep_due=50, sweep_fewer_due=5,
               sweep_small_total=500, sweep_large_total=5_000, memory_proposals=300, memory_phase_seconds=1,
-              share_proposals=10, share_rounds=1, share_engine_proposals=3)
+              share_proposals=10, share_rounds=2, share_engine_proposals=3)
 
 
 def progress(message: str) -> None:

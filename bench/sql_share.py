@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sqlite3
 import sys
@@ -29,6 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -43,15 +45,6 @@ from bench.transitions_http import CYCLE, Prepared, prepare
 from workflow.context import Context, build_context
 from workflow.settings import Settings
 
-# What the replay must reproduce: a fingerprint of every table a step writes.
-STATE_OF_THE_DATA = {
-    "proposals": "SELECT count(*), coalesce(sum(version), 0), group_concat(state, ',') FROM "
-                 "(SELECT version, state FROM proposals ORDER BY id)",
-    "audit_events": "SELECT count(*), coalesce(max(id), 0) FROM audit_events",
-    "deadlines": "SELECT count(*), coalesce(sum(status = 'open'), 0) FROM deadlines",
-    "outbox": "SELECT count(*) FROM outbox",
-}
-
 
 @dataclass(frozen=True)
 class Statement:
@@ -65,12 +58,27 @@ class Statement:
 @dataclass
 class Recording:
     statements: list[Statement] = field(default_factory=list)
+    # What SQLite itself ran on each connection while recording (its trace callback), in order: the replay must run
+    # the very same, so that no statement the service sent is missing from the recording or added to it.
+    executed: dict[int, list[str]] = field(default_factory=dict)
     counting: bool = False
     on: bool = False
 
     def add(self, connection: int, sql: str, parameters: Any, many: bool) -> None:
         if self.on:
             self.statements.append(Statement(connection, sql, parameters, many, self.counting))
+
+    def ran(self, connection: int, sql: str) -> None:
+        if self.on:
+            self.executed.setdefault(connection, []).append(sql)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    seconds: float  # the counted statements
+    by_kind: dict[str, float]  # seconds of the counted statements by their first word (SELECT, INSERT, COMMIT …)
+    statements: int  # counted statements run
+    executed: dict[int, list[str]]  # as Recording.executed, when traced
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Share:
     operations: int
     python_and_sql_us: float  # per operation, the whole path in process
     sql_us: float  # per operation, the same statements replayed on sqlite3
+    sql_by_kind_us: dict[str, float]  # per operation, by the statements' first word
     statements_per_operation: float
     verified: bool
 
@@ -90,23 +99,38 @@ class Share:
         return {**asdict(self), "sql_fraction": self.sql_fraction}
 
 
+class ReplayError(Exception):
+    """The recording cannot be replayed as it ran: a transaction boundary is missing or out of place."""
+
+
 @contextmanager
 def recorded(ctx: Context, recording: Recording) -> Iterator[None]:
     """Every statement of `ctx`'s database into `recording`, those that SQLAlchemy sends and those that Database
-    and the driver path send themselves (BEGIN, COMMIT, ROLLBACK)."""
+    and the driver path send themselves (BEGIN, COMMIT, ROLLBACK), and what SQLite ran on each connection.
+
+    The database's connections are closed before and after, so that every connection used while recording is
+    made while recording, with SQLite's trace callback on it."""
 
     def heard(conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, many: bool) -> None:
         recording.add(id(conn.connection.driver_connection), sql, parameters, many)
 
-    # SQLAlchemy ends its own transactions on the driver's commit() and rollback(), not with a statement.
+    # SQLAlchemy ends its own transactions on the driver's commit() and rollback(), not with a statement; they
+    # reach SQLite only while a transaction is open (Database may have ended it on the driver already).
+    def ended(driver: Any, sql: str) -> None:
+        if driver.in_transaction:
+            recording.add(id(driver), sql, (), False)
+
     def committed(conn: Any) -> None:
-        recording.add(id(conn.connection.driver_connection), "COMMIT", (), False)
+        ended(conn.connection.driver_connection, "COMMIT")
 
     def rolled_back(conn: Any) -> None:
-        recording.add(id(conn.connection.driver_connection), "ROLLBACK", (), False)
+        ended(conn.connection.driver_connection, "ROLLBACK")
 
     def reset(dbapi_connection: Any, _record: Any, _state: Any) -> None:
-        recording.add(id(dbapi_connection), "ROLLBACK", (), False)
+        ended(dbapi_connection, "ROLLBACK")
+
+    def connected(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(partial(recording.ran, id(dbapi_connection)))
 
     sent_by_database = db_module._driver_sql
 
@@ -114,8 +138,10 @@ def recorded(ctx: Context, recording: Recording) -> Iterator[None]:
         recording.add(id(driver), statement, (), False)
         sent_by_database(driver, statement)
 
-    listeners = ((ctx.db.engine, "before_cursor_execute", heard), (ctx.db.engine, "commit", committed),
-                 (ctx.db.engine, "rollback", rolled_back), (ctx.db.engine.pool, "reset", reset))
+    engine = ctx.db.engine
+    listeners = ((engine, "before_cursor_execute", heard), (engine, "commit", committed),
+                 (engine, "rollback", rolled_back), (engine.pool, "reset", reset), (engine, "connect", connected))
+    ctx.db.dispose()
     for target, name, listener in listeners:
         event.listen(target, name, listener)
     db_module._driver_sql = driver_sql
@@ -125,6 +151,7 @@ def recorded(ctx: Context, recording: Recording) -> Iterator[None]:
         db_module._driver_sql = sent_by_database
         for target, name, listener in listeners:
             event.remove(target, name, listener)
+        ctx.db.dispose()
 
 
 def snapshot(database: Path, copy: Path) -> None:
@@ -135,44 +162,73 @@ def snapshot(database: Path, copy: Path) -> None:
     target.close()
 
 
-def replay(database: Path, statements: list[Statement]) -> float:
-    """Run the statements on `database` in their order, a sqlite3 connection per recorded connection; returns the
-    seconds the counted ones took."""
+def replay(database: Path, statements: list[Statement], *, trace: bool = False) -> Replayed:
+    """Run the statements on `database` in their order, a sqlite3 connection per recorded connection, and time the
+    counted ones. `trace`: also note what SQLite ran on each connection (which costs time: check with one replay,
+    time another)."""
     connections: dict[int, sqlite3.Connection] = {}
-
-    def connection_for(recorded_id: int) -> sqlite3.Connection:
-        if recorded_id not in connections:
-            connection = connections[recorded_id] = sqlite3.connect(database, isolation_level=None)
+    executed: dict[int, list[str]] = {}
+    for statement in statements:  # every connection opened before the clock runs
+        if statement.connection not in connections:
+            connection = connections[statement.connection] = sqlite3.connect(database, isolation_level=None)
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
                 connection.execute(f"PRAGMA {pragma}")
-        return connections[recorded_id]
-
-    for statement in statements:  # every connection opened before the clock runs
-        connection_for(statement.connection)
-    spent = 0.0
+            if trace:
+                connection.set_trace_callback(executed.setdefault(statement.connection, []).append)
+    by_kind: dict[str, float] = {}
+    counted = 0
     try:
         for statement in statements:
             connection = connections[statement.connection]
             if statement.sql in ("COMMIT", "ROLLBACK") and not connection.in_transaction:
-                continue  # SQLAlchemy's end of a transaction that Database had already ended on the driver
+                raise ReplayError(f"{statement.sql} with no transaction open: the recording missed its BEGIN")
             started = perf_counter()
             if statement.many:
                 connection.executemany(statement.sql, statement.parameters).fetchall()
             else:
                 connection.execute(statement.sql, statement.parameters).fetchall()
             if statement.counted:
-                spent += perf_counter() - started
+                kind = statement.sql.split(None, 1)[0].upper()
+                by_kind[kind] = by_kind.get(kind, 0.0) + perf_counter() - started
+                counted += 1
     finally:
         for connection in connections.values():
             connection.close()
-    return spent
+    return Replayed(seconds=sum(by_kind.values()), by_kind=by_kind, statements=counted, executed=executed)
 
 
-def state_of_the_data(database: Path) -> dict[str, tuple[Any, ...]]:
+def replayed_alike(before: Path, after: Path, recording: Recording, folder: Path) -> tuple[Replayed, bool]:
+    """The recording replayed on a copy of `before`, timed, and again on another copy, traced: whether SQLite ran
+    exactly what it ran while recording and the data ended as in `after`."""
+    timed_copy, traced_copy = folder / f"{before.stem}-timed.db", folder / f"{before.stem}-traced.db"
+    snapshot(before, timed_copy)
+    snapshot(before, traced_copy)
+    timed = replay(timed_copy, recording.statements)
+    traced = replay(traced_copy, recording.statements, trace=True)
+    alike = (_ran(traced.executed) == _ran(recording.executed)
+             and state_of_the_data(traced_copy) == state_of_the_data(after)
+             and state_of_the_data(timed_copy) == state_of_the_data(after))
+    return timed, alike
+
+
+def state_of_the_data(database: Path) -> dict[str, str]:
+    """Every table's rows, in rowid order, as a digest per table: two databases with the same digests hold the
+    same data."""
     with sqlite3.connect(database) as connection:
-        found = {name: tuple(connection.execute(sql).fetchone()) for name, sql in STATE_OF_THE_DATA.items()}
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        found = {}
+        for table_name in tables:
+            digest = hashlib.sha256()
+            for row in connection.execute(f'SELECT * FROM "{table_name}" ORDER BY rowid'):
+                digest.update(repr(row).encode())
+            found[table_name] = digest.hexdigest()
     connection.close()
     return found
+
+
+def _ran(executed: dict[int, list[str]]) -> dict[int, list[str]]:
+    return {connection: statements for connection, statements in executed.items() if statements}
 
 
 # --- the transition request -------------------------------------------------------------------------------------
@@ -223,12 +279,15 @@ class TransitionRequests:
 
 
 def transition_request_share(folder: Path, *, proposals: int, rounds: int) -> Share:
+    if rounds < 1 or rounds % len(CYCLE):
+        # The recorded and the timed rounds must fire the same mix of transitions.
+        raise engine.BenchError(f"rounds must be a positive multiple of {len(CYCLE)} (the steps of the cycle)")
     prepared = prepare(folder, proposals)
     database = folder / "bench.db"
     ctx = build_context(Settings(database_url=prepared.url))
     try:
         requests = TransitionRequests(ctx, prepared)
-        requests.rounds(1)  # warm: the app's routes, the statements' compiled forms, the connections
+        requests.rounds(len(CYCLE))  # warm: the app's routes, the statements' compiled forms, the connections
         snapshot(database, folder / "before.db")
         recording = Recording(on=True, counting=True)
         with recorded(ctx, recording):
@@ -239,12 +298,19 @@ def transition_request_share(folder: Path, *, proposals: int, rounds: int) -> Sh
         seconds = perf_counter() - started
     finally:
         ctx.close()
-    sql_seconds = replay(folder / "before.db", recording.statements)
-    return Share(what="transition request (POST /proposals/{id}/transitions, in process)",
-                 operations=recorded_requests, python_and_sql_us=seconds / timed_requests * 1e6,
-                 sql_us=sql_seconds / recorded_requests * 1e6,
-                 statements_per_operation=len(recording.statements) / recorded_requests,
-                 verified=state_of_the_data(folder / "before.db") == state_of_the_data(folder / "recorded.db"))
+    return _share("transition request (POST /proposals/{id}/transitions, in process)", folder / "before.db",
+                  folder / "recorded.db", recording, operations=recorded_requests,
+                  whole_us=seconds / timed_requests * 1e6, folder=folder)
+
+
+def _share(what: str, before: Path, after: Path, recording: Recording, *, operations: int, whole_us: float,
+           folder: Path) -> Share:
+    replayed, alike = replayed_alike(before, after, recording, folder)
+    return Share(what=what, operations=operations, python_and_sql_us=whole_us,
+                 sql_us=replayed.seconds / operations * 1e6,
+                 sql_by_kind_us={kind: seconds / operations * 1e6 for kind, seconds in
+                                 sorted(replayed.by_kind.items(), key=lambda item: -item[1])},
+                 statements_per_operation=replayed.statements / operations, verified=alike)
 
 
 # --- the engine's persisted steps -------------------------------------------------------------------------------
@@ -280,28 +346,12 @@ def persisted_step_share(folder: Path, *, proposals: int) -> Share:
                     engine.drive_one(bench, proposal_id)
         finally:
             undo()
+        snapshot(database, folder / "engine-recorded.db")
         seconds = sum(engine.drive_one(bench, proposal_id) for proposal_id in timed_ids)
         steps = len(bench.steps) * proposals
-    sql_seconds = replay(folder / "engine-before.db", recording.statements)
-    counted = sum(1 for s in recording.statements if s.counted)
-    verified = _same_for(folder / "engine-before.db", database, recorded_ids)
-    return Share(what="persisted step (ProposalService.fire, bench.engine's path)", operations=steps,
-                 python_and_sql_us=seconds / steps * 1e6, sql_us=sql_seconds / steps * 1e6,
-                 statements_per_operation=counted / steps, verified=verified)
-
-
-def _same_for(replayed: Path, recorded: Path, proposal_ids: list[int]) -> bool:
-    """The recorded proposals stand where the replay left them, with the same audit trails."""
-    query = ("SELECT p.id, p.state, p.version, (SELECT count(*) FROM audit_events a WHERE a.proposal_id = p.id), "
-             "(SELECT count(*) FROM deadlines d WHERE d.proposal_id = p.id AND d.status = 'open') "
-             "FROM proposals p WHERE p.id BETWEEN ? AND ? ORDER BY p.id")
-    bounds = (min(proposal_ids), max(proposal_ids))
-    found = []
-    for path in (replayed, recorded):
-        with sqlite3.connect(path) as connection:
-            found.append(connection.execute(query, bounds).fetchall())
-        connection.close()
-    return found[0] == found[1] and len(found[0]) == len(proposal_ids)
+    return _share("persisted step (ProposalService.fire, bench.engine's path)", folder / "engine-before.db",
+                  folder / "engine-recorded.db", recording, operations=steps, whole_us=seconds / steps * 1e6,
+                  folder=folder)
 
 
 # --- reporting --------------------------------------------------------------------------------------------------
@@ -320,14 +370,16 @@ def report(shares: dict[str, Share]) -> str:
         rows.append(("  whole path, in process", f"{share.python_and_sql_us:,.0f} µs"))
         rows.append(("  its statements on sqlite3", f"{share.sql_us:,.0f} µs ({share.sql_fraction:.0%}), "
                                                     f"{share.statements_per_operation:.1f} statements"))
-        rows.append(("  replay left the same data", "yes" if share.verified else "NO"))
+        rows.append(("  of which", ", ".join(f"{kind} {us:,.0f} µs" for kind, us in share.sql_by_kind_us.items())))
+        rows.append(("  replay ran the same and left the same data", "yes" if share.verified else "NO"))
     return table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sql_share", description=__doc__.splitlines()[0])
     parser.add_argument("--proposals", type=int, default=200, help="proposals the requests cycle through")
-    parser.add_argument("--rounds", type=int, default=4, help="requests per proposal, recorded and again timed")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help=f"requests per proposal, recorded and again timed (a multiple of {len(CYCLE)})")
     parser.add_argument("--engine-proposals", type=int, default=300, help="proposals driven along the path")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)

@@ -51,6 +51,8 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     budgets = {b["goal_key"]: b for b in results["budgets"]}
     assert set(budgets) == {"http_vs_raw_sqlite", "http_vs_sqlmodel", "inprocess_vs_spiff"}
     assert budgets["inprocess_vs_spiff"]["sql_us"] == shares["persisted_step"]["sql_us"]
+    assert budgets["http_vs_raw_sqlite"]["sql_us"] == budgets["http_vs_sqlmodel"]["sql_us"] \
+        == shares["transition_request"]["sql_us"]
     assert all(b["allowed_us"] > 0 and b["left_for_python_us"] == b["allowed_us"] - b["sql_us"]
                for b in budgets.values())
     assert all(isinstance(g["met"], bool) for g in results["goals"])
