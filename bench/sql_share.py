@@ -1,6 +1,6 @@
 """How much of foerderweg's time is SQL: its own statements, recorded and replayed on the bare sqlite3 driver.
 
-    python -m bench.sql_share [--proposals N] [--rounds R] [--json OUT]
+    python -m bench.sql_share [--proposals N] [--rounds R] [--engine-proposals N] [--json OUT]
 
 Two paths, each run once to record every statement it sends (with its parameters as the driver got them, and
 BEGIN, COMMIT and ROLLBACK, per connection) and once more, unrecorded, to time it:
@@ -11,9 +11,10 @@ BEGIN, COMMIT and ROLLBACK, per connection) and once more, unrecorded, to time i
   rules wait for (scores, answers) is written between the steps, replayed too, but not counted.
 
 The recording is then replayed statement by statement on a copy of the database taken before it, with one sqlite3
-connection per recorded connection, WAL and synchronous=NORMAL as the service has them. The replay must leave the
-same proposals, audit rows, deadlines and outbox rows as the recorded run (checked), so its time is the time the
-database itself needs for exactly this work: what no Python above the driver can save. The rest of the request is
+connection per recorded connection, WAL and synchronous=NORMAL as the service has them. It counts only if SQLite
+ran on each connection exactly the statements it ran while recording (its trace callback, on both sides) and every
+table ends with the same rows, so its time is the time the database itself needs for exactly this work: what no
+Python above the driver can save. The rest of the request is
 Python: the framework, the service, SQLAlchemy's parameters and rows, the answer. The performance issue's ratio
 goals meet this bound: README "Performance" sets the two side by side.
 """
@@ -28,7 +29,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -75,10 +76,13 @@ class Recording:
 
 @dataclass(frozen=True)
 class Replayed:
-    seconds: float  # the counted statements
     by_kind: dict[str, float]  # seconds of the counted statements by their first word (SELECT, INSERT, COMMIT …)
     statements: int  # counted statements run
     executed: dict[int, list[str]]  # as Recording.executed, when traced
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.by_kind.values())
 
 
 @dataclass(frozen=True)
@@ -156,10 +160,8 @@ def recorded(ctx: Context, recording: Recording) -> Iterator[None]:
 
 def snapshot(database: Path, copy: Path) -> None:
     """A consistent copy of the database as it is now (SQLite's online backup)."""
-    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(copy)) as target:
         source.backup(target)
-    source.close()
-    target.close()
 
 
 def replay(database: Path, statements: list[Statement], *, trace: bool = False) -> Replayed:
@@ -194,7 +196,7 @@ def replay(database: Path, statements: list[Statement], *, trace: bool = False) 
     finally:
         for connection in connections.values():
             connection.close()
-    return Replayed(seconds=sum(by_kind.values()), by_kind=by_kind, statements=counted, executed=executed)
+    return Replayed(by_kind=by_kind, statements=counted, executed=executed)
 
 
 def replayed_alike(before: Path, after: Path, recording: Recording, folder: Path) -> tuple[Replayed, bool]:
@@ -214,7 +216,7 @@ def replayed_alike(before: Path, after: Path, recording: Recording, folder: Path
 def state_of_the_data(database: Path) -> dict[str, str]:
     """Every table's rows, in rowid order, as a digest per table: two databases with the same digests hold the
     same data."""
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         tables = [name for (name,) in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         found = {}
@@ -223,7 +225,6 @@ def state_of_the_data(database: Path) -> dict[str, str]:
             for row in connection.execute(f'SELECT * FROM "{table_name}" ORDER BY rowid'):
                 digest.update(repr(row).encode())
             found[table_name] = digest.hexdigest()
-    connection.close()
     return found
 
 
