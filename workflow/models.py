@@ -99,6 +99,10 @@ class User(SQLModel, table=True):
     token_hash: str | None = Field(default=None, unique=True, max_length=128)
     # An argon2 hash for signing in to the web pages with e-mail and password; None: sign in with the token only.
     password_hash: str | None = Field(default=None, max_length=200)
+    # Set while the account is disabled: neither its token nor its password signs in (workflow/accounts.py).
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the API token stops working; None: until it is replaced.
+    token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class WebSession(SQLModel, table=True):
