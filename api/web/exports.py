@@ -2,12 +2,12 @@
 
 Both hold the same rows in rank order (German column titles, as the bank reads them), then the budget line and
 the state of the steering group's resolution. The CSV is UTF-8 with a byte-order mark and ';' between fields,
-amounts with a decimal comma; the XLSX keeps amounts as numbers with a euro format, the header frozen.
+amounts with a decimal comma; the XLSX keeps amounts as numbers with a euro format, the header frozen. Every
+cell goes through api.web.cells, so that no title or name can become a formula in the bank's spreadsheet.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from api.web.cells import CellValue, csv_file, xlsx_row
 from api.web.texts import text
 from workflow.money import to_euros
 from workflow.review.priorisation import ResolutionView
@@ -101,30 +102,21 @@ def _euros(cents: int | None) -> Decimal | None:
     return None if cents is None else to_euros(cents)
 
 
-def _csv_value(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == AMOUNT:
-        value = _euros(value)
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    return str(value)
+def _csv_value(value: Any, kind: str) -> CellValue:
+    """Amounts in euros (Decimal, written with a decimal comma); everything else as it is."""
+    return _euros(value) if kind == AMOUNT else value
 
 
 def to_csv(data: PriorityList) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     cols = columns(data.ranking.year)
-    writer.writerow([title for title, _, _ in cols])
-    for row in rows(data):
-        writer.writerow([_csv_value(v, kind) for v, (_, kind, _) in zip(row, cols, strict=True)])
-    writer.writerow([])
-    for label, value, kind in summary(data):
-        writer.writerow([label, _csv_value(value, kind)])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    lines: list[list[CellValue]] = [[title for title, _, _ in cols]]
+    lines += [[_csv_value(v, kind) for v, (_, kind, _) in zip(row, cols, strict=True)] for row in rows(data)]
+    lines.append([])
+    lines += [[label, _csv_value(value, kind)] for label, value, kind in summary(data)]
+    return csv_file(lines)
 
 
-def _cell_value(value: Any, kind: str) -> Any:
+def _cell_value(value: Any, kind: str) -> CellValue:
     if value is None:
         return None
     if kind == AMOUNT:
@@ -140,22 +132,21 @@ def to_xlsx(data: PriorityList) -> bytes:
     assert sheet is not None
     sheet.title = t("st_x_sheet")
     cols = columns(data.ranking.year)
-    sheet.append([title for title, _, _ in cols])
-    for cell in sheet[1]:
+    for cell in xlsx_row(sheet, [title for title, _, _ in cols]):
         cell.font = Font(bold=True)
     for row in rows(data):
-        sheet.append([_cell_value(v, kind) for v, (_, kind, _) in zip(row, cols, strict=True)])
-        for cell, (_, kind, _) in zip(sheet[sheet.max_row], cols, strict=True):
+        cells = xlsx_row(sheet, [_cell_value(v, kind) for v, (_, kind, _) in zip(row, cols, strict=True)])
+        for cell, (_, kind, _) in zip(cells, cols, strict=True):
             if kind == AMOUNT:
                 cell.number_format = EURO_FORMAT
             elif kind == PERCENT:
                 cell.number_format = '0.00" %"'
     sheet.append([])
     for label, value, kind in summary(data):
-        sheet.append([label, _cell_value(value, kind)])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        label_cell, value_cell = xlsx_row(sheet, [label, _cell_value(value, kind)])
+        label_cell.font = Font(bold=True)
         if kind == AMOUNT:
-            sheet.cell(row=sheet.max_row, column=2).number_format = EURO_FORMAT
+            value_cell.number_format = EURO_FORMAT
     sheet.freeze_panes = "A2"
     for index, (_, _, width) in enumerate(cols, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

@@ -3,8 +3,6 @@ per allowed transition; answering a condition; the history as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,6 +11,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import Ctx, Now, RequestId
+from api.web.cells import csv_file
 from api.web.diagram import procedure_svg
 from api.web.errors import PageRoute
 from api.web.forms import form_text
@@ -222,12 +221,6 @@ def answer_condition(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, ri
 
 # --- the history as a spreadsheet -------------------------------------------------------------------------------
 
-def _cell(value: str) -> str:
-    """A spreadsheet runs a cell starting with = + - @ as a formula: such text (a reason anyone typed) gets a
-    leading apostrophe, as OWASP advises against CSV injection."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @router.get("/proposals/{proposal_id}/history.csv")
 def history_csv(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, proposal_id: Id) -> Response:
     language = language_of(request)
@@ -235,13 +228,9 @@ def history_csv(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, proposa
     view = ctx.proposals.get(viewer.actor, proposal_id, now=now)
     procedure = ctx.procedures.get(view.procedure_key, view.procedure_version)
     rows = history_rows(ctx.proposals.history(viewer.actor, proposal_id), procedure, language, t)
-    out = io.StringIO()
-    # German Excel reads ';' as the column separator (',' is its decimal mark) and needs the UTF-8 byte order mark
-    # to show umlauts; LibreOffice and Python's csv read both. Excel is what applicants and offices open it with.
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([t(f"proposal_csv_{c}") for c in ("at", "who", "role", "from", "to", "step", "reason")])
-    for r in rows:
-        writer.writerow([when(r["at"], language), _cell(r["who"]), r["role"], r["from"], r["to"], _cell(r["step"]),
-                         _cell(r["reason"])])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+    header = [t(f"proposal_csv_{c}") for c in ("at", "who", "role", "from", "to", "step", "reason")]
+    lines = [[when(r["at"], language), r["who"], r["role"], r["from"], r["to"], r["step"], r["reason"]] for r in rows]
+    # csv_file writes for German Excel, and gives any text that would start a formula (a reason anyone typed, a
+    # name) a leading apostrophe.
+    return Response(csv_file([header, *lines]), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="antrag-{proposal_id}-verlauf.csv"'})
