@@ -21,7 +21,6 @@ from workflow.errors import FailedRule, FieldProblem, InvalidInput, NotFound
 from workflow.machine import ProcedureMachine
 from workflow.registry import ProcedureRegistry
 from workflow.review.facts import condition_facts, scoring_facts
-from workflow.roles import Role
 from workflow.rules import GUARDS, Facts, Need
 from workflow.timeutil import require_aware
 from workflow.views import (
@@ -32,9 +31,11 @@ from workflow.views import (
     ProposalSummary,
     ProposalView,
 )
-from workflow.visibility import can_see, sees_salaries, visible_clause
+from workflow.visibility import can_see, redacted, shown_events, shown_inputs, visible_clause
 
 MAX_PAGE = 200
+PLAN_YEAR_KEYS = ("year", "staff_fte", "staff_costs", "material_costs", "total_cost", "grant_requested",
+                  "own_share", "own_share_source")
 
 
 class ProposalQueries:
@@ -62,9 +63,12 @@ class ProposalQueries:
             return self._allowed(session, actor, self._load(session, actor, proposal_id), now, any_role=True)
 
     def history(self, actor: Actor, proposal_id: int) -> list[HistoryEntry]:
+        """The events the actor may see, each with what they may see of its inputs (workflow/visibility.py)."""
         with self.db.read() as session:
             self._load(session, actor, proposal_id)
-            return [history_entry(r, _shown_inputs(actor, r)) for r in repo.history(session, proposal_id)]
+            events = shown_events(actor, repo.history(session, proposal_id), self._reached_alliance)
+            return [history_entry(e, shown_inputs(actor, kind=e.kind, author_id=e.actor_id, inputs=e.inputs))
+                    for e in events]
 
     # --- lists -------------------------------------------------------------------------------------------
 
@@ -105,6 +109,16 @@ class ProposalQueries:
     def _machine(self, row: Row[Any]) -> ProcedureMachine:
         return self.procedures.machine(row.procedure_key, row.procedure_version)
 
+    def _reached_alliance(self, event: Row[Any]) -> bool:
+        """Whether an audit event brought its proposal into a state the steering group sees, in the procedure
+        version it ran on (a version or state this installation does not know counts as not)."""
+        try:
+            procedure = self.procedures.get(event.procedure_key, event.procedure_version)
+        except NotFound:
+            return False
+        state = procedure.states.get(event.to_state)
+        return state is not None and state.alliance_stage
+
     def _facts(self, session: Session, row: Row[Any], guards: Iterable[str], *, now: datetime,
                reason: str | None, inputs: dict[str, Any], for_update: bool = False) -> Facts:
         """What the guards need to judge, and nothing more; `for_update` locks what a write will rely on."""
@@ -139,7 +153,6 @@ class ProposalQueries:
     def _view(self, session: Session, actor: Actor, row: Row[Any], now: datetime) -> ProposalView:
         procedure = self._machine(row).procedure
         state = procedure.state(row.state)
-        salaries = sees_salaries(actor)
         return ProposalView(
             id=row.id, title=row.title, summary=row.summary, target_group=row.target_group, goals=row.goals,
             partners=list(row.partners or []), state=row.state, state_label=state.label.model_dump(),
@@ -147,14 +160,7 @@ class ProposalQueries:
             procedure_key=row.procedure_key, procedure_version=row.procedure_version, round_id=row.round_id,
             alliance_id=row.alliance_id, organisation_id=row.organisation_id, created_at=row.created_at,
             updated_at=row.updated_at,
-            funding_plan=[
-                PlanYearView(year=p.year, staff_fte=p.staff_fte, total_cost=p.total_cost,
-                             grant_requested=p.grant_requested, own_share=p.own_share,
-                             own_share_source=p.own_share_source,
-                             staff_costs=p.staff_costs if salaries else None,
-                             material_costs=p.material_costs if salaries else None)
-                for p in repo.plan(session, row.id)
-            ],
+            funding_plan=[PlanYearView(**redacted(actor, plan_year(p))) for p in repo.plan(session, row.id)],
             deadlines=[DeadlineView(id=d.id, kind=d.kind, due_at=d.due_at, state=d.state, overdue=d.due_at <= now,
                                     label=procedure.deadlines[d.kind].label.model_dump()
                                     if d.kind in procedure.deadlines else {"de": d.kind, "en": d.kind})
@@ -181,14 +187,9 @@ def evaluate(guards: Iterable[str], facts: Facts) -> list[FailedRule]:
 
 
 
-def _shown_inputs(actor: Actor, row: Row[Any]) -> dict[str, Any]:
-    """A member's points are the steering group's: the history shows them to the scorer, managers and operators
-    only (the scores view decides when the other members see them); everyone else sees that a score was given."""
-    inputs = dict(row.inputs or {})
-    if row.kind == "scored" and actor.role not in (Role.MANAGER, Role.ADMIN, Role.SYSTEM) \
-            and actor.user_id != row.actor_id:
-        return {key: value for key, value in inputs.items() if key not in ("points", "ko")}
-    return inputs
+def plan_year(row: Row[Any]) -> dict[str, Any]:
+    """A stored plan year as the same dict `FundingYearInput.as_row` writes (amounts in cents)."""
+    return {key: getattr(row, key) for key in PLAN_YEAR_KEYS}
 
 
 def history_entry(row: Row[Any], inputs: dict[str, Any]) -> HistoryEntry:

@@ -33,7 +33,7 @@ from workflow.idempotency import KeyReused, Once, StoredAnswer, check_key
 from workflow.inputs import DraftContent, NewDraft, normalise_transition_inputs, parse_model
 from workflow.machine import ProcedureMachine
 from workflow.metrics import record_step
-from workflow.queries import ProposalQueries, evaluate
+from workflow.queries import ProposalQueries, evaluate, plan_year
 from workflow.review.effects import apply_input_effects
 from workflow.review.session_ref import check_session
 from workflow.roles import Role
@@ -153,7 +153,7 @@ class ProposalService(ProposalQueries):
                 raise self._stale(session, proposal_id, expected_version)
             if "funding_plan" in fields:
                 new_plan = [y.as_row() for y in content.funding_plan or []]
-                changed["funding_plan"] = {"from": [_plan_row(r) for r in repo.plan(session, proposal_id)],
+                changed["funding_plan"] = {"from": [plan_year(r) for r in repo.plan(session, proposal_id)],
                                            "to": new_plan}
                 repo.replace_plan(session, proposal_id, new_plan)
             self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now, kind="edited",
@@ -390,15 +390,11 @@ class ProposalService(ProposalQueries):
         })
 
 
-def _plan_row(row: Row[Any]) -> dict[str, Any]:
-    """A stored plan year as the same dict `FundingYearInput.as_row` writes (amounts in cents)."""
-    return {key: getattr(row, key) for key in ("year", "staff_fte", "staff_costs", "material_costs", "total_cost",
-                                               "grant_requested", "own_share", "own_share_source")}
-
-
 def actor_key(actor: Actor) -> str:
-    """Whose idempotency keys these are: each person's own, and the system's."""
-    return f"user:{actor.user_id}" if actor.user_id is not None else actor.role.value
+    """Whose idempotency keys these are: each person's own in the role they act in, and the system's. A stored
+    answer shows what its caller could see then (salary lines for an applicant): it is never replayed to anyone
+    else, nor to the same person acting in another role."""
+    return f"user:{actor.user_id}:{actor.role.value}" if actor.user_id is not None else actor.role.value
 
 
 def _replay(stored: Row[Any], once: Once) -> StoredAnswer:

@@ -8,18 +8,29 @@ reported as not found, not forbidden, so that ids reveal nothing.
 Which alliances a bank officer serves is read when they sign in, like their role and organisation: it travels
 with them as a `BankOfficer`. A bank officer without an organisation, or any other actor in the bank role, serves
 no alliance and sees nothing; an alliance without a funding bank is seen by no bank officer.
+
+What one may see of a proposal one sees is decided here too, once for every read path (the proposal, its
+history, the pages and files made of them, the answers kept for replays): `redacted` takes the salary lines out
+of whatever carries a funding plan for those who may not see them, `shown_inputs` is what a history event shows
+of its inputs, and `shown_events` starts the history of those who do not see drafts at the submission.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
 from workflow.actors import Actor
 from workflow.roles import Role
+
+E = TypeVar("E")
+# The lines of a funding plan's year that give salaries away: the staff costs, and the material costs (the total
+# cost, which everyone sees, less the material costs is the staff costs).
+SALARY_LINES = frozenset({"staff_costs", "material_costs"})
 
 
 @dataclass(frozen=True)
@@ -75,3 +86,45 @@ def visible_clause(actor: Actor, proposals: sa.Table) -> sa.ColumnElement[bool]:
 def sees_salaries(actor: Actor) -> bool:
     """Steering-group members see staff shares and summed costs only, never salary lines."""
     return actor.role in (Role.APPLICANT, Role.BANK, Role.ADMIN, Role.SYSTEM)
+
+
+def sees_drafts(actor: Actor) -> bool:
+    """What happened to a proposal while it was a private draft is seen by its applicants and the operators only:
+    the steering group and the bank meet a proposal at its submission."""
+    return actor.role in (Role.APPLICANT, Role.ADMIN, Role.SYSTEM)
+
+
+def redacted(actor: Actor, data: Any) -> Any:
+    """What the actor may see of data that may carry a funding plan (a plan's year, a plan, an event's inputs, an
+    edit's plans before and after, however deeply nested): all of it, or for those who may not see salaries every
+    salary line set to None (the proposal's view shows them as null, as "not for you", not as "nothing")."""
+    return data if sees_salaries(actor) else _without_salary_lines(data)
+
+
+def _without_salary_lines(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {key: None if key in SALARY_LINES else _without_salary_lines(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_without_salary_lines(value) for value in data]
+    return data
+
+
+def shown_inputs(actor: Actor, *, kind: str, author_id: int | None, inputs: Mapping[str, Any] | None
+                 ) -> dict[str, Any]:
+    """What a history event shows the actor of its inputs. Salary lines as `redacted` decides. A member's points
+    are the steering group's: they are shown to the scorer, managers and operators only (the scores view decides
+    when the other members see them); everyone else sees that a score was given."""
+    shown: dict[str, Any] = redacted(actor, dict(inputs or {}))
+    if kind == "scored" and actor.role not in (Role.MANAGER, Role.ADMIN, Role.SYSTEM) and actor.user_id != author_id:
+        return {key: value for key, value in shown.items() if key not in ("points", "ko")}
+    return shown
+
+
+def shown_events(actor: Actor, events: Sequence[E], submitted: Callable[[E], bool]) -> list[E]:
+    """The events of a proposal's history (oldest first) the actor may see: all of them, or for those who do not
+    see drafts the events from its first submission on, the first one `submitted` says brought it before the
+    steering group. None did (nothing the installation knows): none is shown."""
+    if sees_drafts(actor):
+        return list(events)
+    start = next((index for index, event in enumerate(events) if submitted(event)), len(events))
+    return list(events[start:])

@@ -182,8 +182,9 @@ def test_the_history_shows_each_conditions_life(ctx: Context, world: World) -> N
     assert events[0].inputs["text"] == "Vereinbarung geschlossen"
     assert events[0].inputs["evidence"] == ["Vereinbarung vom 08.06.2016"]
     assert events[3].inputs["note"] == "nur mündlich"
-    # Each answer and judgement is a write of the proposal: the history stays one ordered list.
+    # Each answer and judgement is a write of the proposal: the history stays one ordered list (the manager's
+    # from the submission on, the proposal's second event).
     history = ctx.proposals.history(manager(world), pid)
-    assert [h.seq for h in history] == list(range(1, version(ctx, pid) + 1))
+    assert [h.seq for h in history] == list(range(2, version(ctx, pid) + 1))
     assert [h.kind for h in history if h.kind != "scored"][-5:] == [
         "condition", "condition", "transition", "condition", "condition"]

@@ -25,6 +25,7 @@ from workflow.review.access import in_alliance, require_steward
 from workflow.service import ProposalService
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 from workflow.views import HistoryEntry
+from workflow.visibility import shown_inputs
 
 
 class NewSession(BaseModel):
@@ -98,7 +99,7 @@ class SessionService:
 
     def get(self, actor: Actor, session_id: int) -> SessionDetail:
         with self.db.read() as session:
-            return self._detail(session, self._session(session, actor, session_id))
+            return self._detail(session, actor, self._session(session, actor, session_id))
 
     def add_to_agenda(self, actor: Actor, session_id: int, data: Any, *, now: datetime,
                       request_id: str | None = None) -> SessionDetail:
@@ -115,7 +116,7 @@ class SessionService:
             store.add_agenda_item(session, session_id, item.proposal_id, item.purpose)
             if item.purpose == "hearing":
                 self._set_hearing(session, actor, proposal, row, now=now, request_id=request_id)
-            return self._detail(session, row)
+            return self._detail(session, actor, row)
 
     # --- internals ---------------------------------------------------------------------------------------
 
@@ -140,13 +141,14 @@ class SessionService:
         return row
 
     @staticmethod
-    def _detail(session: Session, row: Any) -> SessionDetail:
+    def _detail(session: Session, actor: Actor, row: Any) -> SessionDetail:
         return SessionDetail(
             session=_view(row),
             agenda=[AgendaEntry(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state,
                                 purpose=a.purpose) for a in store.agenda(session, row.id)],
-            decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=history_entry(d, dict(d.inputs or {})))
-                       for d in store.decisions_in(session, row.id)],
+            decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=history_entry(
+                d, shown_inputs(actor, kind=d.kind, author_id=d.actor_id, inputs=d.inputs)))
+                for d in store.decisions_in(session, row.id)],
             resolutions=[r.id for r in store.resolutions_in_session(session, row.id)],
         )
 
