@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.deps import Unauthenticated
 from api.etag import PreconditionRequired
@@ -74,7 +76,30 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+    response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request, said=response.headers.get("Allow", ""))
+    return response
+
+
+def allowed_methods(request: Request, *, said: str) -> str:
+    """The methods some route answers at the request's path, for the Allow header a 405 must carry (RFC 9110,
+    15.5.6). Starlette names only those of the first route whose path matched (`said`), but a path often has
+    several (GET /proposals and POST /proposals are two routes), so every route is asked, in the router's order.
+    A mount (the static files) takes every method at its path; what it allows, it says itself."""
+    # The scope as the app received it: a mount (the static files) moved root_path on to itself.
+    scope = {"type": "http", "method": request.method, "path": request.scope["path"],
+             "root_path": request.scope.get("app_root_path", request.scope.get("root_path", ""))}
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # included routers' routes too, with their prefixes
+        if route.matches(scope)[0] == Match.NONE:
+            continue
+        if route.methods is None:
+            methods |= {m.strip() for m in said.split(",") if m.strip()}
+            break
+        methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
