@@ -29,6 +29,7 @@ from api.routers import (
     rounds,
     scoring,
     sessions,
+    users,
 )
 from api.schemas import Problem
 from api.web import install as install_web_pages
@@ -86,7 +87,7 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
     for router in (proposals.router, procedures.router, procedure_versions.router, alliances.router, rounds.router,
                    me.router, outbox.router,
                    scoring.router, conditions.router, sessions.router, priorisation.router, reserves.router,
-                   bank.router, metrics_router):
+                   bank.router, users.router, metrics_router):
         app.include_router(router, responses=ERROR_RESPONSES)
     install_web_pages(app)
 

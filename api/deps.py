@@ -17,6 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
+from workflow import accounts
 from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import DomainError
@@ -56,10 +57,10 @@ async def caller(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(MISSING_TOKEN)
     ctx: Context = request.app.state.ctx
-    actor = ctx.admin.authenticate(token.strip())
-    if actor is None:
-        raise Unauthenticated("the token is not valid")
-    return actor
+    try:  # on the app's clock: a token may expire
+        return ctx.accounts.identify(token.strip(), now=request.app.state.clock())
+    except accounts.Unauthenticated as refused:  # unknown, expired, or of a disabled account: says which
+        raise Unauthenticated(refused.detail) from None
 
 
 def document_bearer(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import datetime
+from typing import Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
-from cli.output import Language, console, fail
+from cli.output import Language, console, errors, fail
 from workflow import models
 from workflow import repository as repo
+from workflow.accounts import MAX_PAGE, MAX_TOKEN_DAYS, Account, IssuedToken
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.errors import DomainError, InvalidInput
 from workflow.roles import Role
+from workflow.timeutil import show, utcnow
 from workflow.visibility import served_alliances
 
-app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+app = typer.Typer(help="Users, their API tokens, and disabling them.", no_args_is_help=True)
 PERSON_ROLES = [r.value for r in Role if r != Role.SYSTEM]
+DAYS_HELP = f"the token stops working after this many days (1-{MAX_TOKEN_DAYS}); without it, when replaced"
 
 
 def _organisation(ctx: Context, name_or_id: str) -> int:
@@ -53,6 +61,7 @@ def add(
     alliance: str = typer.Option(None, "--alliance", help="alliance name or id (reviewers and managers)"),
     email: str = typer.Option(None, "--email"),
     lang: Language = typer.Option(Language.de, "--lang", help="language of labels in answers and messages"),
+    token_days: int | None = typer.Option(None, "--token-days", min=1, max=MAX_TOKEN_DAYS, help=DAYS_HELP),
 ) -> None:
     """Create a user and print their API token (shown once; only a hash is stored)."""
     if role not in PERSON_ROLES:
@@ -66,26 +75,123 @@ def add(
             SYSTEM, name, Role(role), organisation_id=_organisation(ctx, org) if org else None,
             alliance_id=_alliance(ctx, alliance) if alliance else None, email=email, language=lang.value)
         assert user.id is not None
-        token = ctx.admin.issue_token(SYSTEM, user.id)
+        issued = ctx.accounts.issue_token(SYSTEM, user.id, now=utcnow(), days=token_days)
         serves = served_alliances(ctx.admin.actor_for(user.id))
     finally:
         ctx.close()
     if role == Role.BANK.value and not serves:
         console.print("note: no alliance names this organisation as its funding bank yet, so this bank officer sees "
                       "no proposal until one does (PUT /alliances/{id}/funding-bank)")
-    console.print(f"user {user.id} '{escape(user.name)}' ({role}) created. Token (shown once, keep it safe):")
-    typer.echo(token)
+    console.print(f"user {user.id} '{escape(user.name)}' ({role}) created. Token ({_validity(issued)}; shown "
+                  "once, keep it safe):")
+    typer.echo(issued.token)
 
 
 @app.command()
-def token(user_id: int) -> None:
-    """Issue a new token for a user; the old one stops working."""
+def token(user_id: int,
+          days: int | None = typer.Option(None, "--days", min=1, max=MAX_TOKEN_DAYS, help=DAYS_HELP)) -> None:
+    """Issue a new token for a user and print it (alone on standard output); the old one stops working and the
+    user's browsers are signed out."""
     ctx = build_context()
     try:
-        new = ctx.admin.issue_token(SYSTEM, user_id)
+        issued = ctx.accounts.issue_token(SYSTEM, user_id, now=utcnow(), days=days)
     finally:
         ctx.close()
-    typer.echo(new)
+    note = "" if issued.account.active else "; the account is disabled: the token works once it is enabled"
+    errors.print(f"new token of user {user_id} ({_validity(issued)}){note}; the old one stops working and their "
+                 "browsers are signed out", highlight=False, markup=False, soft_wrap=True)
+    typer.echo(issued.token)
+
+
+@app.command()
+def disable(user_id: int) -> None:
+    """Disable a user: their token and password no longer sign in, their browsers are signed out now.
+    `foerderweg user enable` restores both."""
+    ctx = build_context()
+    try:
+        account = ctx.accounts.disable(SYSTEM, user_id, now=utcnow())
+    finally:
+        ctx.close()
+    console.print(f"user {account.id} '{escape(account.name)}' is disabled: their token and password no longer "
+                  "sign in, their browsers are signed out", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def enable(user_id: int) -> None:
+    """Enable a disabled user again: their token (unless it expired) and password sign in again."""
+    ctx = build_context()
+    try:
+        account = ctx.accounts.enable(SYSTEM, user_id, now=utcnow())
+    finally:
+        ctx.close()
+    expired = " (but their token has expired: `foerderweg user token ID` issues a new one)" if account.token_expired \
+        else ""
+    console.print(f"user {account.id} '{escape(account.name)}' is enabled{expired}", highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON (one array) instead of a table")) -> None:
+    """Every user: role, status, token expiry, password, signed-in browsers. Never a token or a hash."""
+    ctx = build_context()
+    try:
+        now, accounts = utcnow(), list[Account]()
+        while True:
+            page = ctx.accounts.users(SYSTEM, now=now, after_id=accounts[-1].id if accounts else 0, limit=MAX_PAGE)
+            accounts += page
+            if len(page) < MAX_PAGE:
+                break
+        organisations = ctx.admin.organisation_names([a.organisation_id for a in accounts])
+        alliances = {a.id: a.name for a, _ in ctx.admin.alliances() if a.id is not None}
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps([account_json(a) for a in accounts], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "name", "role", "e-mail", "organisation / alliance", "status", "token", "password",
+                  "browsers", title=f"Users ({len(accounts)}), times Europe/Berlin")
+    for a in accounts:
+        belongs = [organisations.get(a.organisation_id or 0), alliances.get(a.alliance_id or 0)]
+        table.add_row(str(a.id), escape(a.name), a.role, escape(a.email or "-"),
+                      escape(", ".join(b for b in belongs if b) or "-"),
+                      "active" if a.disabled_at is None else f"[bold red]disabled[/] since {show(a.disabled_at)}",
+                      _token_cell(a), "yes" if a.has_password else "no", str(a.signed_in_browsers))
+    print_table(table)
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    """An account for scripts: times in ISO 8601 (UTC), no token, no hash."""
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+    return {"id": account.id, "name": account.name, "role": account.role, "email": account.email,
+            "organisation_id": account.organisation_id, "alliance_id": account.alliance_id,
+            "language": account.language, "active": account.active, "disabled_at": iso(account.disabled_at),
+            "has_token": account.has_token, "token_expires_at": iso(account.token_expires_at),
+            "token_expired": account.token_expired, "has_password": account.has_password,
+            "signed_in_browsers": account.signed_in_browsers}
+
+
+def print_table(table: Table) -> None:
+    """On a terminal, as wide as the terminal; piped or redirected, as wide as the table needs: nothing is cut."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    needed = Console(width=10_000).measure(table).maximum
+    Console(width=max(needed, console.width), highlight=False).print(table)
+
+
+def _token_cell(account: Account) -> str:
+    if not account.has_token:
+        return "none"
+    if account.token_expires_at is None:
+        return "no expiry"
+    if account.token_expired:
+        return f"[bold red]expired[/] {show(account.token_expires_at)}"
+    return f"until {show(account.token_expires_at)}"
+
+
+def _validity(issued: IssuedToken) -> str:
+    until = issued.account.token_expires_at
+    return "no expiry" if until is None else f"valid until {show(until)}"
 
 
 @app.command()

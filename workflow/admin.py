@@ -6,18 +6,16 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from workflow import models
 from workflow import repository as repo
+from workflow.accounts import AccountService, actor_of
 from workflow.actors import Actor
-from workflow.auth import new_token, token_hash
-from workflow.db import Database, Reader
+from workflow.db import Database
 from workflow.deadlines.alliance import ACTION_CONCEPT, action_concept_row
 from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
 from workflow.deadlines.definition import DeadlineDef
@@ -26,8 +24,7 @@ from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, Not
 from workflow.inputs import clean_text
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
-from workflow.timeutil import require_aware
-from workflow.visibility import BankOfficer
+from workflow.timeutil import require_aware, utcnow
 
 OPERATORS = (Role.ADMIN, Role.SYSTEM)
 
@@ -246,23 +243,17 @@ class AdminService:
 
     # --- who is calling ------------------------------------------------------------------------------------
 
-    def authenticate(self, token: str) -> Actor | None:
-        """The actor a bearer token belongs to, or None for an unknown token."""
-        with self.db.read() as session:
-            user = repo.user_by_token_hash(session, token_hash(token))
-            return None if user is None else actor_of(session, user)
+    # Tokens and accounts are workflow/accounts.py's; these two are kept for the callers that want no expiry.
+
+    def authenticate(self, token: str, now: datetime | None = None) -> Actor | None:
+        """The actor a bearer token belongs to, or None for an unknown, expired or disabled one (at `now`, the
+        wall clock if not given)."""
+        return AccountService(self.db).authenticate(token, now=utcnow() if now is None else now)
 
     def issue_token(self, actor: Actor, user_id: int) -> str:
-        """A new token for a user (replacing any old one); shown once, only its hash is kept."""
-        _require(actor, *OPERATORS, what="issue tokens")
-        token, digest = new_token()
-        with self.db.write() as session:
-            user = repo.get(session, models.User, user_id)
-            if user is None:
-                raise NotFound(f"user {user_id} not found")
-            user.token_hash = digest
-            repo.add(session, user)
-        return token
+        """A new token without expiry (replacing any old one, signing out the user's browsers); shown once, only
+        its hash is kept."""
+        return AccountService(self.db).issue_token(actor, user_id, now=utcnow()).token
 
     def actor_for(self, user_id: int) -> Actor:
         with self.db.read() as session:
@@ -279,19 +270,6 @@ def _unique(message: str) -> Iterator[None]:
         yield
     except IntegrityError:
         raise Conflict(message) from None
-
-
-def actor_of(session: Reader, user: models.User | Row[Any]) -> Actor:
-    """The person as an actor with their scope; a bank officer with the alliances their bank is funding bank of."""
-    assert user.id is not None
-    role = Role(user.role)
-    if role == Role.BANK:
-        served = (frozenset() if user.organisation_id is None
-                  else repo.alliances_funded_by(session, user.organisation_id))
-        return BankOfficer(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,
-                           alliance_id=user.alliance_id, language=user.language, served_alliances=served)
-    return Actor(user_id=user.id, name=user.name, role=role, organisation_id=user.organisation_id,
-                 alliance_id=user.alliance_id, language=user.language)
 
 
 def _organisation_named(session: Session, name: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from workflow.accounts import AccountService
 from workflow.admin import AdminService
 from workflow.db import Database
 from workflow.deadlines.alliance import action_concept
@@ -45,6 +46,7 @@ class Context:
     bank: BankService
     signin: SignInService
     migrations: MigrationService
+    accounts: AccountService
 
     def publish_procedures(self) -> list[str]:
         """At start: record new procedure versions, refuse a published one whose file changed (see published.py)."""
@@ -93,4 +95,5 @@ def build_context(settings: Settings | None = None) -> Context:
         bank=BankService(db, procedures),
         signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours)),
         migrations=migrations,
+        accounts=AccountService(db),
     )

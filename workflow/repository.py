@@ -318,40 +318,7 @@ def budget(session: Session, alliance_id: int, year: int) -> models.Budget | Non
     ).scalars().first()
 
 
-
-_USER_BY_TOKEN = prepared(sa.select(USERS).where(USERS.c.token_hash == sa.bindparam("digest")))
-
-
-def user_by_token_hash(session: Reader, digest: str) -> Row[Any] | None:
-    """The user row (not an ORM object: this runs on every request) whose token has this hash."""
-    return session.execute(_USER_BY_TOKEN, {"digest": digest}).first()
-
-
-def users_with_email(session: Session, email: str) -> list[models.User]:
-    return list(session.execute(
-        sa.select(models.User).where(sa.func.lower(USERS.c.email) == email.strip().lower())).scalars())
-
-
-WEB_SESSIONS = _table(models.WebSession)
-
-
-def web_session(session: Session, secret_hash: str, now: datetime) -> models.WebSession | None:
-    return session.execute(sa.select(models.WebSession).where(
-        WEB_SESSIONS.c.secret_hash == secret_hash, WEB_SESSIONS.c.expires_at > now)).scalars().first()
-
-
-def end_web_sessions(session: Session, *, secret_hash: str | None = None, user_id: int | None = None,
-                     expired_before: datetime | None = None) -> int:
-    """Sign out one browser, every browser of a user, or forget expired sign-ins."""
-    query = sa.delete(WEB_SESSIONS)
-    if secret_hash is not None:
-        query = query.where(WEB_SESSIONS.c.secret_hash == secret_hash)
-    if user_id is not None:
-        query = query.where(WEB_SESSIONS.c.user_id == user_id)
-    if expired_before is not None:
-        query = query.where(WEB_SESSIONS.c.expires_at <= expired_before)
-    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
-
+# Users' tokens, passwords, sign-ins and accounts: workflow/account_store.py.
 
 def budgets_of(session: Session, alliance_id: int) -> list[models.Budget]:
     return list(session.execute(

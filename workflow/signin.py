@@ -2,6 +2,11 @@
 
 A sign-in is a row: the browser's cookie holds a random secret, the row its hash, the user and the CSRF token that
 every form of that browser must carry. Signing out deletes the row, so a stolen cookie dies with it.
+
+A disabled account signs in neither way, and an expired token does not sign in: the answer is the one a wrong
+token or password gets (the form tells an attacker nothing of the account), the security log says why. A sign-in
+with a token that expires ends when the token does. A new password, like a new token or disabling the account
+(workflow/accounts.py), signs out every browser of the account.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from workflow import account_store as store
 from workflow import models
 from workflow import repository as repo
+from workflow.accounts import OPERATORS, actor_of, by_whom, log, token_refusal
 from workflow.actors import Actor
-from workflow.admin import OPERATORS, actor_of
 from workflow.auth import token_hash
 from workflow.db import Database
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
@@ -47,31 +53,44 @@ class SignInService:
     def with_token(self, token: str, *, now: datetime) -> SignIn | None:
         """A sign-in for the holder of an API token, or None for an unknown token."""
         with self.db.write() as session:
-            user = repo.user_by_token_hash(session, token_hash(token.strip()))
-            return None if user is None else self._start(session, user, now)
+            user = store.user_by_token_hash(session, token_hash(token.strip()))
+            if user is None:
+                return None
+            why = token_refusal(user, now)
+            if why is None:
+                return self._start(session, user, now, until=user.token_expires_at)
+        log.warning("web sign-in of user %d with the API token refused: %s", user.id, why,
+                    extra={"event": "sign_in_refused", "account": user.id, "why": why})
+        return None
 
     def with_password(self, email: str, password: str, *, now: datetime) -> SignIn | None:
         """A sign-in for e-mail and password, or None; an unknown address costs as long as a wrong password."""
         with self.db.write() as session:
-            candidates = [u for u in repo.users_with_email(session, email) if u.password_hash] if email else []
+            candidates = [u for u in store.users_with_email(session, email) if u.password_hash] if email else []
             user = candidates[0] if len(candidates) == 1 else None
             if not verify(user.password_hash if user else None, password) or user is None:
                 return None
-            return self._start(session, user, now)
+            if user.disabled_at is None:
+                return self._start(session, user, now)
+        log.warning("web sign-in of user %d with the password refused: disabled", user.id,
+                    extra={"event": "sign_in_refused", "account": user.id, "why": "disabled"})
+        return None
 
     def resume(self, secret: str, *, now: datetime) -> SignedIn | None:
         """Who a browser's cookie belongs to while the sign-in lasts; None once it expired or was ended."""
         with self.db.read() as session:
-            found = repo.web_session(session, token_hash(secret), now)
+            found = store.web_session(session, token_hash(secret), now)
             if found is None:
                 return None
             user = repo.get(session, models.User, found.user_id)
-            return None if user is None else SignedIn(actor_of(session, user), found.csrf_token)
+            if user is None or user.disabled_at is not None:  # disabling ends the sign-ins; this is the fence
+                return None
+            return SignedIn(actor_of(session, user), found.csrf_token)
 
     def sign_out(self, secret: str, *, now: datetime) -> None:
         with self.db.write() as session:
-            repo.end_web_sessions(session, secret_hash=token_hash(secret))
-            repo.end_web_sessions(session, expired_before=now)
+            store.end_web_sessions(session, secret_hash=token_hash(secret))
+            store.end_web_sessions(session, expired_before=now)
 
     def set_password(self, actor: Actor, user_id: int, password: str) -> None:
         """Operators set a user's password; the user's browsers are signed out. The e-mail is the login, so it
@@ -85,18 +104,23 @@ class SignInService:
                 raise NotFound(f"user {user_id} not found")
             if not user.email:
                 raise InvalidInput([FieldProblem("email", "the user has no e-mail address to sign in with")])
-            others = [u for u in repo.users_with_email(session, user.email) if u.id != user.id and u.password_hash]
+            others = [u for u in store.users_with_email(session, user.email) if u.id != user.id and u.password_hash]
             if others:
                 raise InvalidInput([FieldProblem("email", f"{user.email} already signs in user {others[0].id}; "
                                                           "give this user another address or use the token")])
             user.password_hash = digest
             repo.add(session, user)
-            repo.end_web_sessions(session, user_id=user_id)
+            ended = store.end_web_sessions(session, user_id=user_id)
+        log.info("user %d: password set by %s; %d signed-in browsers ended", user_id, by_whom(actor), ended,
+                 extra={"event": "password_set", "account": user_id, "by": actor.user_id, "sign_ins_ended": ended})
 
-    def _start(self, session: Session, user: models.User | Row[Any], now: datetime) -> SignIn:
+    def _start(self, session: Session, user: models.User | Row[Any], now: datetime,
+               until: datetime | None = None) -> SignIn:
+        """A sign-in for the lifetime, or only `until` (the token's expiry) if that comes first."""
         assert user.id is not None
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = now + self.lifetime if until is None else min(now + self.lifetime, until)
         row = models.WebSession(secret_hash=token_hash(secret), user_id=user.id, csrf_token=csrf, created_at=now,
-                                expires_at=now + self.lifetime)
+                                expires_at=expires)
         repo.add(session, row)
         return SignIn(secret=secret, csrf_token=csrf, expires_at=row.expires_at)

@@ -16,6 +16,7 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from tests.api.conftest import ApiWorld, Clock
 from tests.factories import (
     REASON,
@@ -119,6 +120,16 @@ SETUP_WRITES: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], tuple
                         (201, 403, 403, 403, 403, 201, 403)),
 }
 
+# The administrators' account routes (security review, finding 7): (method, path, body, expected status per WHO).
+# They act on the applicant's account; what an admin may not do to their own is in test_users_admin.py.
+ACCOUNT_ROUTES: dict[str, tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = {
+    "list-users": ("GET", "/admin/users", None, (403, 403, 403, 403, 200, 403, 403)),
+    "read-user": ("GET", "/admin/users/{user}", None, (403, 403, 403, 403, 200, 403, 403)),
+    "disable-user": ("POST", "/admin/users/{user}/disable", None, (403, 403, 403, 403, 200, 403, 403)),
+    "enable-user": ("POST", "/admin/users/{user}/enable", None, (403, 403, 403, 403, 200, 403, 403)),
+    "new-token": ("POST", "/admin/users/{user}/token", {"days": 30}, (403, 403, 403, 403, 200, 403, 403)),
+}
+
 # Readable by every signed-in user.
 OPEN_READS = ("/procedures", "/procedures/saxony-regional", "/procedures/saxony-regional/diagram", "/alliances",
               "/alliances/{alliance}", "/alliances/{other_alliance}", "/rounds", "/rounds/{round}",
@@ -219,8 +230,11 @@ def test_proposal_endpoints(ctx: Context, client: TestClient, api: ApiWorld, clo
 def test_the_tables_cover_every_role_and_endpoint() -> None:
     """Guards the tables themselves: each row names every role, and each endpoint kind appears."""
     for statuses in (*READS.values(), *PATCHES.values(), *TRANSITIONS.values(),
-                     *(row[3] for row in SETUP_WRITES.values())):
+                     *(row[3] for row in SETUP_WRITES.values()), *(row[3] for row in ACCOUNT_ROUTES.values())):
         assert len(statuses) == len(WHO)
+    documented = {(method.upper(), path) for path, methods in create_app().openapi()["paths"].items()
+                  for method in methods if path.startswith("/admin/users")}
+    assert {(m, p.replace("{user}", "{user_id}")) for m, p, _, _ in ACCOUNT_ROUTES.values()} == documented
     cases = [p.values[0] for p in _cases()]
     assert {(c.method, c.path) for c in cases} == {
         ("GET", "/proposals/{id}"), ("GET", "/proposals/{id}/history"), ("PATCH", "/proposals/{id}"),
@@ -355,3 +369,31 @@ def test_everyone_signed_in_reads_procedures_alliances_and_rounds(client: TestCl
     response = client.get(fill(path, api.world), headers=api.headers(who))
     assert response.status_code == 200, response.text
     assert response.text
+
+
+@pytest.mark.parametrize(("name", "who", "status"), [
+    pytest.param(name, who, status, id=f"{name}-{who}-{status}")
+    for name, (_, _, _, statuses) in ACCOUNT_ROUTES.items() for who, status in zip(WHO, statuses, strict=True)
+])
+def test_account_routes(client: TestClient, api: ApiWorld, name: str, who: str, status: int) -> None:
+    method, path, body, _ = ACCOUNT_ROUTES[name]
+    target = api.world.actor(Role.APPLICANT).user_id
+    before = client.get("/admin/users", headers=api.headers("admin")).json()
+    response = client.request(method, path.format(user=target), json=body, headers=api.headers(who))
+    if status >= 400:
+        assert_refused(response, status)
+        assert client.get("/admin/users", headers=api.headers("admin")).json() == before
+        assert client.get("/proposals", headers=api.headers("applicant")).status_code == 200
+        return
+    assert response.status_code == status, response.text
+    answer = response.json()
+    applicant_can = client.get("/proposals", headers=api.headers("applicant")).status_code
+    if name == "list-users":
+        assert target in {u["id"] for u in answer}
+    elif name in ("read-user", "enable-user"):
+        assert answer["id"] == target and answer["active"] is True and applicant_can == 200
+    elif name == "disable-user":
+        assert answer["id"] == target and answer["active"] is False and applicant_can == 401
+    else:
+        assert answer["user"]["id"] == target and answer["token"].startswith("fw_") and applicant_can == 401
+        assert client.get("/proposals", headers={"Authorization": f"Bearer {answer['token']}"}).status_code == 200

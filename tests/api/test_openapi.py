@@ -27,8 +27,8 @@ def test_every_request_body_has_an_example_in_the_docs() -> None:
     # POST alliances, PUT budgets, webhook, action concept and funding bank, POST rounds, POST/PATCH proposals, POST
     # transitions, PUT preferences; the steering group's: PUT scoring scheme, PUT own scores, POST condition answer
     # and judgement, POST session and agenda item, POST resolution, POST reserve pool and drawing, POST early start
-    # and its answer; POST a procedure migration
-    assert len(with_body) == 22
+    # and its answer; POST a procedure migration; POST a user's new token
+    assert len(with_body) == 23
     for path, method, operation, schema in with_body:
         media = operation["requestBody"]["content"]["application/json"]
         assert _has_example(media, schema["components"]["schemas"]), f"{method.upper()} {path} has no example"
@@ -51,4 +51,5 @@ def test_every_operation_that_needs_a_token_says_so_and_the_others_do_not() -> N
     assert ("post", "/proposals/{proposal_id}/transitions") in secured
     assert ("get", "/proposals/{proposal_id}") in secured
     assert ("get", "/admin/outbox") in secured
+    assert ("post", "/admin/users/{user_id}/disable") in secured
     assert everything - secured == {("get", "/health")}

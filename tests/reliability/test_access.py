@@ -120,6 +120,7 @@ class Foreign:
     conditions: list[tuple[int, int]]  # (proposal id, condition id)
     early_start: tuple[int, int]  # (proposal id, request id)
     migration_id: int  # installation-wide: only administrators see migrations
+    user_id: int  # the foreign applicant's account: only administrators see or change accounts
     texts: list[str] = field(default_factory=list)  # what was written in the foreign world, besides SECRET
 
     def proposal_ids(self) -> list[int]:
@@ -185,7 +186,8 @@ def foreign_world(ctx: Context, world: World) -> Foreign:
     migration = ctx.migrations.start(SYSTEM, ctx.migrations.check(SYSTEM, MIGRATION_PLAN), AFTER_CLOSE)
     return Foreign(alliance_id=world.alliance_id, round_id=world.round_id, session_id=session.id, pool_id=pool.id,
                    notification_id=notification.id, proposals=proposals, conditions=conditions,
-                   early_start=(forwarded, request.id), migration_id=migration.id, texts=texts)
+                   early_start=(forwarded, request.id), migration_id=migration.id,
+                   user_id=applicant.user_id or 0, texts=texts)
 
 
 def person(ctx: Context, name: str, role: Role, *, organisation_id: int | None = None,
@@ -306,7 +308,7 @@ def minimal(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 # Path parameters that name an object, and how to fill them; anything else is a new kind of object: teach it here.
 ID_PARAMS = ("proposal_id", "condition_id", "request_id", "alliance_id", "round_id", "session_id", "pool_id",
-             "notification_id", "message_id", "migration_id")
+             "notification_id", "message_id", "migration_id", "user_id")
 FIXED_PARAMS = {"key": "saxony-regional", "year": 2026}
 
 
@@ -340,7 +342,8 @@ def targets(op: Operation, foreign: Foreign, home: Home, *, own_path: bool) -> l
         return [Target({**fixed, "proposal_id": p}, v, s) for p, (s, v) in versions.items()]
     single = {"alliance_id": foreign.alliance_id, "round_id": foreign.round_id, "session_id": foreign.session_id,
               "pool_id": foreign.pool_id, "notification_id": foreign.notification_id,
-              "message_id": foreign.notification_id, "migration_id": foreign.migration_id}
+              "message_id": foreign.notification_id, "migration_id": foreign.migration_id,
+              "user_id": foreign.user_id}
     assert names <= set(single), f"{op.name}: no foreign combination for {sorted(names)}; add one to the test"
     return [Target({**fixed, **{n: single[n] for n in names}})]
 
