@@ -21,7 +21,8 @@ log = logging.getLogger("foerderweg.ticks")
 
 def channels(ctx: Context) -> dict[str, Channel]:
     timeout = ctx.settings.delivery.webhook_timeout_seconds
-    found: dict[str, Channel] = {"webhook": WebhookChannel(timeout_seconds=timeout)}
+    found: dict[str, Channel] = {"webhook": WebhookChannel(timeout_seconds=timeout, secrets=ctx.admin.secrets,
+                                                           policy=ctx.admin.webhooks)}
     if ctx.settings.smtp.enabled:
         found["email"] = SmtpChannel(ctx.settings.smtp)
     return found
@@ -40,7 +41,8 @@ class Ticks:
         self.real_time = real_time
         self.clock = utcnow
         self.drainer = Drainer(ctx.outbox, channels(ctx), batch_size=ctx.settings.scheduler.batch_size,
-                               clock=utcnow if real_time else None)
+                               clock=utcnow if real_time else None,
+                               concurrency={"webhook": ctx.settings.delivery.webhook_concurrency})
 
     def close_rounds(self, now: datetime) -> SweepReport:
         with TICK_SECONDS.labels(tick="close-rounds").time():

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -22,8 +21,10 @@ from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.planner import round_deadline_rows
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.inputs import clean_text
+from workflow.notify.webhook_target import TargetRefused, WebhookPolicy
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
+from workflow.secretbox import SecretBox
 from workflow.timeutil import require_aware, utcnow
 
 OPERATORS = (Role.ADMIN, Role.SYSTEM)
@@ -45,11 +46,14 @@ def _require_alliance_steward(actor: Actor, alliance_id: int, what: str) -> None
 
 class AdminService:
     def __init__(self, database: Database, procedures: ProcedureRegistry, default_procedure: str,
-                 action_concept: DeadlineDef = ACTION_CONCEPT_DEFAULT) -> None:
+                 action_concept: DeadlineDef = ACTION_CONCEPT_DEFAULT, *, webhooks: WebhookPolicy | None = None,
+                 secret_box: SecretBox | None = None) -> None:
         self.db = database
         self.procedures = procedures
         self.default_procedure = default_procedure
         self.action_concept = action_concept
+        self.webhooks = webhooks or WebhookPolicy()
+        self.secrets = secret_box or SecretBox.for_database(database.url, None)
 
     def create_organisation(self, actor: Actor, name: str) -> models.Organisation:
         _require(actor, *OPERATORS, what="create organisations")
@@ -121,21 +125,20 @@ class AdminService:
     def set_webhook(self, actor: Actor, alliance_id: int, url: str | None) -> tuple[models.Alliance, str | None]:
         """Where the alliance's systems hear of its reminders; a new signing secret each time (shown once)."""
         _require_alliance_steward(actor, alliance_id, "set the webhook")
-        secret = None
+        secret = sealed = None
         if url is not None:
             url = clean_text("url", url.strip())
             try:
-                parsed = urlsplit(url)
-            except ValueError:  # e.g. "http://[::1": a bracket never closed
-                parsed = urlsplit("")
-            if parsed.scheme not in ("http", "https") or not parsed.hostname:
-                raise InvalidInput([FieldProblem("url", "must be an http:// or https:// address")])
+                self.webhooks.target(url)  # public http(s) only (workflow/notify/webhook_target.py)
+            except TargetRefused as refused:
+                raise InvalidInput([FieldProblem("url", str(refused))]) from None
             secret = secrets.token_urlsafe(32)
+            sealed = self.secrets.seal(secret)  # the database keeps it sealed (workflow/secretbox.py)
         with self.db.write() as session:
             alliance = repo.get(session, models.Alliance, alliance_id)
             if alliance is None:
                 raise NotFound(f"alliance {alliance_id} not found")
-            alliance.webhook_url, alliance.webhook_secret = url, secret
+            alliance.webhook_url, alliance.webhook_secret = url, sealed
             return repo.add(session, alliance), secret
 
     def set_budget(self, actor: Actor, alliance_id: int, year: int, amount_cents: int) -> models.Budget:

@@ -14,6 +14,7 @@ from workflow.deadlines.calendar import DeadlineCalendar
 from workflow.deadlines.sweep import DeadlineSweeper
 from workflow.notify.outbox import Backoff, OutboxService
 from workflow.notify.steps import StepNotifier
+from workflow.notify.webhook_target import WebhookPolicy
 from workflow.notify.writer import NotificationWriter
 from workflow.registry import ProcedureRegistry
 from workflow.review.bank import BankService
@@ -21,6 +22,7 @@ from workflow.review.conditions import ConditionService
 from workflow.review.priorisation import PriorisationService
 from workflow.review.scoring import ScoringService
 from workflow.review.sessions import SessionService
+from workflow.secretbox import SecretBox
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
 from workflow.signin import SignInService
@@ -49,7 +51,9 @@ class Context:
     accounts: AccountService
 
     def publish_procedures(self) -> list[str]:
-        """At start: record new procedure versions, refuse a published one whose file changed (see published.py)."""
+        """At start: record new procedure versions, refuse a published one whose file changed (see published.py);
+        seal webhook secrets stored in clear and refuse to start without the key that opens the sealed ones."""
+        self.admin.secrets.prepare(self.db)
         return publish(self.db, self.procedures, utcnow())
 
     def close(self) -> None:
@@ -84,7 +88,9 @@ def build_context(settings: Settings | None = None) -> Context:
         db=db,
         procedures=procedures,
         proposals=proposals,
-        admin=AdminService(db, procedures, settings.default_procedure, concept),
+        admin=AdminService(db, procedures, settings.default_procedure, concept,
+                           webhooks=WebhookPolicy(tuple(settings.delivery.webhook_allowed_networks)),
+                           secret_box=SecretBox.for_database(settings.database_url, settings.secret_key)),
         outbox=OutboxService(db, topics=book.kinds(), backoff=backoff, lease=lease),
         sweeper=sweeper,
         calendar=DeadlineCalendar(db, book, settings.public_url),

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from cryptography.fernet import Fernet
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,6 +18,8 @@ from pydantic_settings import (
 from workflow.deadlines.definition import DeadlineOverride
 
 CONFIG_ENV = "FOERDERWEG_CONFIG"
+SECRET_KEY_ENV = "FOERDERWEG_SECRET_KEY"
+MAKE_A_KEY = "python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
 def config_path() -> Path:
@@ -27,10 +30,16 @@ def config_path() -> Path:
 class SmtpSettings(BaseModel):
     """The mail server reminders go through. No host: e-mail is off (in-app and webhooks still work)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: an error would otherwise print what it was given, the password with it.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
     host: str = ""
     port: int = Field(default=25, ge=1, le=65535)
+    # "starttls": plain connection upgraded with STARTTLS (port 587 or 25); "implicit": TLS from the first byte
+    # (port 465); "none". Unset: "starttls" if the older key starttls = true, else "none".
+    tls: Literal["starttls", "implicit", "none"] | None = None
     starttls: bool = False
+    # A CA bundle (PEM) to verify the mail server's certificate with, instead of the system's (a private CA).
+    ca_file: Path | None = None
     username: str | None = None
     # Only from the environment: FOERDERWEG_SMTP__PASSWORD.
     password: SecretStr | None = None
@@ -40,6 +49,20 @@ class SmtpSettings(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.host)
+
+    @property
+    def security(self) -> Literal["starttls", "implicit", "none"]:
+        return self.tls or ("starttls" if self.starttls else "none")
+
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> SmtpSettings:
+        if self.starttls and self.tls not in (None, "starttls"):
+            raise ValueError(f'smtp.starttls = true contradicts smtp.tls = "{self.tls}": keep smtp.tls only')
+        if self.username and self.security == "none":
+            raise ValueError('smtp.username is set (a login with FOERDERWEG_SMTP__PASSWORD) but smtp.tls is "none" '
+                             "(smtp.starttls = false): the password would cross the network in clear. Set "
+                             'smtp.tls = "starttls" (port 587 or 25) or smtp.tls = "implicit" (port 465)')
+        return self
 
 
 class SchedulerSettings(BaseModel):
@@ -67,7 +90,13 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
     backoff_seconds: int = Field(default=60, ge=1)
     backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
-    webhook_timeout_seconds: float = Field(default=10, gt=0)
+    # The whole time one webhook call may take (name lookup, connection, request, the receiver's answer).
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Webhook calls under way at once in a drain, beside e-mail's own sender: a slow receiver holds one of them.
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
+    # Networks a webhook may reach although they are not public (loopback, private, link-local, ...), e.g.
+    # ["10.20.0.0/16"] for a receiver in the own network. Empty: public addresses only.
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
 
 class WebSettings(BaseModel):
@@ -80,7 +109,8 @@ class WebSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FOERDERWEG_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="FOERDERWEG_", env_nested_delimiter="__", extra="ignore",
+                                      hide_input_in_errors=True)  # errors show no secret_key, token or password
 
     database_url: str = "sqlite:///data/foerderweg.db"
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
@@ -95,6 +125,9 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # If set, GET /metrics wants 'Authorization: Bearer <token>'. Only from the environment: FOERDERWEG_METRICS_TOKEN.
     metrics_token: SecretStr | None = None
+    # Seals the webhook secrets in the database (workflow/secretbox.py). Only from the environment:
+    # FOERDERWEG_SECRET_KEY. Unset: a key file made beside the SQLite database, with a warning.
+    secret_key: SecretStr | None = None
     # Links in notifications point here.
     public_url: str = "http://127.0.0.1:8000"
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
@@ -103,6 +136,13 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     # Changes to a deadline's reminders in every procedure, e.g. [deadlines.submission] remind = ["7d", "1d"].
     deadlines: dict[str, DeadlineOverride] = Field(default_factory=dict)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _a_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_key(value.get_secret_value())
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +155,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
         return (init_settings, env_settings, toml)
+
+
+def check_key(value: str) -> None:
+    """Raise ValueError (without the value) unless `value` is a Fernet key (32 bytes, URL-safe base64)."""
+    try:
+        Fernet(value.strip().encode())
+    except (ValueError, TypeError):
+        raise ValueError(f"{SECRET_KEY_ENV} is not a Fernet key (32 bytes in URL-safe base64); make one with: "
+                         f"{MAKE_A_KEY}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:

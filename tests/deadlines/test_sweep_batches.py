@@ -92,7 +92,7 @@ def test_a_batch_tells_each_proposal_apart_keeps_each_persons_mutes_and_one_webh
     ctx.sweeper.sweep(REMINDER - timedelta(minutes=1))
     colleague = person(ctx, "Dr. Kühn", Role.APPLICANT, organisation_id=world.organisation_id)
     ctx.outbox.set_mutes(colleague, [("revision", "inapp")])
-    ctx.admin.set_webhook(world.actor(Role.MANAGER), world.alliance_id, "http://127.0.0.1:9/hook")
+    ctx.admin.set_webhook(world.actor(Role.MANAGER), world.alliance_id, "https://fka-leipzig.example/hook")
     made = revisions(ctx, world, 3)
 
     report = ctx.sweeper.sweep(REMINDER)

@@ -35,8 +35,10 @@ REVISION_DEADLINE = date(2026, 6, 15)
 REVISION_REMINDED = local(date(2026, 6, 13), time(9, 0))
 HEARING_REMINDED = local(date(2026, 6, 14), time(9, 0))
 REVISION_OVERDUE = end_of_day(REVISION_DEADLINE) + timedelta(seconds=1)
-# Retries in these tests: 60 s, 120 s, then parked as failed after the third attempt.
-DELIVERY = {"max_attempts": 3, "backoff_seconds": 60, "backoff_max_seconds": 3600}
+# Retries in these tests: 60 s, 120 s, then parked as failed after the third attempt. The receivers run on
+# loopback, which webhooks may reach only when an operator allows it (tests/schedules/test_webhook_targets.py).
+DELIVERY = {"max_attempts": 3, "backoff_seconds": 60, "backoff_max_seconds": 3600,
+            "webhook_allowed_networks": ["127.0.0.0/8"]}
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
