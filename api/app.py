@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from api import limits
 from api.access import AccessMiddleware
 from api.deps import document_bearer
 from api.errors import ERROR_RESPONSES, install_error_handlers, problem, problem_json_openapi
@@ -66,6 +67,9 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         app.state.ctx = context
     install_error_handlers(app)
 
+    # The last added runs first: the request id, the access log and the caller (AccessMiddleware), then the body's
+    # limit, and only then does anything read the body.
+    limits.install(app)
     app.add_middleware(AccessMiddleware)
 
     @app.get("/health", tags=["operations"])

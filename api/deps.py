@@ -1,8 +1,8 @@
 """What every route needs: the context, the time, the caller and the request id, as FastAPI dependencies.
 
-They are `async def` although nothing in them awaits: FastAPI runs a plain `def` dependency on its thread pool,
-one hop per dependency per request, and the token lookup is a quick indexed read best done where the request
-already runs.
+They are `async def` and never block: FastAPI runs a plain `def` dependency on its thread pool, one hop per
+dependency per request. The caller of a protected address was found by AccessMiddleware (on the thread pool,
+before the body is read); for any other address the token is looked up here, on the thread pool too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
 from workflow import accounts
@@ -31,6 +32,14 @@ class Unauthenticated(DomainError):
 
 
 MISSING_TOKEN = "send 'Authorization: Bearer <token>'"
+UNKNOWN_TOKEN = "the token is not valid"
+ACTOR_STATE = "actor"
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for any other header or none."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def context(request: Request) -> Context:
@@ -53,12 +62,15 @@ async def caller(request: Request) -> Actor:
     # The header is read here rather than through an HTTPBearer dependency: FastAPI resolves each dependency on
     # every request at a cost comparable to the token lookup itself (bench/). `document_bearer` puts the scheme
     # into the OpenAPI document as HTTPBearer would.
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    found: Actor | None = getattr(request.state, ACTOR_STATE, None)
+    if found is not None:
+        return found
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthenticated(MISSING_TOKEN)
     ctx: Context = request.app.state.ctx
     try:  # on the app's clock: a token may expire
-        return ctx.accounts.identify(token.strip(), now=request.app.state.clock())
+        return await run_in_threadpool(ctx.accounts.identify, token, now=request.app.state.clock())
     except accounts.Unauthenticated as refused:  # unknown, expired, or of a disabled account: says which
         raise Unauthenticated(refused.detail) from None
 

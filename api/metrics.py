@@ -7,6 +7,7 @@ clock process are summed from their shared files; otherwise this process's own r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Iterable
@@ -68,6 +69,20 @@ def exposition(ctx: Context) -> bytes:
     return generate_latest(counted) + generate_latest(backlog)
 
 
+FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def from_this_machine(request: Request) -> bool:
+    """A scrape from a loopback address that no proxy passed on: the only one /metrics answers without a token, so
+    that a service bound to a public address, or published through a proxy, shows no figures to the internet."""
+    client = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(client).is_loopback
+    except ValueError:
+        loopback = False
+    return loopback and not any(name in request.headers for name in FORWARDED)
+
+
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     ctx: Context = request.app.state.ctx
@@ -76,6 +91,9 @@ def metrics(request: Request) -> Response:
         offered = request.headers.get("authorization", "")
         if not secrets.compare_digest(offered.encode(), f"Bearer {token.get_secret_value()}".encode()):
             return problem(401, "Unauthenticated", "/metrics needs 'Authorization: Bearer <metrics_token>'")
+    elif not from_this_machine(request):
+        return problem(403, "Forbidden", "/metrics without FOERDERWEG_METRICS_TOKEN answers only on this machine "
+                                         "(loopback, not through a proxy): set the token to scrape it from elsewhere")
     try:
         body = exposition(ctx)
     except Exception:  # the database away for a moment: the scrape fails visibly, the service does not

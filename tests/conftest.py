@@ -160,6 +160,7 @@ def fresh_database_url(template: str, folder: Path) -> str:
         return template
     target = folder / "foerderweg.db"
     shutil.copyfile(template, target)
+    target.chmod(0o600)  # as foerderweg makes its files
     return f"sqlite:///{target}"
 
 

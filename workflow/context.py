@@ -26,6 +26,7 @@ from workflow.secretbox import SecretBox
 from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
 from workflow.signin import SignInService
+from workflow.throttle import SignInThrottle, throttle_policy
 from workflow.timeutil import utcnow
 from workflow.versioning.migrations import MigrationService
 from workflow.versioning.published import publish
@@ -99,7 +100,8 @@ def build_context(settings: Settings | None = None) -> Context:
         sessions=SessionService(proposals),
         priorisation=priorisation,
         bank=BankService(db, procedures),
-        signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours)),
+        signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours),
+                             throttle=SignInThrottle(db, throttle_policy(settings.limits))),
         migrations=migrations,
         accounts=AccountService(db),
     )

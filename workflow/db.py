@@ -9,6 +9,8 @@ check in the UPDATE do the work.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -24,6 +26,7 @@ from sqlmodel import Session
 from workflow.driver import DriverSession
 from workflow.writer_lock import WriterLock
 
+log = logging.getLogger("foerderweg.db")
 WRITE_OPTION = "foerderweg_write"
 # What a query function needs: a session or a connection.
 Reader = Session | sa.Connection
@@ -50,7 +53,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
 
     in_file = sqlite_file(url)
     if in_file is not None:
-        in_file.parent.mkdir(parents=True, exist_ok=True)
+        create_private(in_file)
     engine = sa.create_engine(
         url,
         echo=echo,
@@ -81,6 +84,20 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
                     else "BEGIN")
 
     return engine
+
+
+def create_private(database: Path) -> None:
+    """A new database file readable by its owner alone (0600), in a folder made 0700 if it is made here: the file
+    holds personal data and hashes of credentials. SQLite gives its -wal and -shm files the database file's mode.
+    An existing file keeps the mode its operator chose, with a warning when others may read it."""
+    if not database.parent.exists():
+        database.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
+    except FileExistsError:
+        if os.name == "posix" and database.stat().st_mode & 0o077:
+            log.warning("the database file %s may be read by others (mode %o): chmod 600 it and its -wal and -shm "
+                        "files", database, database.stat().st_mode & 0o777)
 
 
 def after_commit(session: orm.Session, action: Callable[[], None]) -> None:

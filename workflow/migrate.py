@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -30,4 +32,13 @@ def current_revision(database: Database) -> str | None:
 
 
 def head_revision(database: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
+    """The newest revision this code knows. Read from the migration scripts once per process (GET /health asks on
+    every call, and reading the scripts costs tens of milliseconds)."""
+    return _code_head()
+
+
+@functools.cache
+def _code_head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", "workflow:migrations")
+    return ScriptDirectory.from_config(config).get_current_head()

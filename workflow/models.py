@@ -118,6 +118,17 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, counted against the account and against the client's address (workflow/throttle.py):
+    a hash of either, never the address itself, kept only for the throttle's window."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (sa.Index("ix_sign_in_failures_key_failed_at", "key", "failed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    failed_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class Proposal(SQLModel, table=True):
     """A Projektantrag. `version` counts every write: a write from an older version is refused."""
 

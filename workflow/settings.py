@@ -14,6 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from workflow.deadlines.definition import DeadlineOverride
 
@@ -108,6 +110,21 @@ class WebSettings(BaseModel):
     secure_cookies: bool | None = None
 
 
+class LimitsSettings(BaseModel):
+    """What one request may send, and how failed sign-ins slow down the next ones (per account and per address)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # A request body (JSON or a form) larger than this is refused with 413 before it is read further.
+    body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    sign_in_free_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_free_failures_per_client: int = Field(default=20, ge=1)
+    sign_in_window_minutes: float = Field(default=15, gt=0)
+    sign_in_max_delay_seconds: float = Field(default=900, ge=1)
+    # Sign-ins whose password is being checked at the same time (argon2 takes ~50 ms of a core and 64 MiB each);
+    # more wait for their turn without holding a thread.
+    sign_in_concurrency: int = Field(default=2, ge=1, le=64)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FOERDERWEG_", env_nested_delimiter="__", extra="ignore",
                                       hide_input_in_errors=True)  # errors show no secret_key, token or password
@@ -134,6 +151,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     # Changes to a deadline's reminders in every procedure, e.g. [deadlines.submission] remind = ["7d", "1d"].
     deadlines: dict[str, DeadlineOverride] = Field(default_factory=dict)
 
@@ -143,6 +161,22 @@ class Settings(BaseSettings):
         if value is not None:
             check_key(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        """A secret copied from an example ("change-me") or too short to resist guessing stops the start."""
+        found = []
+        if self.metrics_token is not None and (is_placeholder(token := self.metrics_token.get_secret_value())
+                                               or len(token) < MIN_TOKEN_LENGTH):
+            found.append(f"FOERDERWEG_METRICS_TOKEN (at least {MIN_TOKEN_LENGTH} random characters)")
+        if self.smtp.password is not None and is_placeholder(self.smtp.password.get_secret_value()):
+            found.append("FOERDERWEG_SMTP__PASSWORD")
+        if is_placeholder(_password_in(self.database_url) or "a password"):
+            found.append("the password in FOERDERWEG_DATABASE_URL")
+        if found:
+            raise ValueError("placeholder or weak secrets, as in an example file: " + ", ".join(found)
+                             + "; set real ones in the environment (docs/deployment.md)")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -155,6 +189,25 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
         return (init_settings, env_settings, toml)
+
+
+PLACEHOLDERS = frozenset({"change-me", "changeme", "change_me", "replace-me", "replaceme", "secret", "password",
+                          "passwort", "geheim", "example", "todo", "xxx"})
+MIN_TOKEN_LENGTH = 16
+
+
+def is_placeholder(secret: str) -> bool:
+    """A value that stands in an example instead of a secret ("change-me", "secret", …)."""
+    value = secret.strip().lower()
+    return not value or value in PLACEHOLDERS or any(p in value for p in ("change-me", "changeme", "replace-me"))
+
+
+def _password_in(url: str) -> str | None:
+    try:
+        password = make_url(url).password
+    except ArgumentError:  # not a URL: the engine says so when it is made
+        return None
+    return None if password is None else str(password)
 
 
 def check_key(value: str) -> None:

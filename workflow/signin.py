@@ -4,7 +4,9 @@ A sign-in is a row: the browser's cookie holds a random secret, the row its hash
 every form of that browser must carry. Signing out deletes the row, so a stolen cookie dies with it.
 
 A disabled account signs in neither way, and an expired token does not sign in: the answer is the one a wrong
-token or password gets (the form tells an attacker nothing of the account), the security log says why. A sign-in
+token or password gets (the form tells an attacker nothing of the account), the security log says why. Every
+failure counts against the account and the client's address (workflow/throttle.py): past a few, the next attempts
+must wait a growing delay. A sign-in
 with a token that expires ends when the token does. A new password, like a new token or disabling the account
 (workflow/accounts.py), signs out every browser of the account.
 """
@@ -28,6 +30,7 @@ from workflow.auth import token_hash
 from workflow.db import Database
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.passwords import hash_password, verify
+from workflow.throttle import Attempt, SignInThrottle
 
 
 @dataclass(frozen=True)
@@ -46,35 +49,46 @@ class SignedIn:
 
 
 class SignInService:
-    def __init__(self, database: Database, *, lifetime: timedelta) -> None:
+    def __init__(self, database: Database, *, lifetime: timedelta, throttle: SignInThrottle) -> None:
         self.db = database
         self.lifetime = lifetime
+        self.throttle = throttle
 
-    def with_token(self, token: str, *, now: datetime) -> SignIn | None:
-        """A sign-in for the holder of an API token, or None for an unknown token."""
+    def with_token(self, token: str, *, now: datetime, client: str | None = None) -> SignIn | None:
+        """A sign-in for the holder of an API token, or None for an unknown token. Throttled per client address
+        (a token cannot be guessed, but a flood of tries is still a flood)."""
+        ticket = self.throttle.start(Attempt(email=None, client=client), now=now)
         with self.db.write() as session:
             user = store.user_by_token_hash(session, token_hash(token.strip()))
-            if user is None:
-                return None
-            why = token_refusal(user, now)
-            if why is None:
-                return self._start(session, user, now, until=user.token_expires_at)
-        log.warning("web sign-in of user %d with the API token refused: %s", user.id, why,
-                    extra={"event": "sign_in_refused", "account": user.id, "why": why})
-        return None
+            why = "unknown token" if user is None else token_refusal(user, now)
+            grant = self._start(session, user, now, until=user.token_expires_at) if user and why is None else None
+        if grant is None:
+            self.throttle.failed(ticket, user_id=user.id if user else None, how="with the API token",
+                                 reason=why or "unknown token")
+        else:
+            self.throttle.succeeded(ticket)
+        return grant
 
-    def with_password(self, email: str, password: str, *, now: datetime) -> SignIn | None:
-        """A sign-in for e-mail and password, or None; an unknown address costs as long as a wrong password."""
-        with self.db.write() as session:
+    def with_password(self, email: str, password: str, *, now: datetime, client: str | None = None) -> SignIn | None:
+        """A sign-in for e-mail and password, or None; an unknown address costs as long as a wrong password.
+
+        Throttled per account and per client address (Throttled: the password is not even checked). The password's
+        hash is checked outside any transaction: SQLite's single writer is never held while argon2 works."""
+        ticket = self.throttle.start(Attempt(email=email, client=client), now=now)
+        with self.db.read() as session:
             candidates = [u for u in store.users_with_email(session, email) if u.password_hash] if email else []
-            user = candidates[0] if len(candidates) == 1 else None
-            if not verify(user.password_hash if user else None, password) or user is None:
-                return None
-            if user.disabled_at is None:
-                return self._start(session, user, now)
-        log.warning("web sign-in of user %d with the password refused: disabled", user.id,
-                    extra={"event": "sign_in_refused", "account": user.id, "why": "disabled"})
-        return None
+        user = candidates[0] if len(candidates) == 1 else None
+        if not verify(user.password_hash if user else None, password) or user is None:
+            self.throttle.failed(ticket, user_id=user.id if user else None, how="with the password",
+                                 reason="wrong password" if user else "no account with this address")
+            return None
+        if user.disabled_at is not None:
+            self.throttle.failed(ticket, user_id=user.id, how="with the password", reason="disabled")
+            return None
+        with self.db.write() as session:
+            grant = self._start(session, user, now)
+        self.throttle.succeeded(ticket)
+        return grant
 
     def resume(self, secret: str, *, now: datetime) -> SignedIn | None:
         """Who a browser's cookie belongs to while the sign-in lasts; None once it expired or was ended."""

@@ -91,7 +91,7 @@ class WriterLock:
         if self._fd is None and not self._unavailable:
             try:
                 # Read-only is enough for flock, and works on a file another user (root, by hand) made first.
-                self._fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                self._fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError as error:
                 self._give_up(error)
         return self._fd

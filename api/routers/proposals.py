@@ -1,8 +1,7 @@
 """Proposals: create, read, edit while editable, fire transitions, read the history.
 
-The handlers are `async def` and call the services directly, on the event loop: a proposal's work is short
-and mostly in the database, SQLite takes one writer at a time anyway, and threads handing the GIL back and
-forth on every statement cost far more than they overlap (bench/, README "Performance").
+The handlers are plain `def`, run on the thread pool like every other route: the services wait for the database
+(and SQLite's single writer), which must never stall the event loop and with it every other request.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ def _renderer(language: str, status: int) -> Any:
 
 
 @router.post("", status_code=201, response_model=schemas.ProposalOut)
-async def create_proposal(
+def create_proposal(
     ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[NewDraft, Body(openapi_examples={"draft": {"summary": "a draft", "value": DRAFT_EXAMPLE}})],
     idempotency_key: IdempotencyKey = None,
@@ -77,7 +76,7 @@ async def create_proposal(
 
 
 @router.get("", response_model=schemas.ProposalPage)
-async def list_proposals(
+def list_proposals(
     ctx: Ctx, caller: Caller,
     state: Annotated[str | None, Query(max_length=60, pattern="^[a-z][a-z0-9_]*$")] = None,
     round: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -93,14 +92,14 @@ async def list_proposals(
 
 
 @router.get("/{proposal_id}", response_model=schemas.ProposalOut)
-async def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> Response:
+def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> Response:
     """Where the proposal stands, what the caller may do next (and what blocks it now), open deadlines."""
     view = ctx.proposals.get(caller, proposal_id, now=now)
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 
 @router.patch("/{proposal_id}", response_model=schemas.ProposalOut)
-async def patch_proposal(
+def patch_proposal(
     proposal_id: Id, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     body: Annotated[DraftContent, Body(openapi_examples={"partners": {"summary": "new partners",
                                                                       "value": PATCH_EXAMPLE}})],
@@ -113,7 +112,7 @@ async def patch_proposal(
 
 
 @router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut)
-async def fire_transition(
+def fire_transition(
     proposal_id: Id, body: schemas.TransitionRequest, ctx: Ctx, caller: Caller, now: Now, rid: RequestId,
     if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -133,7 +132,7 @@ async def fire_transition(
 
 
 @router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut])
-async def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
+def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
     """Every event of the proposal, oldest first: who, when, from, to, why, with which inputs."""
     return [presenters.history(e) for e in ctx.proposals.history(caller, proposal_id)]
 

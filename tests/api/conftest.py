@@ -57,5 +57,6 @@ def api(ctx: Context) -> ApiWorld:
 
 @pytest.fixture
 def client(ctx: Context, clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx, clock=clock)) as test_client:
+    # From loopback, as a client on the same machine (what /metrics without a token answers).
+    with TestClient(create_app(ctx, clock=clock), client=("127.0.0.1", 50000)) as test_client:
         yield test_client

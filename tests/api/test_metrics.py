@@ -6,10 +6,12 @@ with a scrape after what it did. The outbox backlog is read from the database, s
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from api.app import create_app
 from schedules.ticks import Ticks
 from tests.api.conftest import ApiWorld
 from tests.api.test_contract import create, fire
@@ -85,3 +87,31 @@ def test_metrics_is_not_mistaken_for_a_protected_me_route(client: TestClient) ->
     # /me needs a token; /metrics only shares its first letters.
     assert client.get("/metrics").status_code == 200
     assert client.get("/me").status_code == 401
+
+
+@pytest.mark.parametrize(("address", "headers"), [
+    ("203.0.113.7", {}),  # a public bind reached from elsewhere
+    ("10.1.2.3", {}),
+    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.7"}),  # published through a proxy on this machine
+    ("127.0.0.1", {"Forwarded": "for=203.0.113.7"}),
+    ("::1", {"X-Real-IP": "203.0.113.7"}),
+], ids=["public client", "private client", "x-forwarded-for", "forwarded", "x-real-ip"])
+def test_without_a_token_metrics_answers_only_this_machine(ctx: Context, address: str,
+                                                          headers: dict[str, str]) -> None:
+    with TestClient(create_app(ctx), client=(address, 40000)) as elsewhere:
+        refused = elsewhere.get("/metrics", headers=headers)
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert "FOERDERWEG_METRICS_TOKEN" in refused.json()["detail"]
+    assert "foerderweg_" not in refused.text
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.53", "::1"])
+def test_without_a_token_a_scrape_on_this_machine_is_answered(ctx: Context, address: str) -> None:
+    with TestClient(create_app(ctx), client=(address, 40000)) as local:
+        assert local.get("/metrics").status_code == 200
+
+
+def test_with_a_token_a_scrape_from_elsewhere_is_answered(ctx: Context) -> None:
+    ctx.settings.metrics_token = SecretStr("scrape-secret-4711")
+    with TestClient(create_app(ctx), client=("203.0.113.7", 40000)) as elsewhere:
+        assert elsewhere.get("/metrics", headers={"Authorization": "Bearer scrape-secret-4711"}).status_code == 200

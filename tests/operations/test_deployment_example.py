@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from pydantic import ValidationError
 
 from tests.factories import REASON, new_draft
 from tests.schedules.conftest import in_revision, make_crew, outbox
@@ -45,6 +46,42 @@ def unit_command(unit: str, instance: str = "") -> list[str]:
 def environment_file() -> dict[str, str]:
     lines = (EXAMPLE / "foerderweg.env").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+# What the operator writes where the example says change-me.
+FILLED_IN = {"FOERDERWEG_SMTP__PASSWORD": "Vq7#pL2!xR9z",
+             "FOERDERWEG_METRICS_TOKEN": "9c1f0e7d6b5a4c3e2f1a0b9c8d7e6f5a"}
+HARDENING = {"NoNewPrivileges": "yes", "UMask": "0077", "ProtectSystem": "strict", "ProtectHome": "yes",
+             "PrivateTmp": "yes", "PrivateDevices": "yes", "RestrictSUIDSGID": "yes", "CapabilityBoundingSet": "",
+             "StateDirectory": "foerderweg", "WorkingDirectory": "/var/lib/foerderweg"}
+
+
+def unit_service(unit: str) -> dict[str, str]:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive in systemd
+    parser.read(EXAMPLE / unit)
+    return dict(parser["Service"])
+
+
+@pytest.mark.parametrize("unit", ["foerderweg-api@.service", "foerderweg-scheduler.service"])
+def test_the_units_are_hardened(unit: str) -> None:
+    service = unit_service(unit)
+    assert {key: service.get(key) for key in HARDENING} == HARDENING
+    assert service["User"] == "foerderweg"
+
+
+def test_the_example_secrets_as_written_stop_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever copies the environment file without filling it in gets a refusal naming what to fill in."""
+    for key in [k for k in os.environ if k.startswith("FOERDERWEG_")]:
+        monkeypatch.delenv(key)
+    for key, value in environment_file().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv(CONFIG_ENV, str(EXAMPLE / "foerderweg.toml"))
+    with pytest.raises(ValidationError) as refused:
+        load_settings()
+    message = str(refused.value)
+    for named in ("FOERDERWEG_METRICS_TOKEN", "FOERDERWEG_SMTP__PASSWORD", "the password in FOERDERWEG_DATABASE_URL"):
+        assert named in message
 
 
 def test_the_example_configuration_is_valid_and_says_what_the_documentation_says(
@@ -79,7 +116,7 @@ class Process:
 @contextmanager
 def installation(database_url: str, smtp_port: int, folder: Path) -> Iterator[tuple[list[str], list[Process]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_")}
-    env |= environment_file()
+    env |= environment_file() | FILLED_IN
     env |= {CONFIG_ENV: str(EXAMPLE / "foerderweg.toml"), "FOERDERWEG_DATABASE_URL": database_url,
             "FOERDERWEG_HOST": "127.0.0.1", "FOERDERWEG_SMTP__HOST": "127.0.0.1",
             "FOERDERWEG_SMTP__PORT": str(smtp_port), "FOERDERWEG_SMTP__STARTTLS": "false",
@@ -129,7 +166,7 @@ def test_two_replicas_and_two_schedulers_from_the_example_serve_one_database(
         assert again.status_code == 409
 
         # /metrics wants the token of the environment file; with it, the Prometheus format.
-        metrics_token = environment_file()["FOERDERWEG_METRICS_TOKEN"]
+        metrics_token = FILLED_IN["FOERDERWEG_METRICS_TOKEN"]
         assert httpx.get(f"{second}/metrics", timeout=10).status_code == 401
         scraped = httpx.get(f"{second}/metrics", headers={"Authorization": f"Bearer {metrics_token}"}, timeout=10)
         assert scraped.status_code == 200 and "foerderweg_http_requests_total" in scraped.text

@@ -17,7 +17,7 @@ from workflow.context import Context
 def test_the_backlog_is_what_waits_in_the_database_and_deliveries_are_counted_by_outcome(
     mail_ctx: Context, crew: Crew, smtp: SmtpServer
 ) -> None:
-    client = TestClient(create_app(mail_ctx))
+    client = TestClient(create_app(mail_ctx), client=("127.0.0.1", 50000))  # a scrape on this machine
     in_revision(mail_ctx, crew.world, title="MINT-Netzwerk Leipzig")
     mail_ctx.sweeper.sweep(REVISION_REMINDED)
     mails = outbox(mail_ctx, channel="email")

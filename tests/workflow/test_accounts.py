@@ -73,7 +73,8 @@ def test_a_new_password_ends_every_browser_sign_in_and_is_logged_without_it(
         ctx.signin.set_password(SYSTEM, user_id, "ein-ganz-anderes-passwort")
     assert [ctx.signin.resume(s, now=T0) for s in browsers] == [None, None]
     assert ctx.signin.with_password(EMAIL, PASSWORD, now=T0) is None
-    assert security_lines(caplog) == [f"user {user_id}: password set by the command line; 2 signed-in browsers ended"]
+    assert security_lines(caplog) == [f"user {user_id}: password set by the command line; 2 signed-in browsers ended",
+                                      f"web sign-in of user {user_id} with the password refused: wrong password"]
     assert not any("passwort" in r.getMessage() for r in caplog.records)
 
 
