@@ -82,7 +82,7 @@ def document_bearer(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict
     for route in iter_route_contexts(list(routes)):  # as get_openapi walks them, through included routers
         if isinstance(route.original_route, APIRoute):
             api_route = cast(Any, route)
-            if api_route.include_in_schema and _needs_caller(api_route.dependant):
+            if api_route.include_in_schema and needs_caller(api_route.dependant):
                 for method in api_route.methods or ():
                     operation = schema.get("paths", {}).get(api_route.path_format, {}).get(method.lower())
                     if operation is not None:
@@ -90,8 +90,8 @@ def document_bearer(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict
     return schema
 
 
-def _needs_caller(dependant: Dependant) -> bool:
-    return any(d.call is caller or _needs_caller(d) for d in dependant.dependencies)
+def needs_caller(dependant: Dependant) -> bool:
+    return any(d.call is caller or needs_caller(d) for d in dependant.dependencies)
 
 
 Ctx = Annotated[Context, Depends(context)]

@@ -11,6 +11,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -72,6 +73,18 @@ def exposition(ctx: Context) -> bytes:
 FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
+def served_locally(public_url: str) -> bool:
+    """An installation whose people reach it on this machine only (trying it out, developing): its public_url is
+    on loopback. Any other is reached through a proxy, which may pass requests on without a forwarding header."""
+    host = urlsplit(public_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def from_this_machine(request: Request) -> bool:
     """A scrape from a loopback address that no proxy passed on: the only one /metrics answers without a token, so
     that a service bound to a public address, or published through a proxy, shows no figures to the internet."""
@@ -91,9 +104,10 @@ def metrics(request: Request) -> Response:
         offered = request.headers.get("authorization", "")
         if not secrets.compare_digest(offered.encode(), f"Bearer {token.get_secret_value()}".encode()):
             return problem(401, "Unauthenticated", "/metrics needs 'Authorization: Bearer <metrics_token>'")
-    elif not from_this_machine(request):
-        return problem(403, "Forbidden", "/metrics without FOERDERWEG_METRICS_TOKEN answers only on this machine "
-                                         "(loopback, not through a proxy): set the token to scrape it from elsewhere")
+    elif not (served_locally(ctx.settings.public_url) and from_this_machine(request)):
+        return problem(403, "Forbidden", "/metrics without FOERDERWEG_METRICS_TOKEN answers only an installation "
+                                         "on this machine (public_url on loopback), asked from loopback and not "
+                                         "through a proxy: set the token to scrape it")
     try:
         body = exposition(ctx)
     except Exception:  # the database away for a moment: the scrape fails visibly, the service does not

@@ -12,6 +12,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
@@ -116,8 +117,11 @@ class LimitsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # A request body (JSON or a form) larger than this is refused with 413 before it is read further.
     body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    sign_in_free_failures_per_account: int = Field(default=5, ge=1)
+    # Failures in the window before the delays begin: one account from one address, one address for any account,
+    # one account from any address (high enough that a guesser elsewhere does not lock its owner out).
+    sign_in_free_failures_per_account_and_client: int = Field(default=5, ge=1)
     sign_in_free_failures_per_client: int = Field(default=20, ge=1)
+    sign_in_free_failures_per_account: int = Field(default=50, ge=1)
     sign_in_window_minutes: float = Field(default=15, gt=0)
     sign_in_max_delay_seconds: float = Field(default=900, ge=1)
     # Sign-ins whose password is being checked at the same time (argon2 takes ~50 ms of a core and 64 MiB each);
@@ -187,8 +191,30 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+        toml = TomlWithoutSecrets(settings_cls, toml_file=config_path())
         return (init_settings, env_settings, toml)
+
+
+SECRETS = (("secret_key",), ("metrics_token",), ("smtp", "password"), ("database_url",))
+
+
+class TomlWithoutSecrets(TomlConfigSettingsSource):
+    """The config file, which must hold no secret: it is often readable by others, copied and checked in. A secret
+    there stops the start, naming the key and the variable to use instead (the value itself is never shown)."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = []
+        for path in SECRETS:
+            value: Any = data
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value and (path != ("database_url",) or _password_in(str(value))):
+                found.append(f"{'.'.join(path)} (use FOERDERWEG_{'__'.join(path).upper()})")
+        if found:
+            raise SettingsError(f"{config_path()} holds secrets, which come only from the environment: "
+                                + ", ".join(found))
+        return data
 
 
 PLACEHOLDERS = frozenset({"change-me", "changeme", "change_me", "replace-me", "replaceme", "secret", "password",

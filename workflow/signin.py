@@ -82,11 +82,17 @@ class SignInService:
             self.throttle.failed(ticket, user_id=user.id if user else None, how="with the password",
                                  reason="wrong password" if user else "no account with this address")
             return None
-        if user.disabled_at is not None:
-            self.throttle.failed(ticket, user_id=user.id, how="with the password", reason="disabled")
-            return None
         with self.db.write() as session:
-            grant = self._start(session, user, now)
+            # Again, locked: a password set, a token issued or the account disabled while the hash was checked
+            # has signed out every browser, and this sign-in must not slip in after it.
+            current = session.get(models.User, user.id, with_for_update=True)
+            why = "disabled" if current is None or current.disabled_at is not None else (
+                "its credentials changed meanwhile" if current.password_hash != user.password_hash
+                or current.token_hash != user.token_hash else None)
+            grant = self._start(session, user, now) if why is None else None
+        if grant is None:
+            self.throttle.failed(ticket, user_id=user.id, how="with the password", reason=why or "disabled")
+            return None
         self.throttle.succeeded(ticket)
         return grant
 

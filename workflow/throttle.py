@@ -27,6 +27,9 @@ security_log = logging.getLogger("foerderweg.security")
 FAILURES = models.SignInFailure.__table__  # type: ignore[attr-defined]
 
 
+_TURN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 class Throttled(DomainError):
     """Too many failed sign-ins lately: try again after `retry_after` seconds."""
 
@@ -39,11 +42,19 @@ class Throttled(DomainError):
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    account_free: int = 5
-    client_free: int = 20
+    """How many failures in the window each counter lets pass before the delays begin. One account from one address
+    is the usual guesser; an address trying many accounts, and many addresses trying one account, get more room,
+    so that the owner of an account someone else is guessing at can still sign in from their own address."""
+
+    pair_free: int = 5  # one account from one address
+    client_free: int = 20  # one address, every account
+    account_free: int = 50  # one account, every address
     window: timedelta = timedelta(minutes=15)
     first_delay_seconds: float = 1
     max_delay_seconds: float = 900
+
+    def free(self, kind: str) -> int:
+        return {"pair": self.pair_free, "client": self.client_free, "account": self.account_free}[kind]
 
     def delay(self, failures: int, free: int) -> float:
         """How long to wait after the last of `failures` failures: nothing while they are free, then 1, 2, 4 … s."""
@@ -53,8 +64,9 @@ class ThrottlePolicy:
 
 
 def throttle_policy(limits: LimitsSettings) -> ThrottlePolicy:
-    return ThrottlePolicy(account_free=limits.sign_in_free_failures_per_account,
+    return ThrottlePolicy(pair_free=limits.sign_in_free_failures_per_account_and_client,
                           client_free=limits.sign_in_free_failures_per_client,
+                          account_free=limits.sign_in_free_failures_per_account,
                           window=timedelta(minutes=limits.sign_in_window_minutes),
                           max_delay_seconds=limits.sign_in_max_delay_seconds)
 
@@ -77,6 +89,8 @@ class Attempt:
             keys[_key("account", self.email)] = "account"
         if self.client:
             keys[_key("client", self.client)] = "client"
+        if self.email and self.client:
+            keys[_key("pair", f"{self.email.strip()} {self.client}")] = "pair"
         return keys
 
 
@@ -115,6 +129,11 @@ class SignInThrottle:
     def _start(self, attempt: Attempt, keys: dict[str, str], now: datetime) -> Ticket | float:
         """Check again and count the attempt, in one write: two attempts cannot both pass on the same count."""
         with self.db.write() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # SQLite runs one write at a time; on PostgreSQL the attempts on a counter take turns here, or
+                # two would read the same count and both pass.
+                for key in sorted(keys):
+                    session.execute(_TURN, {"key": key})
             wait = self._wait(session, keys, now)
             if wait <= 0:
                 ids = tuple(session.execute(sa.insert(FAILURES).values(key=key, failed_at=now)
@@ -138,7 +157,7 @@ class SignInThrottle:
             .group_by(FAILURES.c.key)).all()
         wait = 0.0
         for key, count, last in rows:
-            free = self.policy.account_free if keys[key] == "account" else self.policy.client_free
+            free = self.policy.free(keys[key])
             wait = max(wait, (last + timedelta(seconds=self.policy.delay(count, free)) - now).total_seconds())
         return wait
 
@@ -151,9 +170,10 @@ class SignInThrottle:
             "event": "sign_in_failed", "reason": reason, "account": user_id, "client": ticket.attempt.client})
 
     def succeeded(self, ticket: Ticket) -> None:
-        """The attempt succeeded: it does not count, and neither do the account's earlier failures (the address's
-        do: one valid account must not reset the count of an address that tries many)."""
-        account = [k for k, kind in ticket.attempt.counters().items() if kind == "account"]
+        """The attempt succeeded: it does not count, and neither do the account's earlier failures, from anywhere
+        and from this address (the address's own count stands: one valid account must not reset the count of an
+        address that tries many; nor do other addresses' tries at this account)."""
+        account = [k for k, kind in ticket.attempt.counters().items() if kind in ("account", "pair")]
         if ticket.ids or account:
             with self.db.write() as session:
                 session.execute(sa.delete(FAILURES).where(

@@ -63,6 +63,8 @@ def error_page(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, NotFound | RequestValidationError) or (
             isinstance(exc, StarletteHTTPException) and exc.status_code == 404):
         status, message = 404, "error_not_found"
+    elif isinstance(exc, StarletteHTTPException) and exc.status_code == 413:
+        status, message = 413, "error_too_large"
     elif isinstance(exc, Forbidden):
         status, message = 403, "error_forbidden"
     elif isinstance(exc, StaleVersion):

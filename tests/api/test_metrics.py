@@ -115,3 +115,14 @@ def test_with_a_token_a_scrape_from_elsewhere_is_answered(ctx: Context) -> None:
     ctx.settings.metrics_token = SecretStr("scrape-secret-4711")
     with TestClient(create_app(ctx), client=("203.0.113.7", 40000)) as elsewhere:
         assert elsewhere.get("/metrics", headers={"Authorization": "Bearer scrape-secret-4711"}).status_code == 200
+
+
+@pytest.mark.parametrize("public_url", ["https://foerderweg.fka-leipzig.example", "http://192.0.2.10:8000"])
+def test_without_a_token_an_installation_reached_from_elsewhere_shows_no_metrics(ctx: Context,
+                                                                                 public_url: str) -> None:
+    """Behind a proxy on this machine that adds no forwarding header, a scrape looks local: the public_url says
+    that people reach the service from elsewhere, so the token is needed."""
+    ctx.settings.public_url = public_url
+    with TestClient(create_app(ctx), client=("127.0.0.1", 40000)) as local:
+        refused = local.get("/metrics")
+    assert refused.status_code == 403 and "FOERDERWEG_METRICS_TOKEN" in refused.json()["detail"]

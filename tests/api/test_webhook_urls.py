@@ -20,6 +20,8 @@ INTERNAL = [
     "http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1:8000/", "http://[::ffff:127.0.0.1]:8000/",
     "http://localhost:8000/admin", "http://intranet.localhost/", "http://192.168.178.1/", "http://[fd00::1]/",
     "http://0.0.0.0:8000/", "http://224.0.0.251/",
+    # written with other characters that IDNA maps to the same address (ideographic and fullwidth digits and dots)
+    "http://127。0。0。1:8000/app", "http://１６９.２５４.１６９.２５４/latest/meta-data/", "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/",
 ]
 
 

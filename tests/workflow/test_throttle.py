@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from workflow.context import Context
+from workflow.db import Database
 from workflow.throttle import FAILURES, Attempt, SignInThrottle, Throttled, ThrottlePolicy
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-POLICY = ThrottlePolicy(account_free=5, client_free=20, window=timedelta(minutes=15), max_delay_seconds=900)
+POLICY = ThrottlePolicy(pair_free=5, client_free=20, account_free=50, window=timedelta(minutes=15),
+                        max_delay_seconds=900)
 
 
 @pytest.fixture
@@ -49,11 +52,19 @@ def test_five_failures_are_free_then_each_attempt_waits_longer(throttle: SignInT
     assert wait_of(throttle, anna, NOW + timedelta(seconds=3)) == 32
 
 
-def test_the_account_counts_from_every_address_and_the_address_for_every_account(throttle: SignInThrottle) -> None:
-    for n in range(5):  # one account from five addresses
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(throttle: SignInThrottle) -> None:
+    guesser, owner = (Attempt(email="anna@example.org", client=c) for c in ("203.0.113.9", "192.0.2.1"))
+    fail(throttle, guesser, 5, NOW)
+    assert wait_of(throttle, guesser, NOW) == 1
+    assert wait_of(throttle, owner, NOW) == 0
+    assert wait_of(throttle, Attempt(email="ANNA@example.org ", client="203.0.113.9"), NOW) == 1  # one account
+
+
+def test_many_addresses_at_one_account_and_one_address_at_many_accounts_wait(throttle: SignInThrottle) -> None:
+    for n in range(50):  # one account from fifty addresses
         fail(throttle, Attempt(email="Anna@Example.org ", client=f"198.51.100.{n}"), 1, NOW)
-    assert wait_of(throttle, Attempt(email="anna@example.org", client="203.0.113.9"), NOW) == 1
-    assert wait_of(throttle, Attempt(email="bernd@example.org", client="203.0.113.9"), NOW) == 0
+    assert wait_of(throttle, Attempt(email="anna@example.org", client="192.0.2.1"), NOW) == 1
+    assert wait_of(throttle, Attempt(email="bernd@example.org", client="192.0.2.1"), NOW) == 0
     for n in range(20):  # twenty accounts from one address
         fail(throttle, Attempt(email=f"person{n}@example.org", client="203.0.113.50"), 1, NOW)
     assert wait_of(throttle, Attempt(email="carla@example.org", client="203.0.113.50"), NOW) == 1
@@ -71,7 +82,7 @@ def test_failures_leave_the_window_and_their_rows_are_forgotten(ctx: Context, th
     throttle.start(Attempt(email="bernd@example.org", client=None), now=later)  # a new attempt sweeps the old
     with ctx.db.read() as session:
         left = session.execute(sa.select(sa.func.count()).select_from(FAILURES)).scalar_one()
-    assert left == 1  # only bernd's; anna's left the window and were deleted
+    assert left == 1  # only bernd's (no address: one counter); anna's left the window and were deleted
     assert wait_of(throttle, anna, later) == 0
 
 
@@ -89,7 +100,7 @@ def test_a_success_forgets_the_account_but_not_the_address(throttle: SignInThrot
 def test_an_attempt_let_through_counts_at_once_so_a_waiting_crowd_gets_one_try(throttle: SignInThrottle) -> None:
     """Attempts sent at the same moment see each other: when the delay runs out, the first is let through and
     the others must wait again, before the first's password was even checked."""
-    anna = Attempt(email="anna@example.org", client=None)
+    anna = Attempt(email="anna@example.org", client="192.0.2.1")
     fail(throttle, anna, 5, NOW)
     with pytest.raises(Throttled) as refused:
         throttle.start(anna, now=NOW)
@@ -116,3 +127,31 @@ def test_failures_and_refusals_are_security_log_lines_without_the_address_typed(
     assert events.count("sign_in_failed") == 5 and events.count("sign_in_throttled") == 1
     assert all(r.levelno == logging.WARNING for r in caplog.records)
     assert "anna@example.org" not in caplog.text
+
+
+def test_attempts_at_the_same_moment_take_turns_on_the_count(ctx: Context) -> None:
+    """Eight attempts released together when a delay ran out: one is let through, on SQLite (one writer) and on
+    PostgreSQL (the counters' turn), each through its own instance's connections."""
+    instances = [SignInThrottle(Database(ctx.db.url), POLICY) for _ in range(4)]
+    anna = Attempt(email="anna@example.org", client="192.0.2.1")
+    fail(instances[0], anna, 5, NOW)
+    later = NOW + timedelta(seconds=1)
+    start = threading.Barrier(8)
+    let_through: list[bool] = []
+
+    def attempt(throttle: SignInThrottle) -> None:
+        start.wait(timeout=30)
+        try:
+            throttle.start(anna, now=later)
+            let_through.append(True)
+        except Throttled:
+            let_through.append(False)
+
+    threads = [threading.Thread(target=attempt, args=(instances[n % 4],)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for throttle in instances:
+        throttle.db.dispose()
+    assert sorted(let_through) == [False] * 7 + [True]

@@ -128,12 +128,12 @@ class WebhookPolicy:
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
             raise TargetRefused("must not contain a user name or password (user:password@): the request is signed")
         host = parts.hostname.lower()
-        address = ip_literal(host)
-        if address is None:
-            try:  # the name as DNS and the Host header carry it (xn--…)
+        if not host.isascii():
+            try:  # the name as DNS and the Host header carry it (xn--…); IDNA maps "１２７。０。０。１" to 127.0.0.1
                 host = host.encode("idna").decode("ascii")
             except UnicodeError:
                 raise TargetRefused("must name a valid host") from None
+        address = ip_literal(host)
         name = host.rstrip(".")
         this_machine = address is None and (name in _LOOPBACK_NAMES or name.endswith(".localhost"))
         if this_machine and (why := self.refusal(ipaddress.IPv4Address("127.0.0.1"))) is not None:
