@@ -3,7 +3,9 @@
 Each channel sends from threads of its own, so that a slow one (a webhook receiver taking its whole deadline)
 holds up none of the others: while it waits, the mail of the same batch goes out. A channel has one sender unless
 `concurrency` gives it more (webhooks: delivery.webhook_concurrency, each receiver being someone else's server).
-The next batch is claimed when the whole batch is settled, so no claim waits long enough for its lease to pass.
+The next batch is claimed when the whole batch is settled. A batch is never larger than what its senders settle
+within half the claim's lease even if every message takes its channel's whole deadline (`deadlines`): otherwise
+another instance could take over messages still waiting here and send them a second time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schedules.channels import Channel, DeliveryFailed
 from schedules.metrics import DELIVERIES
@@ -30,13 +32,14 @@ class DrainReport:
 
 class Drainer:
     def __init__(self, outbox: OutboxService, channels: Mapping[str, Channel], *, batch_size: int,
-                 clock: Callable[[], datetime] | None = None, concurrency: Mapping[str, int] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, concurrency: Mapping[str, int] | None = None,
+                 deadlines: Mapping[str, float] | None = None) -> None:
         self.outbox = outbox
         self.channels = channels
-        self.batch_size = batch_size
         # Settling uses the real time of each delivery when there is a clock; a fixed `now` otherwise (tests).
         self.clock = clock
         self.concurrency = dict(concurrency or {})
+        self.batch_size = settled_in_time(batch_size, outbox.lease, self.concurrency, deadlines or {})
 
     def drain(self, now: datetime) -> DrainReport:
         report = DrainReport()
@@ -93,6 +96,15 @@ class Drainer:
             DELIVERIES.labels(channel=delivery.channel, outcome="sent").inc()
             with run.lock:
                 run.report.sent += 1
+
+
+def settled_in_time(batch_size: int, lease: timedelta, concurrency: Mapping[str, int],
+                    deadlines: Mapping[str, float]) -> int:
+    """The largest batch whose messages of any one channel, each taking that channel's whole deadline (seconds),
+    its senders settle within half the lease; at least one, at most `batch_size`."""
+    fitting = [int(lease.total_seconds() / 2 // seconds) * max(concurrency.get(channel, 1), 1)
+               for channel, seconds in deadlines.items() if seconds > 0]
+    return max(1, min([batch_size, *fitting]))
 
 
 @dataclass

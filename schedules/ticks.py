@@ -40,9 +40,15 @@ class Ticks:
         self.ctx = ctx
         self.real_time = real_time
         self.clock = utcnow
-        self.drainer = Drainer(ctx.outbox, channels(ctx), batch_size=ctx.settings.scheduler.batch_size,
+        settings = ctx.settings
+        self.drainer = Drainer(ctx.outbox, channels(ctx), batch_size=settings.scheduler.batch_size,
                                clock=utcnow if real_time else None,
-                               concurrency={"webhook": ctx.settings.delivery.webhook_concurrency})
+                               concurrency={"webhook": settings.delivery.webhook_concurrency},
+                               # The longest one message may take: a webhook's deadline is for the whole call; the
+                               # mail server's timeout is per step (connect, hand over, quit: three that may stall).
+                               deadlines={"webhook": settings.delivery.webhook_timeout_seconds,
+                                          "email": 3 * settings.smtp.timeout_seconds if settings.smtp.enabled
+                                          else 0})
 
     def close_rounds(self, now: datetime) -> SweepReport:
         with TICK_SECONDS.labels(tick="close-rounds").time():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.app import create_app
 from schedules.ticks import Ticks
@@ -17,7 +18,9 @@ from workflow.context import Context
 def test_the_backlog_is_what_waits_in_the_database_and_deliveries_are_counted_by_outcome(
     mail_ctx: Context, crew: Crew, smtp: SmtpServer
 ) -> None:
-    client = TestClient(create_app(mail_ctx), client=("127.0.0.1", 50000))  # a scrape on this machine
+    # An installation reached at an https public_url: the scraper brings the metrics token.
+    mail_ctx.settings.metrics_token = SecretStr("scrape-secret-4711-leipzig")
+    client = TestClient(create_app(mail_ctx), headers={"Authorization": "Bearer scrape-secret-4711-leipzig"})
     in_revision(mail_ctx, crew.world, title="MINT-Netzwerk Leipzig")
     mail_ctx.sweeper.sweep(REVISION_REMINDED)
     mails = outbox(mail_ctx, channel="email")
