@@ -139,6 +139,11 @@ def problem_json_openapi(schema: dict[str, Any], problem_schema: dict[str, Any])
             for code, response in operation.get("responses", {}).items():
                 if code.isdigit() and int(code) >= 400:
                     response["content"] = {PROBLEM: reference}
+            if "428" in operation.get("responses", {}):
+                # Optional in the code, so that a missing one is answered 428 (not 422); required all the same.
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
+                        parameter["required"] = True
     for unused in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(unused, None)
     return schema

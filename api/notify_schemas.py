@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.notify.outbox import Notification
+from workflow.inputs import CenturyDate
+from workflow.notify.outbox import MUTABLE_CHANNELS, Notification
+from workflow.text_fields import ONE_LINE_REFUSED_CLASS
+
+# An http(s) address on one line, as the engine checks it when it is set (workflow.admin.set_webhook), which also
+# checks where it points (workflow/notify/webhook_target).
+WEBHOOK_URL = f"^https?://[^\\s{ONE_LINE_REFUSED_CLASS}]+$"
 
 
 class NotificationOut(BaseModel):
@@ -52,8 +58,11 @@ class OutboxMessageOut(BaseModel):
 
 class Mute(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    deadline: str = Field(min_length=1, max_length=60, description="e.g. hearing, revision, submission")
-    channel: str = Field(min_length=1, max_length=20, description="email or inapp")
+    # The names the engine takes (it checks them itself, to name the entry: muted[0].channel).
+    deadline: str = Field(min_length=1, max_length=60, description="e.g. hearing, revision, submission",
+                          json_schema_extra={"pattern": "^[a-z][a-z0-9_]*$"})
+    channel: str = Field(min_length=1, max_length=20, description="email or inapp",
+                         json_schema_extra={"enum": list(MUTABLE_CHANNELS)})
 
 
 class Preferences(BaseModel):
@@ -67,7 +76,8 @@ class Preferences(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"url": "https://fka-leipzig.example/hooks/foerderweg"}]})
-    url: str | None = Field(max_length=500, description="null switches the webhook off")
+    url: str | None = Field(max_length=500, description="null switches the webhook off",
+                            json_schema_extra={"pattern": WEBHOOK_URL})
 
 
 class WebhookOut(BaseModel):
@@ -78,4 +88,4 @@ class WebhookOut(BaseModel):
 
 class ActionConceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"adopted_on": "2026-05-12"}]})
-    adopted_on: date
+    adopted_on: CenturyDate

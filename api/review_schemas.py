@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.presenters import euros, history
 from api.schemas import HistoryEventOut, Labels
+from workflow.inputs import CenturyTime
 from workflow.money import to_euros
 from workflow.review.bank import BankRecord, EarlyStartView, YearAmounts
 from workflow.review.conditions import ConditionView
@@ -24,6 +25,7 @@ from workflow.review.results import Result
 from workflow.review.scheme import ScoringScheme
 from workflow.review.scoring import MemberStatus, SchemeView, ScoringView, SheetView
 from workflow.review.sessions import AgendaEntry, Decision, SessionDetail, SessionView
+from workflow.text_fields import OneLine
 from workflow.timeutil import DEFAULT_ZONE
 
 
@@ -197,8 +199,8 @@ class SessionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"title": "Sitzung der Lenkungsgruppe am 24.05.2016", "held_at": "2016-05-24T14:00:00+02:00"}]})
-    title: str = Field(min_length=3, max_length=200)
-    held_at: datetime
+    title: OneLine = Field(min_length=3, max_length=200)
+    held_at: CenturyTime
 
     @field_validator("held_at")
     @classmethod

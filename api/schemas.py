@@ -7,15 +7,13 @@ valid proposal is, shown in /docs with examples from here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.inputs import MAX_ID
+from workflow.inputs import MAX_ID, CenturyDate, CenturyTime, Euros
 from workflow.labels import Labels as EngineLabels
-
-EURO = Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2)
+from workflow.text_fields import MultiLine, OneLine
 
 
 class Problem(BaseModel):
@@ -92,10 +90,10 @@ class AllianceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "Fachkräfteallianz Leipzig (FKA-L)", "region": "Kreisfreie Stadt Leipzig",
          "action_concept_adopted_on": "2016-05-12", "funding_bank": "Sächsische Aufbaubank"}]})
-    name: str = Field(min_length=1, max_length=200)
-    region: str = Field(default="", max_length=200)
-    action_concept_adopted_on: date | None = None
-    funding_bank: str | None = Field(default=None, min_length=1, max_length=200, description=(
+    name: OneLine = Field(min_length=1, max_length=200)
+    region: OneLine = Field(default="", max_length=200)
+    action_concept_adopted_on: CenturyDate | None = None
+    funding_bank: OneLine | None = Field(default=None, min_length=1, max_length=200, description=(
         "the organisation whose bank officers see and decide the alliance's forwarded proposals (created if new); "
         "without one, no bank officer sees them"))
 
@@ -103,13 +101,13 @@ class AllianceIn(BaseModel):
 class FundingBankIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"funding_bank": "Sächsische Aufbaubank"}]})
-    funding_bank: str | None = Field(min_length=1, max_length=200, description=(
+    funding_bank: OneLine | None = Field(min_length=1, max_length=200, description=(
         "the organisation's exact name (created if new); null: no bank officer sees the alliance's proposals"))
 
 
 class BudgetIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "600000.00"}]})
-    amount: Decimal = EURO
+    amount: Euros
 
 
 class BudgetOut(BaseModel):
@@ -135,19 +133,11 @@ class RoundIn(BaseModel):
         {"alliance_id": 1, "name": "2. Einreichungstermin 2026", "opens_at": "2026-05-01T00:00:00+02:00",
          "closes_at": "2026-06-01T00:00:00+02:00"}]})
     alliance_id: int = Field(ge=1, le=MAX_ID)
-    name: str = Field(min_length=1, max_length=200)
-    opens_at: datetime
-    closes_at: datetime
+    name: OneLine = Field(min_length=1, max_length=200)
+    opens_at: CenturyTime
+    closes_at: CenturyTime
     procedure_key: str | None = Field(default=None, max_length=100)
     procedure_version: int | None = Field(default=None, ge=1)
-
-    @field_validator("opens_at", "closes_at")
-    @classmethod
-    def _plausible_year(cls, value: datetime) -> datetime:
-        # Funding rounds lie in this century; far-off years would only overflow on the way to UTC.
-        if not 2000 <= value.year <= 2100:
-            raise ValueError("must be a time between the years 2000 and 2100")
-        return value
 
 
 class RoundOut(BaseModel):
@@ -171,7 +161,7 @@ class TransitionRequest(BaseModel):
         {"transition": "decline", "reason": "Nicht priorisiert: Mittel für MINT-Projekte ausgeschöpft",
          "session_id": 2}]})
     transition: str = Field(min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=20_000)
+    reason: MultiLine | None = Field(default=None, max_length=20_000)
     inputs: dict[str, Any] = Field(default_factory=dict)
     session_id: int | None = Field(default=None, ge=1, le=MAX_ID,
                                    description="the steering-group session the step was decided in (its minutes)")

@@ -20,7 +20,7 @@ from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.planner import round_deadline_rows
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import clean_text
+from workflow.inputs import clean_line
 from workflow.notify.webhook_target import TargetRefused, WebhookPolicy
 from workflow.registry import ProcedureRegistry
 from workflow.roles import Role
@@ -78,7 +78,7 @@ class AdminService:
             if repo.find_by_name(session, models.Alliance, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
             bank_id = None if bank_name is None else _organisation_named(session, bank_name)
-            alliance = repo.add(session, models.Alliance(name=name, region=clean_text("region", region.strip()),
+            alliance = repo.add(session, models.Alliance(name=name, region=clean_line("region", region),
                                                          action_concept_adopted_on=action_concept_adopted_on,
                                                          funding_bank_id=bank_id))
             assert alliance.id is not None
@@ -127,7 +127,7 @@ class AdminService:
         _require_alliance_steward(actor, alliance_id, "set the webhook")
         secret = sealed = None
         if url is not None:
-            url = clean_text("url", url.strip())
+            url = clean_line("url", url)
             try:
                 self.webhooks.target(url)  # public http(s) only (workflow/notify/webhook_target.py)
             except TargetRefused as refused:
@@ -294,5 +294,5 @@ def _required_text(field: str, value: str) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput([FieldProblem(field, "must not be empty")])
-    return clean_text(field, value)
+    return clean_line(field, value)  # a name is one line: no line break, control or bidi character
 

@@ -11,31 +11,49 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflow.errors import FieldProblem, InvalidInput
 from workflow.money import to_cents
 from workflow.procedure import TransitionDef
+from workflow.text_fields import JsonPattern, JsonString, MultiLine, OneLine, multi_line, one_line
 
 MAX_EUROS = Decimal("100000000")
-Euros = Annotated[Decimal, Field(ge=0, le=MAX_EUROS, max_digits=12, decimal_places=2)]
+# What the OpenAPI document says of an amount: a decimal string of at most MAX_EUROS with two places at most.
+EUROS_PATTERN = r"^(?:[0-9]{1,8}(?:\.[0-9]{1,2})?|100000000(?:\.00?)?)$"
+Euros = Annotated[Decimal, Field(ge=0, le=MAX_EUROS, max_digits=12, decimal_places=2), JsonString(EUROS_PATTERN)]
 MAX_YEARS = 10
 # Ids are INTEGER columns (4 bytes on PostgreSQL): a larger id cannot name anything, so it is refused as input
 # instead of reaching the database and failing there.
 MAX_ID = 2**31 - 1
 M = TypeVar("M", bound=BaseModel)
+When = TypeVar("When", date, datetime)
+# Dates and times of funding work lie in this century (far-off years would only overflow on the way to UTC). The
+# JSON schema says so as a pattern: the year is what an ISO 8601 date or time begins with.
+IN_CENTURY = r"^(?:20[0-9]{2}|2100)-"
+
+
+def in_century(value: When) -> When:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value
+
+
+CenturyDate = Annotated[date, AfterValidator(in_century), JsonPattern(IN_CENTURY)]
+CenturyTime = Annotated[datetime, AfterValidator(in_century), JsonPattern(IN_CENTURY)]
 
 
 class FundingYearInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2000, le=2100)
-    staff_fte: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=6, decimal_places=2,
-                               description="staff shares in full-time equivalents (VZÄ)")
+    staff_fte: Annotated[Decimal, JsonString(r"^(?:[0-9]{1,2}(?:\.[0-9]{1,2})?|100(?:\.00?)?)$")] = Field(
+        default=Decimal(0), ge=0, le=100, max_digits=6, decimal_places=2,
+        description="staff shares in full-time equivalents (VZÄ)")
     staff_costs: Euros = Decimal(0)
     material_costs: Euros = Decimal(0)
     grant_requested: Euros = Decimal(0)
     own_share: Euros = Decimal(0)
-    own_share_source: str = Field(default="", max_length=300)
+    own_share_source: OneLine = Field(default="", max_length=300)
 
     @property
     def total_cost(self) -> Decimal:
@@ -64,15 +82,28 @@ def _unique_years(plan: list[FundingYearInput] | None) -> list[FundingYearInput]
     return sorted(plan, key=lambda y: y.year)
 
 
-class DraftContent(BaseModel):
-    """The content an applicant writes; every field optional so that a PATCH can send only what changes."""
+def _left_out_not_null(schema: dict[str, Any]) -> None:
+    """The JSON schema of a draft's content: a field is left out to keep it, never null (refused by _no_null), and
+    at least one is sent."""
+    for field in schema.get("properties", {}).values():
+        kinds = [k for k in field.pop("anyOf", []) if k != {"type": "null"}]
+        field.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds} if kinds else {})
+        if "default" in field and field["default"] is None:
+            del field["default"]
+    schema["minProperties"] = 1
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title: str | None = Field(default=None, min_length=3, max_length=300)
-    summary: str | None = Field(default=None, max_length=20_000)
-    target_group: str | None = Field(default=None, max_length=2_000)
-    goals: str | None = Field(default=None, max_length=20_000)
-    partners: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=50)
+
+class DraftContent(BaseModel):
+    """The content an applicant writes; every field optional so that a PATCH can send only what changes (at least
+    one; a field is left out, not null, so the JSON schema has no null)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra=_left_out_not_null)
+    title: OneLine | None = Field(default=None, min_length=3, max_length=300)
+    summary: MultiLine | None = Field(default=None, max_length=20_000)
+    target_group: MultiLine | None = Field(default=None, max_length=2_000)
+    goals: MultiLine | None = Field(default=None, max_length=20_000)
+    partners: list[Annotated[OneLine, Field(min_length=1, max_length=200)]] | None = Field(default=None, max_length=50)
     funding_plan: list[FundingYearInput] | None = Field(default=None, max_length=MAX_YEARS)
 
     _plan_years = field_validator("funding_plan")(_unique_years)
@@ -83,15 +114,12 @@ class DraftContent(BaseModel):
         """null would erase a field (or the whole funding plan) by accident: leave a field out to keep it."""
         if value is None:
             raise ValueError("null is not a value here; leave the field out to keep it")
-        for text in (value if isinstance(value, list) else [value]):
-            if isinstance(text, str):
-                check_text(text)
         return value
 
 
 class NewDraft(DraftContent):
     round_id: int = Field(ge=1, le=MAX_ID)
-    title: str = Field(min_length=3, max_length=300)
+    title: OneLine = Field(min_length=3, max_length=300)
 
     @model_validator(mode="after")
     def _defaults(self) -> NewDraft:
@@ -101,16 +129,24 @@ class NewDraft(DraftContent):
 
 
 def check_text(value: str) -> str:
-    """A NUL character is no text anyone writes, and PostgreSQL cannot store it: refuse it at the door."""
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
+    """A text of several lines as a person writes it (workflow.text_fields.multi_line): no NUL character (which
+    PostgreSQL cannot store either), no other control or bidi character; ValueError otherwise."""
+    return multi_line(value)
 
 
 def clean_text(field: str, value: str) -> str:
-    """`check_text` for a use case's own arguments: a NUL character is refused as bad input of `field`."""
+    """`check_text` for a use case's own arguments: the text tidied, or InvalidInput naming `field`."""
     try:
-        return check_text(value)
+        return multi_line(value)
+    except ValueError as exc:
+        raise InvalidInput([FieldProblem(field, str(exc))]) from None
+
+
+def clean_line(field: str, value: str) -> str:
+    """A title or name for a use case's own arguments (workflow.text_fields.one_line): the text tidied, or
+    InvalidInput naming `field` if it holds a line break, a control or a bidi character."""
+    try:
+        return one_line(value)
     except ValueError as exc:
         raise InvalidInput([FieldProblem(field, str(exc))]) from None
 
@@ -155,10 +191,9 @@ def normalise_transition_inputs(transition: TransitionDef, raw: Mapping[str, Any
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty text")
-    check_text(value)
     if len(value) > 20_000:
         raise ValueError("must be at most 20000 characters")
-    return value.strip()
+    return check_text(value)
 
 
 def _text_list(value: Any) -> list[str]:
@@ -166,7 +201,7 @@ def _text_list(value: Any) -> list[str]:
         raise ValueError("must be a list of non-empty texts")
     if len(value) > 100:
         raise ValueError("must have at most 100 entries")
-    return [check_text(v).strip() for v in value]
+    return [check_text(v) for v in value]
 
 
 def _date(value: Any) -> str:

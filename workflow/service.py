@@ -30,7 +30,7 @@ from workflow.errors import (
     StaleVersion,
 )
 from workflow.idempotency import KeyReused, Once, StoredAnswer, check_key
-from workflow.inputs import DraftContent, NewDraft, normalise_transition_inputs, parse_model
+from workflow.inputs import DraftContent, NewDraft, clean_text, normalise_transition_inputs, parse_model
 from workflow.machine import ProcedureMachine
 from workflow.metrics import record_step
 from workflow.queries import ProposalQueries, evaluate, plan_year
@@ -266,9 +266,7 @@ class ProposalService(ProposalQueries):
                 f"'{transition}' is not possible from state '{row.state}' "
                 f"(possible from: {', '.join(definition.sources)})", state=row.state, transition=transition)
         values = normalise_transition_inputs(definition, inputs)
-        reason = reason.strip() if reason and reason.strip() else None
-        if reason is not None and "\x00" in reason:
-            raise InvalidInput([FieldProblem("reason", "must not contain a NUL character")])
+        reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
         if session_id is not None:
             check_session(session, session_id, alliance_id=row.alliance_id)
         facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.responses import JSONResponse, Response
+from pydantic.json_schema import SkipJsonSchema
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now, RequestId
@@ -25,8 +26,20 @@ from workflow.views import ProposalView
 
 router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PRECONDITION_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfMatch = Annotated[str | None, Header(description='the version you read, from the ETag: If-Match: "3"')]
-IdempotencyKey = Annotated[str | None, Header(description="retry-safe key: a replay returns the first answer")]
+# A header is there or not (its schema has no null). What the code takes (api.etag.expected_version,
+# workflow.idempotency.check_key), the pattern says; the code checks it itself, to answer a missing If-Match 428.
+IfMatch = Annotated[str | SkipJsonSchema[None], Header(
+    description='the version you read, from the ETag: If-Match: "3"',
+    json_schema_extra={"pattern": '^(?:W/)?"?[0-9]{1,12}"?$'})]
+IdempotencyKey = Annotated[str | SkipJsonSchema[None], Header(
+    description="retry-safe key: a replay returns the first answer",
+    json_schema_extra={"pattern": "^[!-~](?:[ -~]{0,198}[!-~])?$"})]
+# A cursor is "after:<id>" in unpadded base64url: "YWZ0ZXI6", then every three digits of the id as four characters
+# (one or two digits left over as two or three). The pattern admits exactly those with 1 to 16 digits.
+_DIGITS3, _DIGITS2, _DIGIT1 = ("(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]", "(?:[MN][DTjz]|O[DT])[AEIMQUYcgk]",
+                               "(?:[MN][AQgw]|O[AQ])")
+CURSOR_PATTERN = (f"^YWZ0ZXI6(?:(?:{_DIGITS3}){{1,5}}|(?:{_DIGITS3}){{0,5}}{_DIGIT1}"
+                  f"|(?:{_DIGITS3}){{0,4}}{_DIGITS2})$")
 
 DRAFT_EXAMPLE = {
     "round_id": 1,
@@ -82,7 +95,8 @@ def list_proposals(
     round: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     alliance: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=40, pattern=CURSOR_PATTERN,
+                                        description="next_cursor of the previous page")] = None,
 ) -> schemas.ProposalPage:
     """The proposals the caller may see, oldest first, a page at a time."""
     items, more = ctx.proposals.visible(caller, state=state, round_id=round, alliance_id=alliance,
@@ -147,8 +161,8 @@ def _decode(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "after" or not (number.isascii() and number.isdigit()) or int(number) > MAX_ID:
+        if prefix != "after" or not (number.isascii() and number.isdigit()) or len(number) > 16:
             raise ValueError(text)
-        return int(number)
+        return min(int(number), MAX_ID)  # after the largest id an id column holds: an empty page
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput([FieldProblem("cursor", "not a cursor from a previous page")]) from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
+from workflow.text_fields import multi_line, one_line
+
 MAX_TEXT = 20_000
 
 
@@ -17,3 +19,23 @@ def form_text(form: FormData, name: str, *, strip: bool = False) -> str:
 def form_texts(form: FormData, name: str) -> list[str]:
     """Every value of a repeated field (e.g. one per row of a table), in the order the browser sent them."""
     return [v[:MAX_TEXT] for v in form.getlist(name) if isinstance(v, str)]
+
+
+def is_one_line(text: str) -> bool:
+    """Whether a title or name may be kept (workflow.text_fields.one_line): no line break, control or bidi
+    character; a form shows its own message next to the field when not."""
+    try:
+        one_line(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_clean_text(text: str) -> bool:
+    """Whether a text of several lines may be kept (workflow.text_fields.multi_line): no control or bidi
+    character besides line breaks and tabs."""
+    try:
+        multi_line(text)
+    except ValueError:
+        return False
+    return True

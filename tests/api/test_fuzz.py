@@ -3,7 +3,9 @@
 Every operation of /openapi.json gets generated requests (the schema's examples, boundary values and random
 ones, valid and invalid), each sent as an applicant, a manager and an admin, on a database with a world and
 proposals in several states. No answer may be a server error, every documented response body must match its
-schema, and every error must be RFC 9457 problem+json.
+schema, and every error must be RFC 9457 problem+json. A request the schema admits is not refused for its form
+(400, 422, 428): only for what no schema can say (BEYOND_THE_SCHEMA: whether a named thing exists, its state,
+rules across fields), so that the document and the code agree on what is valid (issue 22).
 
 Below it, regressions for what the fuzzer once found: ids beyond the database's integer range answered 500
 (now 422 at the door), and a 500 was logged without its exception.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +25,13 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.checks import CheckContext, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    is_unexpected_http_status_case,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
 
 from api.app import create_app
 from api.schemas import Problem
@@ -86,6 +94,61 @@ def assert_well_formed(response: schemathesis.Response, role: str) -> None:
             assert response.headers.get("etag") == [f'"{body["version"]}"'], f"as {role}"
 
 
+# What a request valid by the schema may still be refused for, by operation and field: facts of the database (a
+# named alliance, pool, session or procedure exists, a proposal is in a state, a version is current), rules across
+# fields or items, and an installation's own lists. Any other refusal of a schema-valid request is a disagreement
+# between the OpenAPI document and the code, and fails the test.
+# ("inputs.*": that field and all below it; "rules": a rule of the procedure refused the step.)
+BEYOND_THE_SCHEMA: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
+    # an open round of that id; each year of the funding plan once (unique by a property); a key used before
+    "POST /proposals": {"round_id", "funding_plan", "Idempotency-Key"},
+    "PATCH /proposals/{proposal_id}": {"funding_plan"},
+    # the inputs the procedure declares for that step, its rules; a key used before
+    "POST /proposals/{proposal_id}/transitions": {"inputs.*", "rules", "reason", "session_id", "Idempotency-Key"},
+    "POST /procedures/{key}/migrations": {"*"},  # the plan: a TOML document (or the same as JSON) for the engine
+    "POST /rounds": {"closes_at", "procedure_key"},  # after opens_at; a procedure the installation has
+    "PUT /alliances/{alliance_id}/action-concept": {"adopted_on"},  # not before the current one
+    "PUT /alliances/{alliance_id}/webhook": {"url"},  # a public address: where it points, not how it is written
+    "PUT /me/preferences": {"muted.deadline"},  # a deadline of an installed procedure
+    "POST /admin/outbox/{message_id}/retry": {"id"},  # a message that can be sent again (not an in-app one)
+    "PUT /rounds/{round_id}/scoring-scheme": {"", "fixed"},  # criterion keys once each; only procedures fix one
+    # proposals of the round, each in one list, in a state the step is possible from; pools and sessions that exist
+    "POST /rounds/{round_id}/resolutions": {"proposals", "reserve_draws.pool_id", "rules", "session_id"},
+    "POST /reserve-pools": {"alliance_ids"},
+    # an alliance the pool is open to, what is left in it, its year, a round of the alliance
+    "POST /reserve-pools/{pool_id}/draws": {"alliance_id", "amount", "year", "pool_id", "round_id"},
+}.items()}
+REFUSALS = frozenset({400, 412, 422, 428})
+
+
+def _beyond(label: str, field: str) -> bool:
+    allowed = BEYOND_THE_SCHEMA.get(label, frozenset())
+    return "*" in allowed or field in allowed or any(
+        a.endswith(".*") and (field == a[:-2] or field.startswith(a[:-1])) for a in allowed)
+
+
+def _field(name: str) -> str:
+    """body.muted.0.deadline, muted[0].deadline -> muted.deadline"""
+    name = re.sub(r"\[\d+\]", "", name)
+    return ".".join(p for p in name.split(".") if p not in ("body", "query", "path", "header") and not p.isdigit())
+
+
+@schemathesis.check
+def schema_valid_requests_are_taken(ctx: CheckContext, response: schemathesis.Response,
+                                    case: schemathesis.Case) -> bool | None:
+    meta = case.meta
+    if (meta is None or not meta.generation.mode.is_positive or is_unexpected_http_status_case(case)
+            or response.status_code not in REFUSALS):
+        return None
+    body = response.json()
+    label = f"{case.method.upper()} {case.operation.path}"
+    refused = {_field(e["field"]) for e in body.get("errors") or []} or {"rules" if body.get("failed_rules") else ""}
+    unexplained = {f for f in refused if not _beyond(label, f)}
+    assert not unexplained, (f"{label}: a request valid by the schema was refused ({response.status_code}) for "
+                             f"{sorted(unexplained)}: {body.get('detail')}")
+    return None
+
+
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
@@ -94,7 +157,8 @@ def test_api(case: schemathesis.Case, fuzzed: Fuzzed) -> None:
         try:
             response = case.call_and_validate(app=fuzzed.app, headers={"Authorization": f"Bearer {token}"},
                                               checks=[not_a_server_error, response_schema_conformance,
-                                                      status_code_conformance])
+                                                      status_code_conformance, unsupported_method,
+                                                      schema_valid_requests_are_taken])
             assert_well_formed(response, role)
         except BaseException as exc:
             exc.add_note(f"(sent as {role})")

@@ -17,23 +17,24 @@ from sqlmodel import Session
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import clean_text, parse_model
+from workflow.inputs import CenturyDate, clean_text, parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.roles import Role
+from workflow.text_fields import MultiLine
 from workflow.timeutil import require_aware
 
 
 class EarlyStartInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    wanted_from: date
-    reason: str = Field(min_length=3, max_length=5_000)
+    wanted_from: CenturyDate
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
 
 
 class EarlyStartAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     granted: bool
-    note: str = Field(default="", max_length=5_000)
+    note: MultiLine = Field(default="", max_length=5_000)
 
 
 @dataclass(frozen=True)

@@ -21,22 +21,23 @@ from workflow.review import store
 from workflow.review.access import require_steward
 from workflow.review.session_ref import check_session
 from workflow.roles import Role
+from workflow.text_fields import MultiLine, OneLine
 from workflow.timeutil import require_aware
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Text = Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
 
 
 class AnswerInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     text: Text
     # What backs the answer up: e.g. "Kooperationsvereinbarung mit der HTWK vom 08.06.2016".
-    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=20)
+    evidence: list[Annotated[OneLine, Field(min_length=1, max_length=500)]] = Field(default_factory=list, max_length=20)
 
 
 class JudgementInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     met: bool
-    note: str = Field(default="", max_length=5_000)
+    note: MultiLine = Field(default="", max_length=5_000)
     session_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 

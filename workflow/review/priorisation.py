@@ -29,7 +29,7 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
 )
-from workflow.inputs import MAX_ID, Euros, clean_text, parse_model
+from workflow.inputs import MAX_ID, CenturyDate, Euros, clean_line, clean_text, parse_model
 from workflow.money import format_eur, to_cents
 from workflow.notify.store import insert_outbox
 from workflow.procedure import StateDef
@@ -41,10 +41,11 @@ from workflow.review.session_ref import check_session
 from workflow.roles import Role
 from workflow.rules import MIN_REASON_LENGTH
 from workflow.service import ProposalService
+from workflow.text_fields import MultiLine, OneLine
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Reason = Annotated[str, Field(min_length=MIN_REASON_LENGTH, max_length=5_000)]
+Reason = Annotated[MultiLine, Field(min_length=MIN_REASON_LENGTH, max_length=5_000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 # The steps a resolution decides, by their names in the procedure.
 PRIORITISE, WAIT, DECLINE = "prioritise", "put_on_waiting_list", "decline"
@@ -66,18 +67,18 @@ class DrawInput(BaseModel):
 
 class ResolutionInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    decided_on: date
+    decided_on: CenturyDate
     session_id: Id | None = None
     prioritised: list[Id] = Field(default_factory=list, max_length=500)
     declined: list[Declined] = Field(default_factory=list, max_length=500)
     waiting_list: list[Id] = Field(default_factory=list, max_length=500)
     reserve_draws: list[DrawInput] = Field(default_factory=list, max_length=20)
-    note: str = Field(default="", max_length=20_000)
+    note: MultiLine = Field(default="", max_length=20_000)
 
 
 class PoolInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=3, max_length=200)
+    name: OneLine = Field(min_length=3, max_length=200)
     year: Year
     amount: Euros
     alliance_ids: list[Id] = Field(min_length=1, max_length=100)
@@ -309,7 +310,7 @@ class PriorisationService:
         if actor.role not in OPERATORS:
             raise Forbidden(f"role '{actor.role}' may not set up reserve pools")
         pool = parse_model(PoolInput, data)
-        clean_text("name", pool.name)
+        clean_line("name", pool.name)
         with self.db.write() as session:
             for aid in pool.alliance_ids:
                 if repo.get(session, models.Alliance, aid) is None:

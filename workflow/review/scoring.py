@@ -21,6 +21,7 @@ from workflow.review.facts import parties, scheme_for, scorers
 from workflow.review.results import Result, Sheet, check_sheet, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
 from workflow.roles import Role
+from workflow.text_fields import MultiLine
 from workflow.timeutil import require_aware
 
 
@@ -28,7 +29,7 @@ class ScoreInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     points: dict[str, int] = Field(max_length=30)
     ko: dict[str, bool] = Field(default_factory=dict, max_length=30)
-    comment: str = Field(default="", max_length=5_000)
+    comment: MultiLine = Field(default="", max_length=5_000)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ from workflow import models
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from workflow.inputs import MAX_ID, clean_text, parse_model
+from workflow.inputs import MAX_ID, clean_line, parse_model
 from workflow.queries import history_entry
 from workflow.review import store
 from workflow.review.access import in_alliance, require_steward
 from workflow.service import ProposalService
+from workflow.text_fields import OneLine
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 from workflow.views import HistoryEntry
 from workflow.visibility import shown_inputs
@@ -30,7 +31,7 @@ from workflow.visibility import shown_inputs
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title: str = Field(min_length=3, max_length=200)
+    title: OneLine = Field(min_length=3, max_length=200)
     held_at: AwareDatetime
 
 
@@ -80,7 +81,7 @@ class SessionService:
     def create(self, actor: Actor, alliance_id: int, data: Any, *, now: datetime) -> SessionView:
         require_aware(now)
         new = parse_model(NewSession, data)
-        clean_text("title", new.title)
+        clean_line("title", new.title)
         if not 2000 <= new.held_at.year <= 2100:
             raise InvalidInput([FieldProblem("held_at", "must be between 2000 and 2100")])
         require_steward(actor, alliance_id, "schedule steering-group sessions")

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from api.deps import Ctx, Now, RequestId
 from api.web.errors import PageRoute
-from api.web.forms import form_text
+from api.web.forms import form_text, is_clean_text, is_one_line
 from api.web.render import grouped, language_of, render, texts_for
 from api.web.session import Form, Viewer
 from api.web.texts import Texts
@@ -134,6 +134,7 @@ def read_form(form: FormData, t: Texts) -> tuple[DraftForm, dict[str, Any], list
                                "partners": [p.strip() for p in typed.partners.splitlines() if p.strip()]}
     if len(typed.title.strip()) < 3:
         typed.add("title", t("applicant_title_missing"))
+    check_characters(typed, t)
     if len(rows) > MAX_YEARS:
         typed.add("plan", t("applicant_too_many_years", most=MAX_YEARS))
     plan: list[dict[str, Any]] = []
@@ -159,6 +160,20 @@ def read_form(form: FormData, t: Texts) -> tuple[DraftForm, dict[str, Any], list
         plan.append(year)
     content["funding_plan"] = plan
     return typed, content, list(range(len(rows)))
+
+
+def check_characters(typed: DraftForm, t: Texts) -> None:
+    """Titles and names are one line; no text holds a control or a bidi character (workflow.text_fields)."""
+    if len(typed.title.strip()) >= 3 and not is_one_line(typed.title):
+        typed.add("title", t("applicant_one_line"))
+    if not all(is_one_line(p) for p in typed.partners.splitlines()):
+        typed.add("partners", t("applicant_one_line"))
+    for name in ("summary", "target_group", "goals"):
+        if not is_clean_text(getattr(typed, name)):
+            typed.add(name, t("applicant_control_characters"))
+    for position, row in enumerate(typed.rows):
+        if not is_one_line(row["source"]):
+            typed.add(f"plan-{position}-source", t("applicant_one_line"))
 
 
 def field_of(problem: FieldProblem) -> str:
