@@ -21,6 +21,17 @@ from workflow.settings import Settings
 pytest_plugins = ["tests.summary_lines"]
 
 PG_URL = os.environ.get("FOERDERWEG_TEST_DATABASE_URL")
+# A PostgreSQL installation must set the key that seals webhook secrets (one for every instance); the PostgreSQL
+# pass sets one for its contexts and the processes it starts (tests.secret_key_env). SQLite makes a key file.
+TEST_SECRET_KEY = "j4xpoxQAX-vwNLNgwe4jcWOOqTHpQoDZpXQvNlQk7bk="
+if PG_URL:
+    os.environ.setdefault("FOERDERWEG_SECRET_KEY", TEST_SECRET_KEY)
+
+
+def secret_key_env() -> dict[str, str]:
+    """The key for a process the tests start with an environment of their own (empty on SQLite)."""
+    key = os.environ.get("FOERDERWEG_SECRET_KEY")
+    return {"FOERDERWEG_SECRET_KEY": key} if key else {}
 # CI's PostgreSQL pass sets this: then a run without PostgreSQL, or with any test skipped, fails instead of passing.
 REQUIRE_POSTGRES = os.environ.get("FOERDERWEG_TEST_REQUIRE_POSTGRES") == "1"
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
-from workflow.db import Database, sqlite_file
+from workflow.db import Database, is_sqlite, sqlite_file
 from workflow.errors import DomainError
 from workflow.models import Alliance
 from workflow.settings import MAKE_A_KEY, check_key
@@ -87,8 +87,13 @@ class SecretBox:
         """At start: seal the secrets stored in clear, check that the key opens the sealed ones.
 
         Returns (sealed now, sealed before). Raises SecretKeyError if there are sealed secrets and no key, or a
-        key that does not open them; no key file is made then (a new key could open nothing).
+        key that does not open them (no key file is made then: a new key could open nothing), and on PostgreSQL
+        without FOERDERWEG_SECRET_KEY (instances on several machines need one key).
         """
+        if self._key is None and not is_sqlite(db.url):
+            raise SecretKeyError(f"{KEY_ENV} must be set when the database is not SQLite: every instance "
+                                 f"seals and opens the webhook secrets with the same key, which a key file made on "
+                                 f"one machine is not (make a key with: {MAKE_A_KEY})")
         with db.read() as session:
             rows = session.execute(sa.select(_ALLIANCES.c.id, _ALLIANCES.c.webhook_secret)
                                    .where(_ALLIANCES.c.webhook_secret.is_not(None))).all()

@@ -22,6 +22,7 @@ import httpx2 as httpx
 import pytest
 from pydantic import ValidationError
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import REASON, new_draft
 from tests.schedules.conftest import in_revision, make_crew, outbox
 from tests.schedules.loopback import SmtpServer
@@ -50,7 +51,8 @@ def environment_file() -> dict[str, str]:
 
 # What the operator writes where the example says change-me.
 FILLED_IN = {"FOERDERWEG_SMTP__PASSWORD": "Vq7#pL2!xR9z",
-             "FOERDERWEG_METRICS_TOKEN": "9c1f0e7d6b5a4c3e2f1a0b9c8d7e6f5a"}
+             "FOERDERWEG_METRICS_TOKEN": "9c1f0e7d6b5a4c3e2f1a0b9c8d7e6f5a",
+             "FOERDERWEG_SECRET_KEY": TEST_SECRET_KEY}
 HARDENING = {"NoNewPrivileges": "yes", "UMask": "0077", "ProtectSystem": "strict", "ProtectHome": "yes",
              "PrivateTmp": "yes", "PrivateDevices": "yes", "RestrictSUIDSGID": "yes", "CapabilityBoundingSet": "",
              "StateDirectory": "foerderweg", "WorkingDirectory": "/var/lib/foerderweg"}

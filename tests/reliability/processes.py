@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import secret_key_env
 from tests.serving import REPO, free_port, wait_healthy
 
 FORBIDDEN_IN_LOG = ("database is locked", "Traceback", "unhandled error", "Internal error", "OperationalError")
@@ -24,7 +25,8 @@ COMMAND = [sys.executable, "-c", "from cli.main import main; main()"]
 def environment(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a `foerderweg` process on the test's database (nothing of the caller's FOERDERWEG_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_")}
-    return {**env, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": "info", **extra}
+    return {**env, **secret_key_env(), "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_LOG_LEVEL": "info",
+            **extra}
 
 
 class Process:

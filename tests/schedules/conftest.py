@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from tests.conftest import secret_key_env
 from tests.factories import AFTER_CLOSE, REASON, World, fire_as_allowed, make_world, new_draft, path_to, sample_inputs
 from tests.notify.scene import untold_steps
 from tests.schedules.loopback import SmtpServer, WebhookReceiver
@@ -67,7 +68,7 @@ def mail_ctx(database_url: str, smtp: SmtpServer) -> Iterator[Context]:
 def process_env(database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
     """The environment of a `foerderweg` process on the same database and SMTP server as the test."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERWEG_")}
-    return {**env, "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_SMTP__HOST": "127.0.0.1",
+    return {**env, **secret_key_env(), "FOERDERWEG_DATABASE_URL": database_url, "FOERDERWEG_SMTP__HOST": "127.0.0.1",
             "FOERDERWEG_SMTP__PORT": str(smtp_port), "FOERDERWEG_PUBLIC_URL": PUBLIC_URL,
             "FOERDERWEG_LOG_LEVEL": "warning", **extra}
 
