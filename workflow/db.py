@@ -9,6 +9,7 @@ check in the UPDATE do the work.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -52,8 +53,6 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
     in_file = sqlite_file(url)
-    if in_file is not None:
-        create_private(in_file)
     engine = sa.create_engine(
         url,
         echo=echo,
@@ -62,6 +61,15 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         # wait for a connection that another thread holds on to. (In memory, SQLAlchemy keeps one per thread.)
         **({"pool_size": 8, "max_overflow": -1} if in_file is not None else {}),
     )
+
+    if in_file is not None:
+        if not in_file.parent.exists():  # for the writers' lock file too, which is made before the first connect
+            in_file.parent.mkdir(parents=True, mode=0o700)
+        warn_if_readable(in_file)
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(*_: Any) -> None:
+            create_private(in_file)  # before sqlite3 makes the file (with the umask's mode) on the first connect
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -87,17 +95,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
 
 
 def create_private(database: Path) -> None:
-    """A new database file readable by its owner alone (0600), in a folder made 0700 if it is made here: the file
-    holds personal data and hashes of credentials. SQLite gives its -wal and -shm files the database file's mode.
-    An existing file keeps the mode its operator chose, with a warning when others may read it."""
-    if not database.parent.exists():
-        database.parent.mkdir(parents=True, mode=0o700)
-    try:
+    """A new database file readable by its owner alone (0600): it holds personal data and hashes of credentials.
+    SQLite gives its -wal and -shm files the database file's mode. (Its folder, if made here, is made 0700.)"""
+    if database.exists():
+        return
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another connection or process
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
-    except FileExistsError:
-        if os.name == "posix" and database.stat().st_mode & 0o077:
-            log.warning("the database file %s may be read by others (mode %o): chmod 600 it and its -wal and -shm "
-                        "files", database, database.stat().st_mode & 0o777)
+
+
+def warn_if_readable(database: Path) -> None:
+    """An existing file keeps the mode its operator chose, with a warning when others may read it."""
+    if os.name == "posix" and database.exists() and database.stat().st_mode & 0o077:
+        log.warning("the database file %s may be read by others (mode %o): chmod 600 it and its -wal and -shm files",
+                    database, database.stat().st_mode & 0o777)
 
 
 def after_commit(session: orm.Session, action: Callable[[], None]) -> None:
