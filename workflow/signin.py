@@ -32,6 +32,14 @@ from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.passwords import hash_password, verify
 from workflow.throttle import Attempt, SignInThrottle
 
+MAX_ADDRESS = 320  # RFC 5321: 64 for the local part, @, 255 for the domain
+
+
+def could_be_an_address(email: str) -> bool:
+    """Whether looking the address up can find anyone: not empty, not too long, no control characters (which no
+    address has, and NUL no PostgreSQL text can hold). Otherwise it is an unknown address, checked as such."""
+    return 0 < len(email) <= MAX_ADDRESS and not any(ord(c) < 32 or ord(c) == 127 for c in email)
+
 
 @dataclass(frozen=True)
 class SignIn:
@@ -76,7 +84,8 @@ class SignInService:
         hash is checked outside any transaction: SQLite's single writer is never held while argon2 works."""
         ticket = self.throttle.start(Attempt(email=email, client=client), now=now)
         with self.db.read() as session:
-            candidates = [u for u in store.users_with_email(session, email) if u.password_hash] if email else []
+            candidates = [u for u in store.users_with_email(session, email) if u.password_hash] \
+                if could_be_an_address(email) else []
         user = candidates[0] if len(candidates) == 1 else None
         if not verify(user.password_hash if user else None, password) or user is None:
             self.throttle.failed(ticket, user_id=user.id if user else None, how="with the password",
