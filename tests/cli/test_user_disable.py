@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from cli.main import main
+from tests.cli.test_cli import run
 from workflow.accounts import Unauthenticated
 from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
@@ -18,13 +18,6 @@ from workflow.timeutil import utcnow
 
 Capture = pytest.CaptureFixture[str]
 EMAIL = "dr.konstantin.weber-hohenstein@zukunftsakademie-leipzig-nordwest.example"
-
-
-def run(capsys: Capture, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture
