@@ -12,8 +12,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.deps import Unauthenticated
 from api.etag import PreconditionRequired
+from workflow.accounts import Unauthenticated
 from workflow.errors import (
     Conflict,
     DomainError,

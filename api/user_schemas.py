@@ -10,6 +10,9 @@ from workflow.accounts import MAX_TOKEN_DAYS, Account
 
 
 class UserOut(BaseModel):
+    """An account as workflow.accounts.Account has it (read from its attributes)."""
+
+    model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     role: str
@@ -27,11 +30,8 @@ class UserOut(BaseModel):
     signed_in_browsers: int = Field(description="web sign-ins of the account that are running now")
 
     @classmethod
-    def of(cls, a: Account) -> UserOut:
-        return cls(id=a.id, name=a.name, role=a.role, email=a.email, organisation_id=a.organisation_id,
-                   alliance_id=a.alliance_id, language=a.language, active=a.active, disabled_at=a.disabled_at,
-                   has_token=a.has_token, token_expires_at=a.token_expires_at, token_expired=a.token_expired,
-                   has_password=a.has_password, signed_in_browsers=a.signed_in_browsers)
+    def of(cls, account: Account) -> UserOut:
+        return cls.model_validate(account)
 
 
 class TokenIn(BaseModel):

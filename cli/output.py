@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import NoReturn
 
 from rich.console import Console
+from rich.table import Table
 
 console = Console()
 
@@ -22,3 +23,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise SystemExit(code)
 
 
+def print_table(table: Table) -> None:
+    """On a terminal, as wide as the terminal; piped or redirected, as wide as the table needs: nothing is cut."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    needed = Console(width=10_000).measure(table).maximum
+    Console(width=max(needed, console.width), highlight=False).print(table)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import datetime
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.output import Language, console, errors, fail
+from cli.output import Language, console, errors, fail, print_table
 from workflow import models
 from workflow import repository as repo
 from workflow.accounts import MAX_PAGE, MAX_TOKEN_DAYS, Account, IssuedToken
@@ -160,23 +160,8 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON (o
 
 def account_json(account: Account) -> dict[str, Any]:
     """An account for scripts: times in ISO 8601 (UTC), no token, no hash."""
-    def iso(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.isoformat()
-    return {"id": account.id, "name": account.name, "role": account.role, "email": account.email,
-            "organisation_id": account.organisation_id, "alliance_id": account.alliance_id,
-            "language": account.language, "active": account.active, "disabled_at": iso(account.disabled_at),
-            "has_token": account.has_token, "token_expires_at": iso(account.token_expires_at),
-            "token_expired": account.token_expired, "has_password": account.has_password,
-            "signed_in_browsers": account.signed_in_browsers}
-
-
-def print_table(table: Table) -> None:
-    """On a terminal, as wide as the terminal; piped or redirected, as wide as the table needs: nothing is cut."""
-    if console.is_terminal:
-        console.print(table)
-        return
-    needed = Console(width=10_000).measure(table).maximum
-    Console(width=max(needed, console.width), highlight=False).print(table)
+    fields = {**dataclasses.asdict(account), "active": account.active}
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in fields.items()}
 
 
 def _token_cell(account: Account) -> str:

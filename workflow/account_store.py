@@ -17,9 +17,9 @@ from workflow import models
 from workflow.db import Reader
 from workflow.driver import prepared
 from workflow.id_lists import in_ids
-from workflow.repository import USERS, _table
+from workflow.repository import USERS, table_of
 
-WEB_SESSIONS = _table(models.WebSession)
+WEB_SESSIONS = table_of(models.WebSession)
 
 _USER_BY_TOKEN = prepared(sa.select(USERS).where(USERS.c.token_hash == sa.bindparam("digest")))
 

@@ -27,12 +27,12 @@ from workflow.actors import Actor
 from workflow.auth import new_token, token_hash
 from workflow.db import Database, Reader
 from workflow.errors import DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.review.access import OPERATORS
 from workflow.roles import Role
 from workflow.timeutil import require_aware
 from workflow.visibility import BankOfficer
 
 log = logging.getLogger("foerderweg.security")
-OPERATORS = (Role.ADMIN, Role.SYSTEM)
 MAX_TOKEN_DAYS = 3650
 MAX_PAGE = 200
 NOT_VALID = "the token is not valid"

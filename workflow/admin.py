@@ -23,11 +23,10 @@ from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, Not
 from workflow.inputs import clean_line
 from workflow.notify.webhook_target import TargetRefused, WebhookPolicy
 from workflow.registry import ProcedureRegistry
+from workflow.review.access import OPERATORS
 from workflow.roles import Role
 from workflow.secretbox import SecretBox
 from workflow.timeutil import require_aware, utcnow
-
-OPERATORS = (Role.ADMIN, Role.SYSTEM)
 
 
 def _require(actor: Actor, *roles: Role, what: str) -> None:

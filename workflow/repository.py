@@ -24,21 +24,21 @@ from workflow.rules import BudgetYear, PlanYear, RoundFacts
 T = TypeVar("T", bound=SQLModel)
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
+def table_of(model: type[SQLModel]) -> sa.Table:
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
 
 
-PROPOSALS = _table(models.Proposal)
-PLAN = _table(models.FundingYear)
-AUDIT = _table(models.AuditEvent)
-DEADLINES = _table(models.Deadline)
-ROUNDS = _table(models.Round)
-BUDGETS = _table(models.Budget)
-USERS = _table(models.User)
-ALLIANCES = _table(models.Alliance)
-ORGANISATIONS = _table(models.Organisation)
-IDEMPOTENCY = _table(models.IdempotencyRecord)
-RESERVE_DRAWS = _table(models.ReserveDraw)
+PROPOSALS = table_of(models.Proposal)
+PLAN = table_of(models.FundingYear)
+AUDIT = table_of(models.AuditEvent)
+DEADLINES = table_of(models.Deadline)
+ROUNDS = table_of(models.Round)
+BUDGETS = table_of(models.Budget)
+USERS = table_of(models.User)
+ALLIANCES = table_of(models.Alliance)
+ORGANISATIONS = table_of(models.Organisation)
+IDEMPOTENCY = table_of(models.IdempotencyRecord)
+RESERVE_DRAWS = table_of(models.ReserveDraw)
 # What a plan year binds: the approved amount once the bank decided, the request until then.
 GRANT_BINDING = sa.func.coalesce(PLAN.c.grant_approved, PLAN.c.grant_requested)
 

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from workflow.db import Database, is_sqlite, sqlite_file
 from workflow.errors import DomainError
-from workflow.models import Alliance
+from workflow.repository import ALLIANCES
 from workflow.settings import MAKE_A_KEY, check_key
 from workflow.settings import SECRET_KEY_ENV as KEY_ENV
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SEALED = "fernet:"
 FALLBACK_KEY_FILE = Path("data") / "foerderweg-secret.key"
-_ALLIANCES = Alliance.__table__  # type: ignore[attr-defined]
+_ALLIANCES = ALLIANCES
 
 
 class SecretKeyError(DomainError):

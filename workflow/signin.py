@@ -24,11 +24,11 @@ from sqlmodel import Session
 from workflow import account_store as store
 from workflow import models
 from workflow import repository as repo
-from workflow.accounts import OPERATORS, actor_of, by_whom, log, token_refusal
+from workflow.accounts import actor_of, by_whom, log, require_operator, token_refusal
 from workflow.actors import Actor
 from workflow.auth import token_hash
 from workflow.db import Database
-from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from workflow.errors import FieldProblem, InvalidInput, NotFound
 from workflow.passwords import hash_password, verify
 from workflow.throttle import Attempt, SignInThrottle
 
@@ -124,8 +124,7 @@ class SignInService:
     def set_password(self, actor: Actor, user_id: int, password: str) -> None:
         """Operators set a user's password; the user's browsers are signed out. The e-mail is the login, so it
         must be the user's alone among those who have a password."""
-        if actor.role not in OPERATORS:
-            raise Forbidden(f"role '{actor.role}' may not set passwords")
+        require_operator(actor, "set passwords")
         digest = hash_password(password)
         with self.db.write() as session:
             user = repo.get(session, models.User, user_id)

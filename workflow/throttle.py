@@ -21,10 +21,11 @@ from sqlmodel import Session
 from workflow import models
 from workflow.db import Database
 from workflow.errors import DomainError
+from workflow.repository import table_of
 from workflow.settings import LimitsSettings
 
 security_log = logging.getLogger("foerderweg.security")
-FAILURES = models.SignInFailure.__table__  # type: ignore[attr-defined]
+FAILURES = table_of(models.SignInFailure)
 
 
 _TURN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")

@@ -19,10 +19,10 @@ from sqlmodel import Session
 from workflow import models
 from workflow.driver import prepared
 from workflow.id_lists import in_ids
-from workflow.repository import ALLIANCES, DEADLINES, USERS, _table
+from workflow.repository import ALLIANCES, DEADLINES, USERS, table_of
 
-OUTBOX = _table(models.OutboxMessage)
-MUTES = _table(models.NotificationMute)
+OUTBOX = table_of(models.OutboxMessage)
+MUTES = table_of(models.NotificationMute)
 DELIVERED_BY_SENDING = ("email", "webhook")
 
 

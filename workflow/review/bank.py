@@ -17,7 +17,7 @@ from sqlmodel import Session
 from workflow import repository as repo
 from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import CenturyDate, clean_text, parse_model
+from workflow.inputs import CenturyDate, parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.roles import Role
@@ -93,7 +93,6 @@ class BankService(ProposalQueries):
     def request_early_start(self, actor: Actor, proposal_id: int, data: Any, *, now: datetime) -> EarlyStartView:
         require_aware(now)
         request = parse_model(EarlyStartInput, data)
-        clean_text("reason", request.reason)
         if not 2000 <= request.wanted_from.year <= 2100:
             raise InvalidInput([FieldProblem("wanted_from", "must be between 2000 and 2100")])
         with self.db.write() as session:
@@ -118,7 +117,6 @@ class BankService(ProposalQueries):
                            now: datetime) -> EarlyStartView:
         require_aware(now)
         answer = parse_model(EarlyStartAnswer, data)
-        clean_text("note", answer.note)
         with self.db.write() as session:
             store.lock_proposal(session, proposal_id)  # two answers at once: the second sees the first
             row = self._load(session, actor, proposal_id)

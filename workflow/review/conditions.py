@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from workflow.actors import Actor
 from workflow.errors import Conflict, Forbidden, NotFound
-from workflow.inputs import clean_text, parse_model
+from workflow.inputs import parse_model
 from workflow.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import require_steward
@@ -70,9 +70,6 @@ class ConditionService(ProposalQueries):
                request_id: str | None = None) -> ConditionView:
         require_aware(now)
         answer = parse_model(AnswerInput, data)
-        clean_text("text", answer.text)
-        for text in answer.evidence:
-            clean_text("evidence", text)
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             if actor.role != Role.APPLICANT:
@@ -91,7 +88,6 @@ class ConditionService(ProposalQueries):
               request_id: str | None = None) -> ConditionView:
         require_aware(now)
         judgement = parse_model(JudgementInput, data)
-        clean_text("note", judgement.note)
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             require_steward(actor, row.alliance_id, "judge conditions")

@@ -29,7 +29,7 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
 )
-from workflow.inputs import MAX_ID, CenturyDate, Euros, clean_line, clean_text, parse_model
+from workflow.inputs import MAX_ID, CenturyDate, Euros, parse_model
 from workflow.money import format_eur, to_cents
 from workflow.notify.store import insert_outbox
 from workflow.procedure import StateDef
@@ -310,7 +310,6 @@ class PriorisationService:
         if actor.role not in OPERATORS:
             raise Forbidden(f"role '{actor.role}' may not set up reserve pools")
         pool = parse_model(PoolInput, data)
-        clean_line("name", pool.name)
         with self.db.write() as session:
             for aid in pool.alliance_ids:
                 if repo.get(session, models.Alliance, aid) is None:
@@ -332,7 +331,6 @@ class PriorisationService:
     def draw(self, actor: Actor, pool_id: int, data: Any, *, now: datetime) -> PoolView:
         require_aware(now)
         draw = parse_model(StandaloneDraw, data)
-        clean_text("reason", draw.reason)
         require_steward(actor, draw.alliance_id, "draw on a reserve for the alliance")
         with self.db.write() as session:
             if draw.round_id is not None:

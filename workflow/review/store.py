@@ -22,19 +22,19 @@ from workflow.repository import (
     RESERVE_DRAWS,
     ROUNDS,
     USERS,
-    _table,
     insert_audit,
+    table_of,
 )
 from workflow.review.results import Member, Sheet
 
-SCHEMES = _table(models.RoundScoringScheme)
-SCORES = _table(models.Score)
-CONDITIONS = _table(models.Condition)
-SESSIONS = _table(models.SteeringSession)
-AGENDA = _table(models.AgendaItem)
-RESOLUTIONS = _table(models.Resolution)
-POOLS = _table(models.ReservePool)
-EARLY_STARTS = _table(models.EarlyStart)
+SCHEMES = table_of(models.RoundScoringScheme)
+SCORES = table_of(models.Score)
+CONDITIONS = table_of(models.Condition)
+SESSIONS = table_of(models.SteeringSession)
+AGENDA = table_of(models.AgendaItem)
+RESOLUTIONS = table_of(models.Resolution)
+POOLS = table_of(models.ReservePool)
+EARLY_STARTS = table_of(models.EarlyStart)
 
 
 def _one(session: Session, query: sa.Select[Any]) -> Row[Any] | None:
