@@ -33,7 +33,7 @@ MULTI_LINE_REFUSED = re.compile(f"[{_MULTI_LINE_REFUSED}]")
 
 
 def _escaped(ranges: str) -> str:
-    """The character class for a JSON schema: \\uXXXX escapes, which ECMA 262, Python and Rust regexes all read."""
+    """The character class for a JSON schema: \\u escapes of four hex digits, which ECMA 262, Python and Rust read."""
     return "".join(c if c == "-" else f"\\u{ord(c):04x}" for c in ranges)
 
 
