@@ -21,7 +21,7 @@ from api.deps import ACTOR_STATE, MISSING_TOKEN, bearer_token
 from api.errors import unauthenticated
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.request_context import REQUEST_ID as CURRENT_REQUEST
-from workflow.accounts import Unauthenticated
+from workflow.people.accounts import Unauthenticated
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 PROTECTED = ("/procedures", "/alliances", "/rounds", "/proposals", "/me", "/admin", "/sessions", "/reserve-pools")

@@ -35,7 +35,7 @@ from api.routers import (
 from api.schemas import Problem
 from api.web import install as install_web_pages
 from workflow.context import Context, build_context
-from workflow.migrate import current_revision, head_revision
+from workflow.persistence.migrate import current_revision, head_revision
 from workflow.timeutil import utcnow
 
 DESCRIPTION = """

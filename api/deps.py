@@ -18,9 +18,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from workflow.accounts import Unauthenticated
-from workflow.actors import Actor
 from workflow.context import Context
+from workflow.people.accounts import Unauthenticated
+from workflow.people.actors import Actor
 
 SCHEME = "HTTPBearer"
 BEARER_DESCRIPTION = "The token printed by `foerderweg user add` or `foerderweg demo`."

@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.etag import PreconditionRequired
-from workflow.accounts import Unauthenticated
 from workflow.errors import (
     Conflict,
     DomainError,
@@ -24,6 +23,7 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
+from workflow.people.accounts import Unauthenticated
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("foerderweg.api")

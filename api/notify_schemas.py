@@ -6,12 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.inputs import CenturyDate
 from workflow.notify.outbox import MUTABLE_CHANNELS, Notification
-from workflow.text_fields import ONE_LINE_REFUSED_CLASS
+from workflow.procedure.inputs import CenturyDate
+from workflow.procedure.text_fields import ONE_LINE_REFUSED_CLASS
 
-# An http(s) address on one line, as the engine checks it when it is set (workflow.admin.set_webhook), which also
-# checks where it points (workflow/notify/webhook_target).
+# An http(s) address on one line, as the engine checks it when it is set
+# (workflow.alliances.admin.set_webhook), which also checks where it points (workflow/notify/webhook_target).
 WEBHOOK_URL = f"^https?://[^\\s{ONE_LINE_REFUSED_CLASS}]+$"
 
 

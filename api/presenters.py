@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from api import schemas
-from workflow import models
-from workflow.money import to_euros
-from workflow.procedure import InputDef, Procedure
-from workflow.rules import GUARDS
-from workflow.views import HistoryEntry, ProposalSummary, ProposalView
+from workflow.persistence import models
+from workflow.procedure.definition import InputDef, Procedure
+from workflow.procedure.rules import GUARDS
+from workflow.proposals.money import to_euros
+from workflow.proposals.views import HistoryEntry, ProposalSummary, ProposalView
 
 
 def euros(cents: int | None) -> str | None:

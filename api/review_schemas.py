@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.presenters import euros, history
 from api.schemas import HistoryEventOut, Labels
-from workflow.inputs import CenturyTime
-from workflow.money import to_euros
+from workflow.procedure.inputs import CenturyTime
+from workflow.procedure.text_fields import OneLine
+from workflow.proposals.money import to_euros
 from workflow.review.bank import BankRecord, EarlyStartView, YearAmounts
 from workflow.review.conditions import ConditionView
 from workflow.review.priorisation import DrawView, PoolView, ResolutionView
@@ -25,7 +26,6 @@ from workflow.review.results import Result
 from workflow.review.scheme import ScoringScheme
 from workflow.review.scoring import MemberStatus, SchemeView, ScoringView, SheetView
 from workflow.review.sessions import AgendaEntry, Decision, SessionDetail, SessionView
-from workflow.text_fields import OneLine
 from workflow.timeutil import DEFAULT_ZONE
 
 

@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API. Amounts are decimal strings in EUR ("19800.00"): exact, readable.
 
-Request bodies for drafts are the engine's own input models (workflow/inputs.py): one definition of what a
+Request bodies for drafts are the engine's own input models (workflow/procedure/inputs.py): one definition of what a
 valid proposal is, shown in /docs with examples from here.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.inputs import MAX_ID, CenturyDate, CenturyTime, Euros
-from workflow.labels import Labels as EngineLabels
-from workflow.text_fields import MultiLine, OneLine
+from workflow.procedure.inputs import MAX_ID, CenturyDate, CenturyTime, Euros
+from workflow.procedure.labels import Labels as EngineLabels
+from workflow.procedure.text_fields import MultiLine, OneLine
 
 
 class Problem(BaseModel):

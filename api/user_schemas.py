@@ -6,11 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.accounts import MAX_TOKEN_DAYS, Account
+from workflow.people.accounts import MAX_TOKEN_DAYS, Account
 
 
 class UserOut(BaseModel):
-    """An account as workflow.accounts.Account has it (read from its attributes)."""
+    """An account as workflow.people.accounts.Account has it (read from its attributes)."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -39,12 +39,12 @@ from tests.factories import (
     sample_inputs,
     satisfy,
 )
-from workflow import migrate
-from workflow.actors import Actor
 from workflow.context import Context, build_context
 from workflow.errors import DomainError
-from workflow.procedure import Procedure
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence import migrate
+from workflow.procedure.definition import Procedure
 from workflow.settings import Settings
 
 PROCEDURE_KEY = "saxony-regional"

@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from bench._common import BENCH_VERSION, table
 from tests.factories import complete_plan, make_world, sample_inputs
 from tests.serving import serve
-from workflow import migrate
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import build_context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import migrate
+from workflow.proposals import store as repo
 from workflow.settings import Settings
 from workflow.timeutil import utcnow
 

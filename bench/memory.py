@@ -26,10 +26,10 @@ from bench._common import BENCH_VERSION, rss_mib_of, settle_the_clock, table
 from bench.wrk import run_wrk
 from tests.factories import complete_plan, make_world
 from tests.serving import serve
-from workflow import migrate
-from workflow.actors import SYSTEM
 from workflow.context import build_context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import migrate
 from workflow.settings import Settings
 
 LUA = Path(__file__).with_name("lua") / "pass_through.lua"

@@ -26,10 +26,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench._common import table
-from workflow import migrate
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import build_context
+from workflow.people.actors import SYSTEM
+from workflow.persistence import migrate
+from workflow.proposals import store as repo
 from workflow.settings import Settings
 from workflow.timeutil import local
 

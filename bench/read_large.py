@@ -32,11 +32,11 @@ from bench._common import Load, rss_mib_of, settle_the_clock, table
 from bench.wrk import run_wrk
 from tests.factories import AFTER_CLOSE, FUNDING_BANK, ROUND_OPENS, WHILE_OPEN, World, make_world, open_round
 from tests.serving import serve
-from workflow import migrate
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import migrate
+from workflow.proposals import store as repo
 from workflow.settings import Settings
 
 LUA = Path(__file__).with_name("lua") / "get_random.lua"

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-import workflow.db as db_module
+import workflow.persistence.db as db_module
 from api.app import create_app
 from bench import engine
 from bench._common import table

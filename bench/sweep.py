@@ -24,13 +24,13 @@ from time import perf_counter
 import sqlalchemy as sa
 
 from bench._common import table
-from workflow import migrate
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.deadlines.schedule import firing
 from workflow.notify import store
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import migrate
+from workflow.proposals import store as repo
 from workflow.settings import Settings
 from workflow.timeutil import end_of_day, local
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from cli.output import console
-from workflow import migrate
-from workflow.db import Database
-from workflow.registry import ProcedureRegistry
+from workflow.persistence import migrate
+from workflow.persistence.db import Database
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.settings import load_settings
 from workflow.timeutil import utcnow
 from workflow.versioning.published import publish

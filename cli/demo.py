@@ -10,9 +10,9 @@ from rich.table import Table
 
 from cli.output import Language, console
 from cli.ranking import print_ranking
-from workflow.actors import SYSTEM
 from workflow.context import build_context
 from workflow.demo.leipzig2016 import ALLIANCE, DEMO_LOGINS, PROCEDURE, play
+from workflow.people.actors import SYSTEM
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from cli import clock, db, demo, procedure, proposal, serve, user
 from cli.output import fail
 from workflow.errors import DomainError
-from workflow.procedure import ProcedureError
+from workflow.procedure.definition import ProcedureError
 
 app = typer.Typer(help="foerderweg: regional funding procedures as data.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)

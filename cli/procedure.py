@@ -10,10 +10,10 @@ from rich.table import Table
 
 from cli import procedure_versions
 from cli.output import Language, console
-from workflow.diagram import mermaid
-from workflow.procedure import load_procedure
-from workflow.registry import ProcedureRegistry
-from workflow.rules import GUARD_NAMES
+from workflow.procedure.definition import load_procedure
+from workflow.procedure.diagram import mermaid
+from workflow.procedure.registry import ProcedureRegistry
+from workflow.procedure.rules import GUARD_NAMES
 from workflow.settings import load_settings
 
 app = typer.Typer(help="Procedure definitions (TOML): list, show, validate, diagram; versions, diff, migrate.",

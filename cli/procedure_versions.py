@@ -14,9 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import Language, console, fail
-from workflow.actors import Actor
 from workflow.context import Context, build_context
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
 from workflow.timeutil import show, utcnow
 from workflow.versioning.catalog import version_rows
 from workflow.versioning.diff import diff as diff_of

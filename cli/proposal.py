@@ -7,10 +7,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import Language, console
-from workflow.actors import SYSTEM
 from workflow.context import build_context
-from workflow.money import format_eur
 from workflow.notify.messages import when
+from workflow.people.actors import SYSTEM
+from workflow.proposals.money import format_eur
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 app = typer.Typer(help="Proposals.", no_args_is_help=True)

@@ -6,7 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import console
-from workflow.money import format_eur
+from workflow.proposals.money import format_eur
 from workflow.review.ranking import Ranking
 
 

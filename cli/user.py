@@ -13,15 +13,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.output import Language, console, errors, fail, print_table
-from workflow import models
-from workflow import repository as repo
-from workflow.accounts import MAX_PAGE, MAX_TOKEN_DAYS, Account, IssuedToken
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.errors import DomainError, InvalidInput
-from workflow.roles import Role
+from workflow.people.accounts import MAX_PAGE, MAX_TOKEN_DAYS, Account, IssuedToken
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.proposals import store as repo
+from workflow.proposals.visibility import served_alliances
 from workflow.timeutil import show, utcnow
-from workflow.visibility import served_alliances
 
 app = typer.Typer(help="Users, their API tokens, and disabling them.", no_args_is_help=True)
 PERSON_ROLES = [r.value for r in Role if r != Role.SYSTEM]

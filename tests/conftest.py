@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workflow import migrate
 from workflow.context import Context, build_context
-from workflow.db import Database
-from workflow.registry import ProcedureRegistry
+from workflow.persistence import migrate
+from workflow.persistence.db import Database
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.settings import Settings
 
 pytest_plugins = ["tests.summary_lines"]

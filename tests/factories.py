@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.procedure import InputDef, Procedure, TransitionDef
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.procedure.definition import InputDef, Procedure, TransitionDef
 from workflow.timeutil import end_of_day, local
 
 ROUND_OPENS = local(date(2026, 4, 12))

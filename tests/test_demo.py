@@ -8,8 +8,6 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.demo.leipzig2016 import (
     MINT_DECISION,
@@ -22,8 +20,10 @@ from workflow.demo.leipzig2016 import (
     play,
 )
 from workflow.errors import Conflict
+from workflow.people.actors import SYSTEM
+from workflow.proposals import store as repo
+from workflow.proposals.views import HistoryEntry
 from workflow.timeutil import DEFAULT_ZONE
-from workflow.views import HistoryEntry
 
 
 @pytest.fixture

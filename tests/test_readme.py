@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from workflow.diagram import mermaid
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.diagram import mermaid
+from workflow.procedure.registry import ProcedureRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 

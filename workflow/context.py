@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from workflow.accounts import AccountService
-from workflow.admin import AdminService
-from workflow.db import Database
+from workflow.alliances.admin import AdminService
 from workflow.deadlines.alliance import action_concept
 from workflow.deadlines.book import DeadlineBook
 from workflow.deadlines.calendar import DeadlineCalendar
@@ -16,17 +14,19 @@ from workflow.notify.outbox import Backoff, OutboxService
 from workflow.notify.steps import StepNotifier
 from workflow.notify.webhook_target import WebhookPolicy
 from workflow.notify.writer import NotificationWriter
-from workflow.registry import ProcedureRegistry
+from workflow.people.accounts import AccountService
+from workflow.people.signin import SignInService
+from workflow.people.throttle import SignInThrottle, throttle_policy
+from workflow.persistence.db import Database
+from workflow.persistence.secretbox import SecretBox
+from workflow.procedure.registry import ProcedureRegistry
+from workflow.proposals.service import ProposalService
 from workflow.review.bank import BankService
 from workflow.review.conditions import ConditionService
 from workflow.review.priorisation import PriorisationService
 from workflow.review.scoring import ScoringService
 from workflow.review.sessions import SessionService
-from workflow.secretbox import SecretBox
-from workflow.service import ProposalService
 from workflow.settings import Settings, load_settings
-from workflow.signin import SignInService
-from workflow.throttle import SignInThrottle, throttle_policy
 from workflow.timeutil import utcnow
 from workflow.versioning.migrations import MigrationService
 from workflow.versioning.published import publish

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from workflow.db import after_commit
+from workflow.persistence.db import after_commit
 
 TRANSITIONS = Counter("foerderweg_transitions", "Proposal steps committed, by procedure and transition",
                       ["procedure", "transition"])

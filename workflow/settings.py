@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(default=30, ge=1, le=3600)
     # If set, GET /metrics wants 'Authorization: Bearer <token>'. Only from the environment: FOERDERWEG_METRICS_TOKEN.
     metrics_token: SecretStr | None = None
-    # Seals the webhook secrets in the database (workflow/secretbox.py). Only from the environment:
+    # Seals the webhook secrets in the database (workflow/persistence/secretbox.py). Only from the environment:
     # FOERDERWEG_SECRET_KEY. Unset: a key file made beside the SQLite database, with a warning.
     secret_key: SecretStr | None = None
     # Links in notifications point here.

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now
 from api.notify_schemas import ActionConceptIn, WebhookIn, WebhookOut
-from workflow import models
 from workflow.context import Context
-from workflow.inputs import MAX_ID
-from workflow.money import to_cents
+from workflow.persistence import models
+from workflow.procedure.inputs import MAX_ID
+from workflow.proposals.money import to_cents
 
 router = APIRouter(prefix="/alliances", tags=["alliances"])
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

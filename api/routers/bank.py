@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Caller, Ctx, Now
 from api.review_schemas import EARLY_ANSWER_EXAMPLE, EARLY_START_EXAMPLE, BankRecordOut, EarlyStartOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.bank import EarlyStartAnswer, EarlyStartInput
 
 router = APIRouter(prefix="/proposals/{proposal_id}", tags=["bank"])

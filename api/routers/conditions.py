@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Caller, Ctx, Now, RequestId
 from api.review_schemas import ANSWER_EXAMPLE, JUDGEMENT_EXAMPLE, ConditionOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.conditions import AnswerInput, JudgementInput
 
 router = APIRouter(prefix="/proposals/{proposal_id}/conditions", tags=["conditions"])

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from api.deps import Caller, Ctx, Now
 from api.notify_schemas import Mute, NotificationOut, Preferences
-from workflow.inputs import MAX_ID
 from workflow.notify.outbox import MAX_PAGE
+from workflow.procedure.inputs import MAX_ID
 
 router = APIRouter(prefix="/me", tags=["me"])
 

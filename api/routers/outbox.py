@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Caller, Ctx, Now
 from api.notify_schemas import OutboxMessageOut
-from workflow.inputs import MAX_ID
 from workflow.notify.outbox import MAX_PAGE
+from workflow.procedure.inputs import MAX_ID
 
 router = APIRouter(prefix="/admin/outbox", tags=["operations"])
 Status = Literal["pending", "sending", "sent", "failed", "skipped"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query
 
 from api.deps import Caller, Ctx, Now, RequestId
 from api.review_schemas import RESOLUTION_EXAMPLE, RankingOut, ResolutionOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.priorisation import ResolutionInput
 
 router = APIRouter(prefix="/rounds/{round_id}", tags=["priorisation"])

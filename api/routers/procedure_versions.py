@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from api import versioning_schemas as schemas
 from api.deps import Caller, Ctx, Now
 from workflow.errors import NotFound
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.versioning.catalog import version_rows
 from workflow.versioning.diff import diff
 from workflow.versioning.migrations import MigrationStatus

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx
-from workflow.diagram import mermaid
+from workflow.procedure.diagram import mermaid
 
 router = APIRouter(prefix="/procedures", tags=["procedures"])
 Version = Annotated[int | None, Query(ge=1, description="procedure version (default: the newest)")]

@@ -19,15 +19,16 @@ from api.deps import Caller, Ctx, Now, RequestId
 from api.errors import PRECONDITION_RESPONSES
 from api.etag import etag, expected_version
 from workflow.errors import FieldProblem, InvalidInput
-from workflow.idempotency import Once, StoredAnswer
-from workflow.inputs import MAX_ID, DraftContent, NewDraft
-from workflow.queries import MAX_PAGE
-from workflow.views import ProposalView
+from workflow.procedure.inputs import MAX_ID, DraftContent, NewDraft
+from workflow.proposals.idempotency import Once, StoredAnswer
+from workflow.proposals.queries import MAX_PAGE
+from workflow.proposals.views import ProposalView
 
 router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PRECONDITION_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-# A header is there or not (its schema has no null). What the code takes (api.etag.expected_version,
-# workflow.idempotency.check_key), the pattern says; the code checks it itself, to answer a missing If-Match 428.
+# A header is there or not (its schema has no null). What the code takes
+# (api.etag.expected_version, workflow.proposals.idempotency.check_key), the pattern says; the code checks it
+# itself, to answer a missing If-Match 428.
 IfMatch = Annotated[str | SkipJsonSchema[None], Header(
     description='the version you read, from the ETag: If-Match: "3"',
     json_schema_extra={"pattern": '^(?:W/)?"?[0-9]{1,12}"?$'})]

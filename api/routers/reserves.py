@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Caller, Ctx, Now
 from api.review_schemas import DRAW_EXAMPLE, POOL_EXAMPLE, PoolOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.priorisation import PoolInput, StandaloneDraw
 
 router = APIRouter(prefix="/reserve-pools", tags=["priorisation"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.timeutil import DEFAULT_ZONE
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])

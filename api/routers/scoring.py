@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Caller, Ctx, Now, RequestId
 from api.review_schemas import SCHEME_EXAMPLE, SCORE_EXAMPLE, SchemeOut, ScoringOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.scheme import ScoringScheme
 from workflow.review.scoring import ScoreInput
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 
 from api.deps import Caller, Ctx, Now, RequestId
 from api.review_schemas import AGENDA_EXAMPLE, SessionDetailOut, SessionIn, SessionOut
-from workflow.inputs import MAX_ID
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.sessions import NewAgendaItem
 
 router = APIRouter(tags=["sessions"])

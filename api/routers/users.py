@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Caller, Ctx, Now
 from api.user_schemas import TokenIn, TokenOut, UserOut
-from workflow.accounts import MAX_PAGE
-from workflow.inputs import MAX_ID
+from workflow.people.accounts import MAX_PAGE
+from workflow.procedure.inputs import MAX_ID
 
 router = APIRouter(prefix="/admin/users", tags=["operations"])
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

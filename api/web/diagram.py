@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from api.web.texts import text
-from workflow.procedure import Procedure
+from workflow.procedure.definition import Procedure
 
 BOX_W, LINE_H, BOX_PAD = 184, 16, 10
 H_GAP, V_GAP = 104, 92

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from api.web.cells import CellValue, csv_file, xlsx_row
 from api.web.texts import text
-from workflow.money import to_euros
+from workflow.proposals.money import to_euros
 from workflow.review.priorisation import ResolutionView
 from workflow.review.ranking import Ranking
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from workflow.text_fields import multi_line, one_line
+from workflow.procedure.text_fields import multi_line, one_line
 
 MAX_TEXT = 20_000
 
@@ -22,7 +22,7 @@ def form_texts(form: FormData, name: str) -> list[str]:
 
 
 def is_one_line(text: str) -> bool:
-    """Whether a title or name may be kept (workflow.text_fields.one_line): no line break, control or bidi
+    """Whether a title or name may be kept (workflow.procedure.text_fields.one_line): no line break, control or bidi
     character; a form shows its own message next to the field when not."""
     try:
         one_line(text)
@@ -32,7 +32,7 @@ def is_one_line(text: str) -> bool:
 
 
 def is_clean_text(text: str) -> bool:
-    """Whether a text of several lines may be kept (workflow.text_fields.multi_line): no control or bidi
+    """Whether a text of several lines may be kept (workflow.procedure.text_fields.multi_line): no control or bidi
     character besides line breaks and tabs."""
     try:
         multi_line(text)

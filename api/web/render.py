@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from api.web.texts import LANGUAGES, Texts
-from workflow.money import to_euros
+from workflow.proposals.money import to_euros
 from workflow.timeutil import DEFAULT_ZONE
 
 FOLDER = Path(__file__).parent

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from api.deps import Ctx, Now
 from workflow.errors import DomainError
-from workflow.signin import SignedIn
+from workflow.people.signin import SignedIn
 
 SESSION_COOKIE = "fw_session"
 MAX_FORM_FIELDS = 2000

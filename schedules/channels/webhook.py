@@ -20,7 +20,7 @@ from schedules.channels import DeliveryFailed
 from schedules.channels.pinned import PostFailed, Resolver, post, system_resolver
 from workflow.notify.outbox import Delivery
 from workflow.notify.webhook_target import TargetRefused, WebhookPolicy
-from workflow.secretbox import SecretBox, SecretKeyError
+from workflow.persistence.secretbox import SecretBox, SecretKeyError
 
 SIGNATURE = "X-Foerderweg-Signature"
 TIMESTAMP = "X-Foerderweg-Timestamp"

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.factories import WHILE_OPEN, World, make_world
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 
 
 @dataclass

@@ -30,10 +30,10 @@ from tests.factories import (
     sample_inputs,
     satisfy,
 )
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.proposals import store as repo
 
 PROBLEM = "application/problem+json"
 WHO = ("applicant", "reviewer", "manager", "bank", "admin", "other_applicant", "other_manager")

@@ -13,7 +13,7 @@ from tests.api.conftest import ApiWorld, Clock
 from tests.api.test_notifications import DUE, HEARING, REVISION, assert_problem, fields, person
 from tests.factories import AFTER_CLOSE, REASON, ROUND_CLOSES, new_draft, proposal_in, satisfy
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.timeutil import end_of_day
 
 SUBMISSION = "Einreichungstermin: Einreichungstermin 31. Mai"

@@ -24,10 +24,10 @@ from tests.factories import (
     proposal_in,
     satisfy,
 )
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.proposals import store as repo
 
 PROBLEM = "application/problem+json"
 HUGE = "99999999999999999999"

@@ -38,9 +38,9 @@ from api.schemas import Problem
 from tests.api.conftest import ApiWorld, Clock
 from tests.conftest import PG_URL, fresh_database_url, make_context
 from tests.factories import make_world, proposal_in
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 PROBLEM = "application/problem+json"
 ROLES = (Role.APPLICANT, Role.MANAGER, Role.ADMIN)

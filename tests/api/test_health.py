@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.conftest import make_context
 from tests.serving import serve
-from workflow.migrate import head_revision
+from workflow.persistence.migrate import head_revision
 
 
 def test_health_reports_database_and_schema(database_url: str) -> None:

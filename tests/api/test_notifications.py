@@ -18,9 +18,9 @@ from tests.api.conftest import ApiWorld, Clock
 from tests.factories import World
 from tests.factories import proposal_in as drive_to
 from tests.notify.scene import untold_steps
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 from workflow.settings import Settings
 from workflow.timeutil import end_of_day, local
 

@@ -11,7 +11,7 @@ from schedules.ticks import Ticks
 from tests.api.conftest import ApiWorld, Clock
 from tests.factories import complete_plan, open_round
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.versioning.plan import parse_plan
 
 PLAN = (Path(__file__).parents[2] / "docs" / "migrations" / "saxony-regional-1-to-2.toml").read_text(

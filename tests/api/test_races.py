@@ -33,9 +33,9 @@ from tests.factories import (
     satisfy,
 )
 from tests.serving import Server, serve
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 from workflow.timeutil import utcnow
 
 REPO = Path(__file__).resolve().parents[2]

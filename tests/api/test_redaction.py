@@ -6,9 +6,10 @@ escalations swept on the way. Its three plans carry distinctive staff and materi
 read as every role, and the table below says which plan's figures each may find there, in any of the forms they
 are written in (API strings, cents in the history, German and English grouping on pages and in files).
 
-The rule (workflow/visibility.py): applicants of the organisation, the bank and operators see salary lines; the
-steering group (reviewers, managers) sees staff shares and summed costs only. What happened while the proposal
-was a private draft is the applicant's own: the steering group's and the bank's history starts at the submission.
+The rule (workflow/proposals/visibility.py): applicants of the organisation, the bank and operators see salary
+lines; the steering group (reviewers, managers) sees staff shares and summed costs only. What happened while the
+proposal was a private draft is the applicant's own: the steering group's and the bank's history starts at the
+submission.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from api.app import create_app
 from tests.api.conftest import ApiWorld, Clock
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, complete_plan, sample_inputs, satisfy
 from tests.web.conftest import Browser
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.notify.store import OUTBOX
-from workflow.repository import USERS
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.proposals.store import USERS
 from workflow.settings import Settings
 from workflow.timeutil import local
 

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.api.conftest import ApiWorld, Clock
 from tests.factories import AFTER_CLOSE, REASON, World, full_marks, proposal_in, sample_inputs
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 
 PROBLEM = "application/problem+json"
 WHO = ("applicant", "reviewer", "manager", "bank", "admin", "other_applicant", "other_manager")

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from tests.api.conftest import ApiWorld
 from tests.factories import WHILE_OPEN, new_draft
-from workflow import models
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import InvalidInput
-from workflow.roles import Role
-from workflow.text_fields import MULTI_LINE_PATTERN, ONE_LINE_PATTERN, multi_line, one_line
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.procedure.text_fields import MULTI_LINE_PATTERN, ONE_LINE_PATTERN, multi_line, one_line
 
 PROBLEM = "application/problem+json"
 RLO = "\u202e"

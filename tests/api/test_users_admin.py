@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.api.conftest import ApiWorld, Clock
 from tests.web.conftest import Browser, field_error
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 PROBLEM = "application/problem+json"
 NOT_ADMINS = ("applicant", "reviewer", "manager", "bank", "other_applicant", "other_manager")

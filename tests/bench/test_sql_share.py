@@ -23,7 +23,7 @@ from bench.sql_share import (
 )
 from bench.transitions_http import prepare
 from workflow.context import build_context
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.settings import Settings
 
 

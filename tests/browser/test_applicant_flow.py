@@ -7,9 +7,9 @@ from typing import Any
 
 from tests.browser.conftest import Screenshots
 from tests.factories import World
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 
 def sign_in(page: Any, ctx: Context, user_id: int | None) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from tests.browser.conftest import Screenshots
 from tests.factories import World
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 
 def test_an_applicant_signs_in_with_a_token_and_out_again(

@@ -9,9 +9,9 @@ from tests.browser.conftest import Screenshots
 from tests.browser.test_applicant_flow import sign_in
 from tests.factories import AFTER_CLOSE, World, full_marks, proposal_in
 from tests.web.conftest import Clock
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 MIDDLE = {"regional_need": 3, "concept": 3, "cooperation": 3, "sustainability": 3}
 

@@ -12,9 +12,9 @@ from alembic.script import ScriptDirectory
 from cli.main import main
 from cli.output import console
 from workflow.context import build_context
-from workflow.db import Database
-from workflow.migrate import alembic_config
-from workflow.registry import SHIPPED_DIR
+from workflow.persistence.db import Database
+from workflow.persistence.migrate import alembic_config
+from workflow.procedure.registry import SHIPPED_DIR
 from workflow.timeutil import utcnow
 
 Capture = pytest.CaptureFixture[str]

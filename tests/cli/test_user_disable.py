@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from tests.cli.test_cli import run
-from workflow.accounts import Unauthenticated
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
+from workflow.people.accounts import Unauthenticated
+from workflow.people.actors import SYSTEM
 from workflow.timeutil import utcnow
 
 Capture = pytest.CaptureFixture[str]

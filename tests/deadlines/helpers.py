@@ -24,12 +24,12 @@ from tests.factories import (
     procedure_of,
     satisfy,
 )
-from workflow import repository as repo
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.notify.store import OUTBOX
-from workflow.registry import SHIPPED_DIR
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.procedure.registry import SHIPPED_DIR
+from workflow.proposals import store as repo
 from workflow.timeutil import DEFAULT_ZONE
 
 MINUTE = timedelta(minutes=1)

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 from workflow.context import build_context
 from workflow.deadlines.definition import DeadlineOverride, Duration
-from workflow.faults import Fault
-from workflow.procedure import Procedure, ProcedureError, parse_procedure
-from workflow.registry import SHIPPED_DIR, ProcedureRegistry
-from workflow.rules import GUARD_NAMES
+from workflow.procedure.definition import Procedure, ProcedureError, parse_procedure
+from workflow.procedure.faults import Fault
+from workflow.procedure.registry import SHIPPED_DIR, ProcedureRegistry
+from workflow.procedure.rules import GUARD_NAMES
 from workflow.settings import Settings
 
 SHIPPED = (SHIPPED_DIR / "saxony-regional.v1.toml").read_text(encoding="utf-8")

@@ -40,10 +40,10 @@ from tests.deadlines.helpers import (
     wall_clock,
 )
 from tests.factories import AFTER_CLOSE, ROUND_CLOSES, WHILE_OPEN, World, make_world, new_draft
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
 from workflow.errors import GuardFailed
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 from workflow.settings import Settings
 from workflow.timeutil import end_of_day
 

@@ -29,7 +29,7 @@ from tests.deadlines.helpers import (
 from tests.factories import World, make_world
 from workflow.context import Context, build_context
 from workflow.notify import writer
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.settings import Settings
 
 # The revision deadline (15 July) first reminds the applicant 7 days before, at 09:00 in Leipzig.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from workflow.deadlines.definition import Duration
 from workflow.deadlines.schedule import firing
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.timeutil import DEFAULT_ZONE
 
 

@@ -15,14 +15,14 @@ from schedules.ticks import Ticks
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, new_draft
 from tests.schedules.conftest import PUBLIC_URL, Crew, duplicate_keys, outbox
 from tests.schedules.loopback import SmtpServer, WebhookReceiver
-from workflow import repository as repo
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import GuardFailed, InvalidInput
-from workflow.idempotency import Once, StoredAnswer
 from workflow.notify.outbox import Notification
 from workflow.notify.steps import StepNotifier
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.proposals import store as repo
+from workflow.proposals.idempotency import Once, StoredAnswer
 
 TITLE = "MINT-Netzwerk Leipzig"
 

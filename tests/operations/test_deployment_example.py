@@ -27,8 +27,8 @@ from tests.factories import REASON, new_draft
 from tests.schedules.conftest import in_revision, make_crew, outbox
 from tests.schedules.loopback import SmtpServer
 from tests.serving import REPO, free_port, wait_healthy
-from workflow.actors import SYSTEM
 from workflow.context import Context
+from workflow.people.actors import SYSTEM
 from workflow.settings import CONFIG_ENV, load_settings
 
 EXAMPLE = REPO / "docs" / "deployment"

@@ -22,8 +22,8 @@ from tests.factories import make_world, new_draft
 from tests.reliability.conftest import token_of
 from tests.serving import serve
 from workflow.context import Context
-from workflow.db import sqlite_file
-from workflow.roles import Role
+from workflow.people.roles import Role
+from workflow.persistence.db import sqlite_file
 
 WAITING_WRITES = 4
 

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from tests.conftest import PG_URL
 from tests.factories import World, complete_plan, make_world, new_draft, open_round, procedure_of, satisfy
 from tests.summary_lines import report_line
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.models import AuditEvent, Deadline, OutboxMessage, Proposal
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.persistence.models import AuditEvent, Deadline, OutboxMessage, Proposal
 from workflow.timeutil import utcnow
 
 DIALECT = "postgresql" if PG_URL else "sqlite"

@@ -31,10 +31,10 @@ import pytest
 from tests.factories import make_world
 from tests.reliability.conftest import figure, token_of
 from tests.reliability.processes import ServerProcess, assert_clean, running
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.models import User
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence.models import User
 
 pytestmark = pytest.mark.slow
 

@@ -67,13 +67,13 @@ from tests.factories import (
     satisfy,
 )
 from tests.reliability.conftest import figure
-from workflow import models
-from workflow import repository as repo
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import InvalidInput
-from workflow.inputs import MAX_ID
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.procedure.inputs import MAX_ID
+from workflow.proposals import store as repo
 
 MISSING = MAX_ID - 1_000  # an id no object has: the answer an outsider must not be able to tell apart
 SECRET = "Vertraulich 4711"  # in every foreign title, summary and text

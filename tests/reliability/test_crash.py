@@ -45,8 +45,8 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.processes import ServerProcess, assert_clean
 from workflow.context import Context
-from workflow.models import IdempotencyRecord
-from workflow.roles import Role
+from workflow.people.roles import Role
+from workflow.persistence.models import IdempotencyRecord
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 CLIENTS = 4

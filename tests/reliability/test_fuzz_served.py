@@ -26,7 +26,7 @@ from tests.conftest import fresh_database_url, make_context
 from tests.factories import proposal_in
 from tests.reliability.conftest import figure, token_of, wall_world
 from tests.reliability.processes import ServerProcess, assert_clean
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 ROLES = (Role.APPLICANT, Role.MANAGER, Role.ADMIN)
 STATES = ("draft", "submitted", "in_review", "revision_requested", "second_reading", "prioritised",

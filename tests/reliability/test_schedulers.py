@@ -25,7 +25,7 @@ from tests.reliability.processes import Process, assert_clean, scheduler_process
 from tests.schedules.conftest import PUBLIC_URL, person
 from tests.schedules.loopback import SmtpServer
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 PROPOSALS = 100

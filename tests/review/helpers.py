@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, World, complete_plan, new_draft
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 from workflow.timeutil import end_of_day, local
 
 # Easy to compute by hand: need counts three times (0-5), concept once (0-10); the maximum is 3*5 + 10 = 25.

@@ -20,10 +20,10 @@ from tests.review.helpers import (
     use_scheme,
     version,
 )
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import GuardFailed, InvalidInput
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 LETTER = AFTER_CLOSE + timedelta(days=60)
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from tests.factories import AFTER_CLOSE, World
 from tests.review.helpers import applicant, fire, forwarded, in_review, manager, money, prioritised, scored
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 SENT_AT = AFTER_CLOSE + timedelta(days=20)
 DECIDED_AT = AFTER_CLOSE + timedelta(days=80)

@@ -11,7 +11,7 @@ from tests.factories import AFTER_CLOSE, World
 from tests.review.helpers import applicant, fire, in_review, kinds, manager, reviewer, scored, state, version
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, GuardFailed, NotFound
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 DAY = timedelta(days=1)
 FIRST_READING = {

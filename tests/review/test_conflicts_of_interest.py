@@ -9,7 +9,7 @@ from tests.factories import AFTER_CLOSE, World
 from tests.review.helpers import fire, in_review, kinds, manager, member, scored, sheet, use_scheme, version
 from workflow.context import Context
 from workflow.errors import Forbidden, GuardFailed
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 
 def test_the_applicants_own_organisation_is_refused(ctx: Context, world: World) -> None:

@@ -11,7 +11,7 @@ from tests.factories import AFTER_CLOSE, World
 from tests.review.helpers import applicant, draft, fire, forwarded, in_review, kinds, manager, prioritised, scored
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, NotFound
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 ASKED_AT = AFTER_CLOSE + timedelta(days=2)
 ANSWERED_AT = AFTER_CLOSE + timedelta(days=9)

@@ -12,9 +12,9 @@ from tests.concurrently import at_once
 from tests.conftest import make_context
 from tests.factories import AFTER_CLOSE, World, make_world
 from tests.review.helpers import applicant, in_review, kinds, manager, money, reviewer, scored, sheet, use_scheme
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import DomainError
+from workflow.people.actors import SYSTEM
 
 
 def outcome(call: Callable[[], object]) -> str:

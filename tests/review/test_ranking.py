@@ -23,11 +23,11 @@ from tests.review.helpers import (
     submit_and_review,
     use_scheme,
 )
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import NotFound
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 from workflow.review.ranking import Ranking
-from workflow.roles import Role
 
 HOUR = timedelta(hours=1)
 

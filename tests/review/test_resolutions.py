@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from tests.factories import AFTER_CLOSE, World, make_world
 from tests.review.helpers import in_review, manager, money, reviewer, scored, state, use_scheme, version
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.proposals import store as repo
 from workflow.timeutil import local
 
 

@@ -19,7 +19,7 @@ from tests.review.helpers import (
 )
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 
 def test_a_sheet_that_does_not_fit_the_scheme_is_refused_with_every_field_named(ctx: Context, world: World) -> None:

@@ -7,10 +7,10 @@ import pytest
 
 from tests.factories import AFTER_CLOSE, WHILE_OPEN, World, make_world
 from tests.review.helpers import SCHEME, in_review, manager, reviewer, scored, use_scheme
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 
 def test_the_manager_sets_the_scheme_until_the_first_score(ctx: Context, world: World) -> None:

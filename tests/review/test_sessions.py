@@ -10,7 +10,7 @@ from tests.factories import AFTER_CLOSE, REASON, World
 from tests.review.helpers import fire, in_review, manager, reviewer, scored, state
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.timeutil import end_of_day, local
 
 SESSION_DAY = date(2026, 6, 23)

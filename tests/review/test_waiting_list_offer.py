@@ -26,10 +26,10 @@ from tests.review.helpers import (
     state,
     use_scheme,
 )
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.notify.store import OUTBOX
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 REJECTED_AT = AFTER_CLOSE + timedelta(days=80)
 

@@ -24,10 +24,10 @@ from tests.conftest import secret_key_env
 from tests.factories import AFTER_CLOSE, REASON, World, fire_as_allowed, make_world, new_draft, path_to, sample_inputs
 from tests.notify.scene import untold_steps
 from tests.schedules.loopback import SmtpServer, WebhookReceiver
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context, build_context
 from workflow.notify.store import OUTBOX
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 from workflow.settings import Settings
 from workflow.timeutil import end_of_day, local
 

@@ -24,8 +24,8 @@ from tests.schedules.conftest import (
     outbox,
 )
 from tests.schedules.loopback import SmtpServer
-from workflow import repository as repo
 from workflow.context import Context, build_context
+from workflow.proposals import store as repo
 from workflow.timeutil import DEFAULT_ZONE, utcnow
 
 Capture = pytest.CaptureFixture[str]

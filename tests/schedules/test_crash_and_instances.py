@@ -32,7 +32,7 @@ from tests.schedules.conftest import (
 from tests.schedules.loopback import SmtpServer
 from tests.serving import REPO
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 from workflow.timeutil import DEFAULT_ZONE
 
 # Claims what is due for delivery, optionally hands it to the mail server, and dies before recording anything.

@@ -25,9 +25,9 @@ from tests.schedules.conftest import (
     outbox,
 )
 from tests.schedules.loopback import SmtpServer, WebhookReceiver
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import Forbidden
+from workflow.people.actors import SYSTEM
 
 TITLE = "MINT-Netzwerk Leipzig"
 SECOND = timedelta(seconds=1)

@@ -26,8 +26,8 @@ from tests.schedules.conftest import (
 )
 from tests.schedules.loopback import SmtpServer
 from tests.schedules.scripted_http import Trickle
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
+from workflow.people.actors import SYSTEM
 from workflow.settings import Settings
 
 DEADLINE = 1.0

@@ -19,11 +19,11 @@ from pydantic import SecretStr, ValidationError
 from schedules.ticks import Ticks
 from tests.schedules.conftest import DELIVERY, PUBLIC_URL, REVISION_REMINDED, Crew, in_revision, outbox
 from tests.schedules.loopback import WebhookReceiver
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.db import sqlite_file
-from workflow.models import Alliance
-from workflow.secretbox import SEALED, SecretBox, SecretKeyError
+from workflow.people.actors import SYSTEM
+from workflow.persistence.db import sqlite_file
+from workflow.persistence.models import Alliance
+from workflow.persistence.secretbox import SEALED, SecretBox, SecretKeyError
 from workflow.settings import Settings
 
 ALLIANCES: Any = Alliance.__table__  # type: ignore[attr-defined]
@@ -109,7 +109,7 @@ def test_without_the_key_the_secrets_were_sealed_with_the_service_refuses_to_sta
 def test_without_a_key_set_a_key_file_readable_by_its_owner_only_is_made_and_used(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     url = f"sqlite:///{tmp_path / 'data' / 'foerderweg.db'}"
-    with caplog.at_level(logging.WARNING, logger="workflow.secretbox"):
+    with caplog.at_level(logging.WARNING, logger="workflow.persistence.secretbox"):
         sealed = SecretBox.for_database(url, None).seal("s3cret")
     key_file = tmp_path / "data" / "foerderweg.db.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -27,12 +27,12 @@ from tests.schedules.conftest import DELIVERY, PUBLIC_URL, REVISION_REMINDED, Cr
 from tests.schedules.loopback import WebhookReceiver
 from tests.schedules.scripted_http import Scripted
 from tests.serving import free_port
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.models import Alliance
 from workflow.notify.outbox import Delivery
 from workflow.notify.webhook_target import IPAddress, TargetRefused, WebhookPolicy, ip_literal
-from workflow.secretbox import SecretBox
+from workflow.people.actors import SYSTEM
+from workflow.persistence.models import Alliance
+from workflow.persistence.secretbox import SecretBox
 from workflow.settings import Settings
 
 LOOPBACK = WebhookPolicy((ipaddress.ip_network("127.0.0.0/8"),))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from workflow.deadlines.definition import DeadlineOverride, Duration
 from workflow.deadlines.schedule import firing
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.versioning.deadline_moves import OpenRow, deadline_moves
 
 NOW = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)

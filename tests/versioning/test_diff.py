@@ -10,8 +10,8 @@ import pytest
 from cli.main import main
 from cli.output import console
 from tests.versioning.mini import MINI_V1, MINI_V2, edit, write_mini
-from workflow.faults import ProcedureError
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.faults import ProcedureError
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.versioning.diff import FieldChange, ItemChange, diff
 from workflow.versioning.readable import readable
 

@@ -12,8 +12,8 @@ import pytest
 from cli.output import console
 from tests.cli.test_cli import Capture, run
 from tests.factories import AFTER_CLOSE, World, make_world, new_draft, proposal_in
-from workflow.actors import SYSTEM
 from workflow.context import Context
+from workflow.people.actors import SYSTEM
 
 PLAN = Path(__file__).parents[2] / "docs" / "migrations" / "saxony-regional-1-to-2.toml"
 

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 
 from schedules.ticks import Ticks
 from tests.factories import AFTER_CLOSE, REASON, World, make_world, new_draft, proposal_in
-from workflow import models
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.deadlines.definition import Duration
 from workflow.errors import Conflict, Forbidden
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.proposals import store as repo
 from workflow.versioning import store
 from workflow.versioning.plan import PlanRefused, parse_plan
 

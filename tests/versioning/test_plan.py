@@ -11,13 +11,13 @@ import pytest
 
 from tests.factories import AFTER_CLOSE, World, make_world, proposal_in
 from tests.versioning.mini import MINI_V1, MINI_V2, write_mini
-from workflow.actors import SYSTEM
 from workflow.context import Context, build_context
-from workflow.faults import ProcedureError
-from workflow.labels import Labels
-from workflow.procedure import StateDef
-from workflow.registry import ProcedureRegistry
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.procedure.definition import StateDef
+from workflow.procedure.faults import ProcedureError
+from workflow.procedure.labels import Labels
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.settings import Settings
 from workflow.versioning.plan import PlanRefused, check_plan, parse_plan
 from workflow.versioning.published import publish

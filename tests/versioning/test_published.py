@@ -12,8 +12,8 @@ from cli.output import console
 from tests.factories import make_world
 from tests.versioning.mini import MINI_V1, MINI_V2, edit, write_mini
 from workflow.context import build_context
-from workflow.faults import ProcedureError
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.faults import ProcedureError
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.settings import Settings
 from workflow.versioning import store
 from workflow.versioning.published import publish

@@ -16,8 +16,8 @@ from httpx2 import Response
 
 from api.app import create_app
 from tests.factories import WHILE_OPEN, World, make_world
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
+from workflow.people.actors import SYSTEM, Actor
 
 
 @dataclass

@@ -7,9 +7,9 @@ from typing import Any
 from api.web.pages.applicant import parse_decimal
 from tests.factories import WHILE_OPEN, World, complete_plan, new_draft
 from tests.web.conftest import field_error, page
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 
 def plan_fields(rows: list[dict[str, str]]) -> dict[str, str]:

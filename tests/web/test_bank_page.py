@@ -7,7 +7,7 @@ from typing import Any
 from tests.factories import World, proposal_in
 from tests.web.conftest import page
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 
 def test_the_bank_officer_sees_forwarded_proposals_with_their_record(

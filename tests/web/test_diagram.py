@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from api.web.diagram import procedure_svg
-from workflow.procedure import Procedure, load_procedure, parse_procedure
-from workflow.rules import GUARD_NAMES
+from workflow.procedure.definition import Procedure, load_procedure, parse_procedure
+from workflow.procedure.rules import GUARD_NAMES
 
 SVG = "{http://www.w3.org/2000/svg}"
-SHIPPED = sorted((Path(__file__).parents[2] / "workflow" / "procedures").glob("*.toml"))
+SHIPPED = sorted((Path(__file__).parents[2] / "workflow" / "procedure" / "shipped").glob("*.toml"))
 
 
 def _shipped(path: Path) -> Procedure:

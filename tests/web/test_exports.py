@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from tests.factories import AFTER_CLOSE, World, full_marks, proposal_in
 from tests.web.conftest import Clock
 from tests.web.test_ranking_page import three_scored
-from workflow import models
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
 
 
 def test_the_csv_is_for_german_excel_with_the_ranked_rows_in_order(

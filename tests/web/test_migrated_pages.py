@@ -10,9 +10,9 @@ import pytest
 
 from tests.factories import AFTER_CLOSE, REASON, World, make_world, proposal_in
 from tests.web.conftest import Clock, page
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 PLAN = (Path(__file__).parents[2] / "docs" / "migrations" / "saxony-regional-1-to-2.toml").read_text(
     encoding="utf-8")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.factories import World
 from tests.web.conftest import page
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 PEOPLE = [Role.APPLICANT, Role.REVIEWER, Role.MANAGER, Role.BANK, Role.ADMIN]
 

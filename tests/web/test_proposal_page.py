@@ -9,9 +9,9 @@ from typing import Any
 
 from tests.factories import AFTER_CLOSE, WHILE_OPEN, World, new_draft, proposal_in
 from tests.web.conftest import Clock, field_error, page
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 OVER_90 = [{"year": 2026, "staff_fte": "1.0", "staff_costs": "40000", "material_costs": "10000",
             "grant_requested": "47500", "own_share": "2500", "own_share_source": "Kofinanzierung Stadt Leipzig"}]

@@ -6,9 +6,9 @@ from typing import Any
 
 from tests.factories import AFTER_CLOSE, World, full_marks, proposal_in
 from tests.web.conftest import Clock, field_error, page
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 MIDDLE = {"regional_need": 3, "concept": 3, "cooperation": 3, "sustainability": 3}  # 60 %
 LOW = {"regional_need": 1, "concept": 1, "cooperation": 1, "sustainability": 1}  # 20 %: below the minimum

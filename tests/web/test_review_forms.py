@@ -8,9 +8,9 @@ from typing import Any
 from api.web.pages.review_section import review_section
 from tests.factories import AFTER_CLOSE, World, full_marks, proposal_in
 from tests.web.conftest import Clock, field_error, page
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 
 
 def sheet(ctx: Context, proposal_id: int, **points: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 from tests.factories import World, new_draft, proposal_in
 from tests.web.conftest import page
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.roles import Role
 
 
 def test_the_board_groups_the_rounds_proposals_by_state_in_the_procedures_order(

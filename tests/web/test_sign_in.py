@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 
 from tests.factories import World
 from tests.web.conftest import Browser, Clock, field_error, page
-from workflow import models
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import InvalidInput
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
 
 
 def _user_id(world: World, role: Role) -> int:

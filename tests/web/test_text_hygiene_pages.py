@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from tests.factories import WHILE_OPEN, World, new_draft
 from tests.web.conftest import field_error, page
 from tests.web.test_applicant_pages import draft_form
-from workflow import models
-from workflow.actors import SYSTEM
 from workflow.context import Context
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.persistence import models
 
 RLO = "\u202e"
 ONE_LINE = "nur eine Zeile"

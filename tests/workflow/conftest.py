@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workflow import migrate
 from workflow.context import Context, build_context
+from workflow.persistence import migrate
 from workflow.settings import Settings
 
 

@@ -11,11 +11,11 @@ from functools import partial
 import pytest
 
 from tests.factories import WHILE_OPEN, make_world
-from workflow.accounts import Unauthenticated
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import Forbidden, InvalidInput, NotFound
-from workflow.roles import Role
+from workflow.people.accounts import Unauthenticated
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
 
 T0 = WHILE_OPEN
 PASSWORD = "ein-langes-gutes-passwort"

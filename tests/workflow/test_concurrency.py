@@ -9,11 +9,11 @@ import pytest
 from tests.concurrently import at_once
 from tests.conftest import make_context
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, make_world, new_draft, proposal_in, satisfy
-from workflow import repository as repo
 from workflow.context import Context
 from workflow.errors import GuardFailed, StaleVersion
-from workflow.procedure import TransitionDef
-from workflow.roles import Role
+from workflow.people.roles import Role
+from workflow.procedure.definition import TransitionDef
+from workflow.proposals import store as repo
 
 
 def transition(ctx: Context, name: str) -> TransitionDef:

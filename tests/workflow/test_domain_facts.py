@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.procedure import Procedure
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.definition import Procedure
+from workflow.procedure.registry import ProcedureRegistry
 
 BANK_DECISIONS = {"forwarded_to_bank"}
 DECIDED_BY_BANK = {"approved", "rejected", "in_implementation", "proof_of_use_submitted", "closed"}

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.factories import WHILE_OPEN, make_world, proposal_in
-from workflow import repository as repo
 from workflow.context import Context
-from workflow.driver import prepared, unsupported
 from workflow.notify import store
 from workflow.notify.steps import _AUDIENCE
+from workflow.people.roles import Role
+from workflow.persistence.driver import prepared, unsupported
+from workflow.proposals import store as repo
 from workflow.review import store as review_store
-from workflow.roles import Role
 
 NOW = datetime(2026, 5, 24, 7, 0, tzinfo=UTC)
 LEIPZIG_SUMMER = timezone(timedelta(hours=2))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workflow.db import Database
+from workflow.persistence.db import Database
 
 pytestmark = [pytest.mark.own_sqlite_files,
               pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")]

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from tests.factories import make_world, proposal_in
-from workflow import migrate
-from workflow import repository as repo
 from workflow.context import Context, build_context
-from workflow.driver import prepared
-from workflow.id_lists import in_ids
 from workflow.notify import store
+from workflow.persistence import migrate
+from workflow.persistence.driver import prepared
+from workflow.persistence.id_lists import in_ids
+from workflow.proposals import store as repo
 from workflow.settings import Settings
 
 _BY_ID = sa.select(repo.PROPOSALS.c.id).where(in_ids(repo.PROPOSALS.c.id, "ids")).order_by(repo.PROPOSALS.c.id)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.inputs import (
+from workflow.procedure.definition import TransitionDef
+from workflow.procedure.inputs import (
     MAX_YEARS,
     DraftContent,
     FundingYearInput,
@@ -17,8 +18,7 @@ from workflow.inputs import (
     normalise_transition_inputs,
     parse_model,
 )
-from workflow.procedure import TransitionDef
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.registry import ProcedureRegistry
 
 LABEL = {"de": "Bezeichnung", "en": "Label"}
 

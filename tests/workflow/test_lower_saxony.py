@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import AFTER_CLOSE, REASON, ROUND_CLOSES, ROUND_OPENS, WHILE_OPEN, World, complete_plan, make_world
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, GuardFailed
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
 
 LOWER_SAXONY = "lower-saxony-regional"
 

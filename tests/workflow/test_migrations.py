@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import workflow.models  # noqa: F401  (registers the tables)
-from workflow import migrate
-from workflow.db import Database
+import workflow.persistence.models  # noqa: F401  (registers the tables)
+from workflow.persistence import migrate
+from workflow.persistence.db import Database
 
 
 def test_head_schema_matches_the_models(database_url: str) -> None:

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from tests.factories import fire_as_allowed, make_world, procedure_of, proposal_in
-from workflow import repository as repo
 from workflow.context import Context
-from workflow.db import sqlite_file
+from workflow.persistence.db import sqlite_file
+from workflow.proposals import store as repo
 from workflow.review import store as review_store
 from workflow.versioning import store as versioning_store
 

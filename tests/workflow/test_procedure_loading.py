@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from workflow.errors import NotFound
-from workflow.machine import ProcedureMachine
-from workflow.procedure import Procedure, ProcedureError, load_procedure, parse_procedure
-from workflow.registry import ProcedureRegistry
-from workflow.rules import GUARD_NAMES
+from workflow.procedure.definition import Procedure, ProcedureError, load_procedure, parse_procedure
+from workflow.procedure.machine import ProcedureMachine
+from workflow.procedure.registry import ProcedureRegistry
+from workflow.procedure.rules import GUARD_NAMES
 
-# Located independently of workflow.registry.SHIPPED_DIR, so the machine test reads the file itself.
-SHIPPED_FILE = Path(__file__).resolve().parents[2] / "workflow" / "procedures" / "saxony-regional.v1.toml"
+# Located independently of workflow.procedure.registry.SHIPPED_DIR, so the machine test reads the file itself.
+SHIPPED_FILE = Path(__file__).resolve().parents[2] / "workflow" / "procedure" / "shipped" / "saxony-regional.v1.toml"
 
 # A minimal valid definition: draft -> submitted -> approved, withdrawal from draft and submitted.
 BASE = """\

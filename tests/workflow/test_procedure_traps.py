@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.procedure import ProcedureError, parse_procedure
-from workflow.rules import GUARD_NAMES
+from workflow.procedure.definition import ProcedureError, parse_procedure
+from workflow.procedure.rules import GUARD_NAMES
 
 BASE = """
 [procedure]

@@ -1,4 +1,4 @@
-"""The guards of workflow/rules.py as pure functions over Facts, and the money helpers they format with."""
+"""The guards of workflow/procedure/rules.py as pure functions over Facts, and the money helpers they format with."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflow.money import format_eur, to_cents, to_euros
-from workflow.review.results import Sheet, result_of
-from workflow.review.scheme import Criterion, KoCriterion, ScoringScheme
-from workflow.rules import (
+from workflow.procedure.rules import (
     GUARD_NAMES,
     GUARDS,
     BudgetYear,
@@ -33,6 +30,9 @@ from workflow.rules import (
     round_open,
     score_threshold_met,
 )
+from workflow.proposals.money import format_eur, to_cents, to_euros
+from workflow.review.results import Sheet, result_of
+from workflow.review.scheme import Criterion, KoCriterion, ScoringScheme
 from workflow.timeutil import show
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -383,7 +383,7 @@ def test_guards_do_not_change_the_facts() -> None:
 
 
 # ----------------------------------------------------------------------------------------------------
-# workflow.money
+# workflow.proposals.money
 
 
 @pytest.mark.parametrize(

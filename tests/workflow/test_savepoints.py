@@ -1,8 +1,8 @@
 """A savepoint inside a write holds on every path a statement can take, on SQLite and PostgreSQL.
 
 The sweep takes a system step inside `session.begin_nested()` and relies on a refused step leaving nothing behind
-while the deadline's own rows commit. On SQLite, prepared statements run on the driver (workflow/driver.py): they
-must run inside the savepoint too, not around it.
+while the deadline's own rows commit. On SQLite, prepared statements run on the driver
+(workflow/persistence/driver.py): they must run inside the savepoint too, not around it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from tests.conftest import TEST_SECRET_KEY
 from workflow.context import Context
-from workflow.secretbox import SecretBox, SecretKeyError
+from workflow.persistence.secretbox import SecretBox, SecretKeyError
 
 
 def test_without_a_key_only_sqlite_starts(ctx: Context, tmp_path: Path) -> None:

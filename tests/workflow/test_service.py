@@ -23,8 +23,6 @@ from tests.factories import (
     proposal_in,
     satisfy,
 )
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
 from workflow.errors import (
     Conflict,
@@ -35,9 +33,11 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
-from workflow.procedure import TransitionDef
-from workflow.roles import Role
-from workflow.visibility import can_see, visible_clause
+from workflow.people.actors import SYSTEM
+from workflow.people.roles import Role
+from workflow.procedure.definition import TransitionDef
+from workflow.proposals import store as repo
+from workflow.proposals.visibility import can_see, visible_clause
 
 
 @pytest.fixture

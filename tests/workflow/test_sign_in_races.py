@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.workflow.test_accounts import EMAIL, PASSWORD, T0, person
-from workflow import signin
-from workflow.actors import SYSTEM
 from workflow.context import Context
+from workflow.people import signin
+from workflow.people.actors import SYSTEM
 
 
 def during_the_check(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from workflow.context import Context
-from workflow.db import Database
-from workflow.throttle import FAILURES, Attempt, SignInThrottle, Throttled, ThrottlePolicy
+from workflow.people.throttle import FAILURES, Attempt, SignInThrottle, Throttled, ThrottlePolicy
+from workflow.persistence.db import Database
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 POLICY = ThrottlePolicy(pair_free=5, client_free=20, account_free=50, window=timedelta(minutes=15),

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 import sqlalchemy as sa
 
 from tests.factories import make_world
-from workflow import repository as repo
-from workflow.actors import SYSTEM
 from workflow.context import Context
+from workflow.people.actors import SYSTEM
+from workflow.proposals import store as repo
 from workflow.timeutil import end_of_day, local, show
 
 

@@ -29,8 +29,8 @@ from tests.factories import (
 )
 from workflow.context import Context
 from workflow.errors import Forbidden, InvalidTransition, NotFound
-from workflow.registry import SHIPPED_DIR, ProcedureRegistry
-from workflow.roles import Role
+from workflow.people.roles import Role
+from workflow.procedure.registry import SHIPPED_DIR, ProcedureRegistry
 
 WorldFor = Callable[[str], tuple[Context, World]]
 

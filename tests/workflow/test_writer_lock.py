@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workflow import migrate
-from workflow.db import Database
-from workflow.writer_lock import lock_path
+from workflow.persistence import migrate
+from workflow.persistence.db import Database
+from workflow.persistence.writer_lock import lock_path
 
 pytestmark = pytest.mark.own_sqlite_files
 
@@ -177,10 +177,10 @@ def test_without_a_lock_file_writes_still_work_and_say_why(path: Path, caplog: p
     lock_path(path).mkdir()  # a folder where the lock file would be: it cannot be opened
     database = Database(f"sqlite:///{path}")
     try:
-        with caplog.at_level(logging.WARNING, logger="workflow.writer_lock"):
+        with caplog.at_level(logging.WARNING, logger="workflow.persistence.writer_lock"):
             _insert_organisation(database, "Ohne Sperrdatei")
             _insert_organisation(database, "Noch eine")
-        warnings = [r for r in caplog.records if r.name == "workflow.writer_lock"]
+        warnings = [r for r in caplog.records if r.name == "workflow.persistence.writer_lock"]
         assert len(warnings) == 1 and "busy handler" in warnings[0].getMessage()
         with database.read() as session:
             assert session.execute(sa.text("SELECT count(*) FROM organisations")).scalar_one() >= 2

@@ -11,8 +11,8 @@ from typing import Any
 
 from workflow.deadlines.definition import DeadlineDef, DeadlineOverride, DueDef, Duration, OverdueDef
 from workflow.deadlines.planner import schedule_start
-from workflow.faults import Fault, ProcedureError
-from workflow.labels import Labels
+from workflow.procedure.faults import Fault, ProcedureError
+from workflow.procedure.labels import Labels
 from workflow.timeutil import end_of_day
 
 ACTION_CONCEPT = "action_concept"

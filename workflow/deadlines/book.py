@@ -5,7 +5,7 @@ from __future__ import annotations
 from workflow.deadlines.alliance import ACTION_CONCEPT
 from workflow.deadlines.definition import DeadlineDef
 from workflow.errors import NotFound
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.registry import ProcedureRegistry
 
 
 class DeadlineBook:

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from icalendar import Alarm, Calendar, Event
 
-from workflow import repository as repo
-from workflow.actors import Actor
-from workflow.db import Database
 from workflow.deadlines.book import DeadlineBook
-from workflow.roles import Role
-from workflow.visibility import visible_clause
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence.db import Database
+from workflow.proposals import store as repo
+from workflow.proposals.visibility import visible_clause
 
 MAX_ITEMS = 2000
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from workflow.deadlines.definition import RECIPIENTS, DeadlineDef
-from workflow.faults import Fault
-from workflow.roles import Role
+from workflow.people.roles import Role
+from workflow.procedure.faults import Fault
 
 if TYPE_CHECKING:  # procedure.py imports this module to check its definitions
-    from workflow.procedure import StateDef, TransitionDef
+    from workflow.procedure.definition import StateDef, TransitionDef
 
 
 def check_deadlines(deadlines: Mapping[str, DeadlineDef], states: Mapping[str, StateDef],

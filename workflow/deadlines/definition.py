@@ -28,7 +28,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflow.labels import Labels
+from workflow.procedure.labels import Labels
 from workflow.timeutil import DEFAULT_ZONE
 
 DURATION = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")

@@ -15,7 +15,7 @@ from typing import Any
 
 from workflow.deadlines.definition import DeadlineDef, Duration
 from workflow.deadlines.schedule import after_plan_end, before_year, firing, first_index
-from workflow.procedure import Procedure
+from workflow.procedure.definition import Procedure
 from workflow.timeutil import end_of_day
 
 

@@ -19,15 +19,15 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import repository as repo
-from workflow.db import Database
 from workflow.deadlines.book import DeadlineBook
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing, firing
 from workflow.errors import DomainError
 from workflow.notify import store
 from workflow.notify.writer import DueFiring, NotificationWriter, Outcome
-from workflow.service import ProposalService
+from workflow.persistence.db import Database
+from workflow.proposals import store as repo
+from workflow.proposals.service import ProposalService
 from workflow.timeutil import require_aware, show
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from workflow import repository
-from workflow.actors import SYSTEM, Actor
 from workflow.context import Context
 from workflow.errors import Conflict
-from workflow.roles import Role
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.proposals import store as repository
 from workflow.timeutil import DEFAULT_ZONE, end_of_day, local
 
 ALLIANCE = "Fachkräfteallianz Leipzig (FKA-L)"

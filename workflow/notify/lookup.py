@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import repository as repo
 from workflow.notify import store
+from workflow.proposals import store as repo
 
 
 class BatchLookup:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from workflow.labels import Labels
+from workflow.procedure.labels import Labels
 from workflow.timeutil import DEFAULT_ZONE
 
 

@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from workflow.actors import Actor
-from workflow.db import Database
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.notify import store
 from workflow.notify.steps import STEP_TOPIC
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence.db import Database
 from workflow.timeutil import require_aware
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")

@@ -19,14 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow.actors import Actor
-from workflow.driver import prepared
 from workflow.notify import store
 from workflow.notify.messages import StepAbout, render_step
 from workflow.notify.writer import ROW_DEFAULTS
-from workflow.procedure import Procedure
-from workflow.repository import ALLIANCES, USERS
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence.driver import prepared
+from workflow.procedure.definition import Procedure
+from workflow.proposals.store import ALLIANCES, USERS
 
 STEP_TOPIC = "proposal_step"
 STEP_KIND = "step"

@@ -16,10 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import models
-from workflow.driver import prepared
-from workflow.id_lists import in_ids
-from workflow.repository import ALLIANCES, DEADLINES, USERS, table_of
+from workflow.persistence import models
+from workflow.persistence.driver import prepared
+from workflow.persistence.id_lists import in_ids
+from workflow.proposals.store import ALLIANCES, DEADLINES, USERS, table_of
 
 OUTBOX = table_of(models.OutboxMessage)
 MUTES = table_of(models.NotificationMute)

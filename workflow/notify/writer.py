@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import repository as repo
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing
-from workflow.labels import Labels
 from workflow.notify import store
 from workflow.notify.lookup import BatchLookup
 from workflow.notify.messages import About, render
-from workflow.procedure import Procedure
+from workflow.procedure.definition import Procedure
+from workflow.procedure.labels import Labels
+from workflow.proposals import store as repo
 
 ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None, "attempts": 0}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workflow.actors import Actor
 from workflow.errors import Forbidden
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
 
 OPERATORS = (Role.ADMIN, Role.SYSTEM)
 

@@ -14,14 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from workflow import repository as repo
-from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import CenturyDate, parse_model
-from workflow.queries import ProposalQueries
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.procedure.inputs import CenturyDate, parse_model
+from workflow.procedure.text_fields import MultiLine
+from workflow.proposals import store as repo
+from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
-from workflow.roles import Role
-from workflow.text_fields import MultiLine
 from workflow.timeutil import require_aware
 
 

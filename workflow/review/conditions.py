@@ -13,15 +13,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from workflow.actors import Actor
 from workflow.errors import Conflict, Forbidden, NotFound
-from workflow.inputs import parse_model
-from workflow.queries import ProposalQueries
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.procedure.inputs import parse_model
+from workflow.procedure.text_fields import MultiLine, OneLine
+from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import require_steward
 from workflow.review.session_ref import check_session
-from workflow.roles import Role
-from workflow.text_fields import MultiLine, OneLine
 from workflow.timeutil import require_aware
 
 Text = Annotated[MultiLine, Field(min_length=1, max_length=20_000)]

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflow import repository as repo
 from workflow.errors import FieldProblem, InvalidInput
-from workflow.money import format_eur, to_cents
-from workflow.procedure import TransitionDef
+from workflow.procedure.definition import TransitionDef
+from workflow.proposals import store as repo
+from workflow.proposals.money import format_eur, to_cents
 from workflow.review import store
 
 

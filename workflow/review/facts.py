@@ -8,12 +8,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import repository as repo
-from workflow.procedure import Procedure
+from workflow.procedure.definition import Procedure
+from workflow.procedure.rules import ConditionFact, ScoringFacts
+from workflow.proposals import store as repo
 from workflow.review import store
 from workflow.review.results import Member, ProposalParties, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
-from workflow.rules import ConditionFact, ScoringFacts
 
 
 def scheme_for(session: Session, procedure: Procedure, round_id: int) -> ScoringScheme | None:

@@ -16,9 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import models
-from workflow import repository as repo
-from workflow.actors import Actor
 from workflow.errors import (
     Conflict,
     FailedRule,
@@ -29,19 +26,22 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
 )
-from workflow.inputs import MAX_ID, CenturyDate, Euros, parse_model
-from workflow.money import format_eur, to_cents
 from workflow.notify.store import insert_outbox
-from workflow.procedure import StateDef
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.procedure.definition import StateDef
+from workflow.procedure.inputs import MAX_ID, CenturyDate, Euros, parse_model
+from workflow.procedure.rules import MIN_REASON_LENGTH
+from workflow.procedure.text_fields import MultiLine, OneLine
+from workflow.proposals import store as repo
+from workflow.proposals.money import format_eur, to_cents
+from workflow.proposals.service import ProposalService
 from workflow.review import store
 from workflow.review.access import OPERATORS, in_alliance, require_steward
 from workflow.review.facts import scheme_for, scoring_facts
 from workflow.review.ranking import BudgetLine, Candidate, Ranking, rank
 from workflow.review.session_ref import check_session
-from workflow.roles import Role
-from workflow.rules import MIN_REASON_LENGTH
-from workflow.service import ProposalService
-from workflow.text_fields import MultiLine, OneLine
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

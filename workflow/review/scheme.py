@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflow.labels import Labels
+from workflow.procedure.labels import Labels
 
 KEY = r"^[a-z][a-z0-9_]*$"
 TIE_BREAKS = {

@@ -9,19 +9,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow import models
-from workflow import repository as repo
-from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.inputs import clean_text, parse_model
-from workflow.queries import ProposalQueries
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.procedure.inputs import clean_text, parse_model
+from workflow.procedure.text_fields import MultiLine
+from workflow.proposals import store as repo
+from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import OPERATORS, require_steward
 from workflow.review.facts import parties, scheme_for, scorers
 from workflow.review.results import Result, Sheet, check_sheet, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
-from workflow.roles import Role
-from workflow.text_fields import MultiLine
 from workflow.timeutil import require_aware
 
 

@@ -14,19 +14,19 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from workflow import models
-from workflow import repository as repo
-from workflow.actors import Actor
 from workflow.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from workflow.inputs import MAX_ID, clean_line, parse_model
-from workflow.queries import history_entry
+from workflow.people.actors import Actor
+from workflow.persistence import models
+from workflow.procedure.inputs import MAX_ID, clean_line, parse_model
+from workflow.procedure.text_fields import OneLine
+from workflow.proposals import store as repo
+from workflow.proposals.queries import history_entry
+from workflow.proposals.service import ProposalService
+from workflow.proposals.views import HistoryEntry
+from workflow.proposals.visibility import shown_inputs
 from workflow.review import store
 from workflow.review.access import in_alliance, require_steward
-from workflow.service import ProposalService
-from workflow.text_fields import OneLine
 from workflow.timeutil import DEFAULT_ZONE, require_aware
-from workflow.views import HistoryEntry
-from workflow.visibility import shown_inputs
 
 
 class NewSession(BaseModel):

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import models
-from workflow.actors import Actor
-from workflow.driver import prepared
-from workflow.repository import (
+from workflow.people.actors import Actor
+from workflow.persistence import models
+from workflow.persistence.driver import prepared
+from workflow.proposals.store import (
     AUDIT,
     GRANT_BINDING,
     ORGANISATIONS,

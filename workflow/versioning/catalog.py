@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow.db import Database
-from workflow.registry import ProcedureRegistry
+from workflow.persistence.db import Database
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.versioning import store
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.planner import due_moments, schedule_start
 from workflow.deadlines.schedule import firing, first_index
-from workflow.procedure import Procedure
+from workflow.procedure.definition import Procedure
 from workflow.versioning.plan import Policy
 
 

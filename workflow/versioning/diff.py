@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from workflow.deadlines.definition import DeadlineDef
-from workflow.procedure import Procedure, StateDef, TransitionDef
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.definition import Procedure, StateDef, TransitionDef
+from workflow.procedure.registry import ProcedureRegistry
 
 Kind = Literal["added", "removed", "renamed", "changed"]
 STATE_FLAGS = ("terminal", "editable", "alliance_stage", "bank_stage", "binds_budget")

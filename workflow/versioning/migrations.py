@@ -20,13 +20,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from workflow import repository as repo
-from workflow.actors import Actor
-from workflow.db import Database
 from workflow.errors import Conflict, DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
-from workflow.procedure import Procedure
-from workflow.registry import ProcedureRegistry
-from workflow.roles import Role
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence.db import Database
+from workflow.procedure.definition import Procedure
+from workflow.procedure.registry import ProcedureRegistry
+from workflow.proposals import store as repo
 from workflow.versioning import store
 from workflow.versioning.deadline_moves import DeadlineMoves, OpenRow, deadline_moves
 from workflow.versioning.diff import carried_names

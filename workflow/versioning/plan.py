@@ -34,9 +34,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workflow.errors import FieldProblem, InvalidInput, NotFound
-from workflow.inputs import MAX_ID
-from workflow.procedure import Procedure
-from workflow.registry import ProcedureRegistry
+from workflow.procedure.definition import Procedure
+from workflow.procedure.inputs import MAX_ID
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.versioning.diff import carried_names
 
 Policy = Literal["keep", "recreate"]

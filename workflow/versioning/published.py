@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from workflow.db import Database
-from workflow.faults import Fault, ProcedureError
-from workflow.registry import ProcedureRegistry
-from workflow.repository import DEADLINES, PROPOSALS, ROUNDS
+from workflow.persistence.db import Database
+from workflow.procedure.faults import Fault, ProcedureError
+from workflow.procedure.registry import ProcedureRegistry
+from workflow.proposals.store import DEADLINES, PROPOSALS, ROUNDS
 from workflow.versioning.store import VERSIONS
 
 

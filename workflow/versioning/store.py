@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
-from workflow import models
-from workflow.db import Reader
-from workflow.repository import DEADLINES, PROPOSALS, ROUNDS
+from workflow.persistence import models
+from workflow.persistence.db import Reader
+from workflow.proposals.store import DEADLINES, PROPOSALS, ROUNDS
 
 MIGRATIONS = cast(sa.Table, models.ProcedureMigration.__table__)  # type: ignore[attr-defined]
 VERSIONS = cast(sa.Table, models.ProcedureVersion.__table__)  # type: ignore[attr-defined]

@@ -20,9 +20,9 @@ from api.web.session import Form, Viewer
 from api.web.texts import Texts
 from workflow.context import Context
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, InvalidTransition, StaleVersion
-from workflow.inputs import MAX_EUROS, MAX_ID, MAX_YEARS
-from workflow.roles import Role
-from workflow.views import ProposalView
+from workflow.people.roles import Role
+from workflow.procedure.inputs import MAX_EUROS, MAX_ID, MAX_YEARS
+from workflow.proposals.views import ProposalView
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -163,7 +163,7 @@ def read_form(form: FormData, t: Texts) -> tuple[DraftForm, dict[str, Any], list
 
 
 def check_characters(typed: DraftForm, t: Texts) -> None:
-    """Titles and names are one line; no text holds a control or a bidi character (workflow.text_fields)."""
+    """Titles and names are one line; no text holds a control or a bidi character (workflow.procedure.text_fields)."""
     if len(typed.title.strip()) >= 3 and not is_one_line(typed.title):
         typed.add("title", t("applicant_one_line"))
     if not all(is_one_line(p) for p in typed.partners.splitlines()):

@@ -18,10 +18,10 @@ from api.web.pages.rounds import all_visible
 from api.web.render import language_of, render
 from api.web.session import Viewer
 from workflow.errors import Forbidden
+from workflow.people.roles import Role
+from workflow.proposals.views import ProposalSummary
 from workflow.review.access import OPERATORS
 from workflow.review.bank import BankRecord
-from workflow.roles import Role
-from workflow.views import ProposalSummary
 
 
 @dataclass(frozen=True)

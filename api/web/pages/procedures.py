@@ -13,8 +13,8 @@ from api.web.render import language_of, render, texts_for
 from api.web.session import Viewer
 from api.web.texts import catalogue
 from workflow.deadlines.definition import DeadlineDef, Duration
-from workflow.procedure import Procedure
-from workflow.rules import GUARDS
+from workflow.procedure.definition import Procedure
+from workflow.procedure.rules import GUARDS
 from workflow.versioning.diff import diff
 from workflow.versioning.readable import no_changes, sections
 

@@ -22,10 +22,10 @@ from api.web.session import Form, Viewer
 from api.web.texts import catalogue
 from workflow.context import Context
 from workflow.errors import FieldProblem, GuardFailed, InvalidInput, StaleVersion
-from workflow.inputs import MAX_ID
-from workflow.procedure import InputDef, Procedure
-from workflow.roles import Role
-from workflow.views import HistoryEntry
+from workflow.people.roles import Role
+from workflow.procedure.definition import InputDef, Procedure
+from workflow.procedure.inputs import MAX_ID
+from workflow.proposals.views import HistoryEntry
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -74,7 +74,7 @@ READERS: dict[str, Any] = {"text_list": lambda typed, t: (_lines(typed), None),
 
 def read_input(spec: InputDef, typed: str, t: Any) -> tuple[Any, str | None]:
     """The value the service takes for one declared input, or the message to show next to its field.
-    The service checks every value again (workflow/inputs.py); this only turns what people type into it."""
+    The service checks every value again (workflow/procedure/inputs.py); this only turns what people type into it."""
     if not typed.strip():
         return None, None
     reader = READERS.get(spec.type)

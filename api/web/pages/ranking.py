@@ -18,11 +18,11 @@ from api.web.forms import form_text
 from api.web.pages.rounds import procedure_of, visible_round
 from api.web.render import language_of, money, render, texts_for
 from api.web.session import Form, Viewer
-from workflow import models
-from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import GuardFailed, InvalidInput
-from workflow.inputs import MAX_ID
+from workflow.people.actors import Actor
+from workflow.persistence import models
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.access import is_steward
 from workflow.review.ranking import Ranking
 

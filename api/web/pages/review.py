@@ -19,10 +19,10 @@ from api.web.forms import form_text
 from api.web.pages.review_section import review_section
 from api.web.render import render, texts_for
 from api.web.session import Form, Viewer
-from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.inputs import MAX_ID
+from workflow.people.actors import Actor
+from workflow.procedure.inputs import MAX_ID
 from workflow.review.scheme import ScoringScheme
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)

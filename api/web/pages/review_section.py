@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import Forbidden
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
 from workflow.review.access import OPERATORS
 from workflow.review.scoring import ScoringView
-from workflow.roles import Role
 
 JUDGING = (Role.MANAGER, *OPERATORS)
 

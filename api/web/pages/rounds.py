@@ -13,16 +13,16 @@ from api.deps import Ctx, Now
 from api.web.errors import PageRoute
 from api.web.render import language_of, render
 from api.web.session import Viewer
-from workflow import models
-from workflow.actors import Actor
 from workflow.context import Context
 from workflow.errors import Forbidden, NotFound
-from workflow.inputs import MAX_ID
-from workflow.procedure import Procedure
+from workflow.people.actors import Actor
+from workflow.people.roles import Role
+from workflow.persistence import models
+from workflow.procedure.definition import Procedure
+from workflow.procedure.inputs import MAX_ID
+from workflow.proposals.views import ProposalSummary
 from workflow.review.access import OPERATORS, in_alliance
 from workflow.review.ranking import Entry
-from workflow.roles import Role
-from workflow.views import ProposalSummary
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

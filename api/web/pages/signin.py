@@ -20,8 +20,8 @@ from api.web.render import LANGUAGE_COOKIE, render, texts_for
 from api.web.session import SESSION_COOKIE, CsrfRefused, Form, local_path, same_origin
 from api.web.texts import LANGUAGES
 from workflow.context import Context
-from workflow.signin import SignIn
-from workflow.throttle import Throttled
+from workflow.people.signin import SignIn
+from workflow.people.throttle import Throttled
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 SIGN_IN_CSRF_COOKIE = "fw_signin_csrf"

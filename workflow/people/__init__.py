@@ -1,0 +1,1 @@
+"""People: accounts, roles, actors, tokens, sign-in and its throttle."""

@@ -1,0 +1,401 @@
+"""Changes to proposals: create and edit a draft, fire a transition (each optionally idempotent).
+
+Each write is one transaction: state, version, audit row and deadlines commit together or not at all. The checks
+of a transition run in a fixed order, so that callers get the most useful error first:
+
+    not visible -> NotFound; stale version -> StaleVersion; unknown transition -> InvalidTransition;
+    role may not fire it -> Forbidden; not possible from the current state -> InvalidTransition;
+    bad inputs -> InvalidInput; rules do not hold -> GuardFailed (all failing rules, not just the first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from workflow.deadlines.planner import OpenDeadline, plan_step, schedule_start
+from workflow.errors import (
+    FieldProblem,
+    Forbidden,
+    GuardFailed,
+    InvalidInput,
+    InvalidTransition,
+    StaleVersion,
+)
+from workflow.metrics import record_step
+from workflow.people.actors import SYSTEM, Actor
+from workflow.people.roles import Role
+from workflow.procedure.inputs import DraftContent, NewDraft, clean_text, normalise_transition_inputs, parse_model
+from workflow.procedure.machine import ProcedureMachine
+from workflow.proposals import store as repo
+from workflow.proposals.idempotency import KeyReused, Once, StoredAnswer, check_key
+from workflow.proposals.queries import ProposalQueries, evaluate, plan_year
+from workflow.proposals.views import ProposalView, StepResult
+from workflow.review.effects import apply_input_effects
+from workflow.review.session_ref import check_session
+from workflow.timeutil import require_aware, show
+
+
+class ProposalService(ProposalQueries):
+    """Changes to proposals; reading is inherited from ProposalQueries."""
+
+    # Called in the step's transaction when a step frees budget money (a rejection, a withdrawal, an approval
+    # below the request); the priorisation offers the waiting list's next proposal then (see context.py).
+    on_money_freed: Callable[[Session, Row[Any], datetime], None] = staticmethod(lambda session, row, now: None)
+    # Called in the step's transaction after its audit row: (session, proposal row as it was, actor, transition,
+    # from state, to state, new version, now); the step notifier writes the outbox rows (see context.py).
+    on_step: Callable[[Session, Row[Any], Actor, str, str, str, int, datetime], None] = staticmethod(
+        lambda session, row, actor, transition, from_state, to_state, version, now: None)
+
+    # --- drafts ------------------------------------------------------------------------------------------
+
+    def create_draft(
+        self, actor: Actor, data: Mapping[str, Any] | NewDraft, *, now: datetime, request_id: str | None = None
+    ) -> ProposalView:
+        draft = self._check_create(actor, data, now)
+        with self.db.write() as session:
+            return self._create(session, actor, draft, now, request_id)
+
+    def create_draft_once(
+        self, actor: Actor, data: Mapping[str, Any] | NewDraft, *, once: Once, now: datetime,
+        request_id: str | None = None,
+    ) -> StoredAnswer:
+        """`create_draft` that answers a retried request (same Idempotency-Key) as it answered the first."""
+        draft = self._check_create(actor, data, now)
+        return self._once(actor, once, now, lambda session: self._create(session, actor, draft, now, request_id))
+
+    @staticmethod
+    def _check_create(actor: Actor, data: Mapping[str, Any] | NewDraft, now: datetime) -> NewDraft:
+        require_aware(now)
+        if actor.role != Role.APPLICANT or actor.organisation_id is None:
+            raise Forbidden("only applicants of an organisation create proposals")
+        return parse_model(NewDraft, data)
+
+    def _create(self, session: Session, actor: Actor, draft: NewDraft, now: datetime,
+                request_id: str | None) -> ProposalView:
+        round_ = repo.round_row(session, draft.round_id)
+        if round_ is None:
+            raise InvalidInput([FieldProblem("round_id", f"no submission round {draft.round_id}")])
+        if now >= round_.closes_at:
+            raise InvalidInput([FieldProblem(
+                "round_id", f"round '{round_.name}' closed at {show(round_.closes_at)}; "
+                            "a proposal in it could no longer be submitted")])
+        machine = self.procedures.machine(round_.procedure_key, round_.procedure_version)
+        procedure = machine.procedure
+        initial = procedure.state(procedure.initial)
+        proposal_id = repo.insert_proposal(session, {
+            "round_id": round_.id,
+            "alliance_id": round_.alliance_id,
+            "organisation_id": actor.organisation_id,
+            "title": draft.title,
+            "summary": draft.summary or "",
+            "target_group": draft.target_group or "",
+            "goals": draft.goals or "",
+            "partners": draft.partners or [],
+            "state": procedure.initial,
+            "version": 1,
+            "procedure_key": procedure.key,
+            "procedure_version": procedure.version,
+            "created_by": actor.user_id,
+            "created_at": now,
+            "updated_at": now,
+            "reached_alliance_at": now if initial.alliance_stage else None,
+            "reached_bank_at": now if initial.bank_stage else None,
+            "binds_budget": initial.binds_budget,
+        })
+        repo.replace_plan(session, proposal_id, (y.as_row() for y in draft.funding_plan or []))
+        self._step_deadlines(session, machine, proposal_id, from_state=None, to_state=procedure.initial, inputs={},
+                             now=now)
+        self._audit(session, actor, proposal_id=proposal_id, seq=1, now=now, kind="created",
+                    transition=None, from_state=None, to_state=procedure.initial, reason=None,
+                    inputs={}, request_id=request_id, machine=machine)
+        return self._view(session, actor, self._load(session, actor, proposal_id), now)
+
+    def edit_draft(
+        self,
+        actor: Actor,
+        proposal_id: int,
+        changes: Mapping[str, Any] | DraftContent,
+        *,
+        expected_version: int,
+        now: datetime,
+        request_id: str | None = None,
+    ) -> ProposalView:
+        require_aware(now)
+        content = parse_model(DraftContent, changes)
+        fields = content.model_fields_set
+        if not fields:
+            raise InvalidInput([FieldProblem("body", "no changes given")])
+        with self.db.write() as session:
+            row = self._load(session, actor, proposal_id)
+            if actor.role != Role.APPLICANT:
+                raise Forbidden("only the applicant edits a proposal's content")
+            self._check_version(row, expected_version)
+            machine = self._machine(row)
+            if not machine.procedure.state(row.state).editable:
+                raise InvalidTransition(
+                    f"a proposal in state '{row.state}' cannot be edited "
+                    f"(editable in: {', '.join(s for s, d in machine.procedure.states.items() if d.editable)})",
+                    state=row.state, transition="edit")
+            values: dict[str, Any] = {
+                name: getattr(content, name) for name in fields if name != "funding_plan"
+            }
+            # The history keeps what changed, from what to what: the plan a steering group reviewed in the first
+            # reading must stay reconstructable after the applicant revised it.
+            changed = {name: {"from": getattr(row, name), "to": value} for name, value in values.items()}
+            values["updated_at"] = now
+            if not repo.update_proposal(session, proposal_id, expected_version, values):
+                raise self._stale(session, proposal_id, expected_version)
+            if "funding_plan" in fields:
+                new_plan = [y.as_row() for y in content.funding_plan or []]
+                changed["funding_plan"] = {"from": [plan_year(r) for r in repo.plan(session, proposal_id)],
+                                           "to": new_plan}
+                repo.replace_plan(session, proposal_id, new_plan)
+            self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now, kind="edited",
+                        transition=None, from_state=row.state, to_state=row.state, reason=None,
+                        inputs={"fields": sorted(fields), "changes": changed}, request_id=request_id,
+                        machine=machine)
+            return self._view(session, actor, self._load(session, actor, proposal_id), now)
+
+    # --- transitions -------------------------------------------------------------------------------------
+
+    def fire(
+        self,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        expected_version: int,
+        now: datetime,
+        reason: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        session_id: int | None = None,
+    ) -> StepResult:
+        require_aware(now)
+        with self.db.write() as session:
+            return self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
+                              reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
+
+    def fire_and_show(
+        self,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        expected_version: int,
+        now: datetime,
+        reason: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        session_id: int | None = None,
+    ) -> ProposalView:
+        """`fire`, answered with the proposal as the actor now sees it, read in the step's own transaction."""
+        require_aware(now)
+        with self.db.write() as session:
+            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
+                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
+                                       session_id=session_id)
+
+    def fire_once(
+        self,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        once: Once,
+        expected_version: int,
+        now: datetime,
+        reason: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        session_id: int | None = None,
+    ) -> StoredAnswer:
+        """`fire` that answers a retried request (same Idempotency-Key) as it answered the first: no second step."""
+        require_aware(now)
+
+        def step(session: Session) -> ProposalView:
+            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
+                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
+                                       session_id=session_id)
+
+        return self._once(actor, once, now, step)
+
+    def _fire_and_view(self, session: Session, actor: Actor, proposal_id: int, transition: str, *,
+                       expected_version: int, now: datetime, reason: str | None,
+                       inputs: Mapping[str, Any] | None, request_id: str | None,
+                       session_id: int | None) -> ProposalView:
+        """The step, then the proposal as the actor now sees it, in the same transaction."""
+        self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
+                   reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
+        return self._view(session, actor, self._load(session, actor, proposal_id), now)
+
+    def _fire(
+        self,
+        session: Session,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        expected_version: int,
+        now: datetime,
+        reason: str | None,
+        inputs: Mapping[str, Any] | None,
+        request_id: str | None,
+        session_id: int | None = None,
+    ) -> StepResult:
+        row = self._load(session, actor, proposal_id)
+        self._check_version(row, expected_version)
+        machine = self._machine(row)
+        definition = machine.procedure.transitions.get(transition)
+        if definition is None:
+            raise InvalidTransition(
+                f"'{transition}' is not a transition of {machine.procedure.ref} "
+                f"(known: {', '.join(machine.procedure.transitions)})", state=row.state, transition=transition)
+        if actor.role not in definition.roles:
+            raise Forbidden(f"role '{actor.role}' may not fire '{transition}' "
+                            f"(allowed: {', '.join(definition.roles)})")
+        target = machine.target(row.state, transition)
+        if target is None:
+            raise InvalidTransition(
+                f"'{transition}' is not possible from state '{row.state}' "
+                f"(possible from: {', '.join(definition.sources)})", state=row.state, transition=transition)
+        values = normalise_transition_inputs(definition, inputs)
+        reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
+        if session_id is not None:
+            check_session(session, session_id, alliance_id=row.alliance_id)
+        facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
+        failures = evaluate(definition.guards, facts)
+        if failures:
+            raise GuardFailed(failures)
+
+        target_def = machine.procedure.state(target)
+        binding = target_def.binds_budget if target_def.binds_budget != row.binds_budget else None
+        if not repo.step_proposal(session, proposal_id, expected_version, state=target, now=now,
+                                  binds_budget=binding, alliance_stage=target_def.alliance_stage,
+                                  bank_stage=target_def.bank_stage):
+            raise self._stale(session, proposal_id, expected_version)
+        self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
+                             now=now)
+        apply_input_effects(session, definition, values, proposal_id=proposal_id, seq=expected_version + 1, now=now,
+                            session_id=session_id)
+        self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
+                    kind="transition", transition=transition, from_state=row.state, to_state=target,
+                    reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+        self.on_step(session, row, actor, transition, row.state, target, expected_version + 1, now)
+        record_step(session, machine.procedure.key, transition)
+        if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
+                                                                    for d in definition.inputs)):
+            self.on_money_freed(session, row, now)
+        return StepResult(proposal_id=proposal_id, transition=transition, from_state=row.state, to_state=target,
+                          version=expected_version + 1)
+
+    def fire_by_system(self, session: Session, proposal_id: int, transition: str, *, reason: str,
+                       now: datetime) -> StepResult:
+        """A step the system takes by itself (a round closed, a deadline passed), inside the caller's transaction."""
+        row = self._load(session, SYSTEM, proposal_id)
+        return self._fire(session, SYSTEM, proposal_id, transition, expected_version=row.version, now=now,
+                          reason=reason, inputs=None, request_id=None)
+
+    def _once(self, actor: Actor, once: Once, now: datetime,
+              action: Callable[[Session], ProposalView]) -> StoredAnswer:
+        key = check_key(once.key)
+        owner = actor_key(actor)
+        try:
+            with self.db.write() as session:
+                stored = repo.idempotency_record(session, owner, key)
+                if stored is not None:
+                    return _replay(stored, once)
+                answer = once.render(action(session))
+                repo.insert_idempotency_record(session, {
+                    "actor_key": owner, "key": key, "scope": once.scope, "fingerprint": once.fingerprint,
+                    "status": answer.status, "body": answer.body, "etag": answer.etag,
+                    "created_at": now,
+                })
+                return answer
+        except (StaleVersion, IntegrityError):
+            # A concurrent request with the same key may have done the step first: then answer as it did.
+            with self.db.read() as session:
+                stored = repo.idempotency_record(session, owner, key)
+            if stored is None:
+                raise
+            return _replay(stored, once)
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_version(row: Row[Any], expected_version: int) -> None:
+        if row.version != expected_version:
+            raise StaleVersion(
+                f"proposal {row.id} is at version {row.version}, the request was made from version "
+                f"{expected_version}; reload it and decide again", expected=expected_version, current=row.version)
+
+    @staticmethod
+    def _stale(session: Session, proposal_id: int, expected_version: int) -> StaleVersion:
+        current = repo.proposal(session, proposal_id)
+        version = None if current is None else current.version
+        return StaleVersion(f"proposal {proposal_id} was changed by someone else (now at version {version}); "
+                            "reload it and decide again", expected=expected_version, current=version)
+
+    @staticmethod
+    def _step_deadlines(session: Session, machine: ProcedureMachine, proposal_id: int, *, from_state: str | None,
+                        to_state: str, inputs: dict[str, Any], now: datetime) -> None:
+        """Close the deadlines the step leaves behind and open those it starts, in the step's transaction."""
+        procedure = machine.procedure
+        wanted = [d for d in procedure.deadlines.values() if d.scope == "proposal" and to_state in d.states]
+        open_rows = repo.open_deadlines(session, proposal_id)
+        if not wanted and not open_rows:
+            return
+        needs_plan = any(d.due.plan_end or d.due.before_each_later_year for d in wanted)
+        # The deadlines this step enters by moving (not by a date input): one that ran out before is not reopened.
+        entering = [name for name, d in procedure.deadlines.items()
+                    if d.scope == "proposal" and to_state in d.states and from_state not in d.states
+                    and d.due.input is None]
+        plan = plan_step(
+            procedure, from_state=from_state, to_state=to_state, inputs=inputs, now=now,
+            open_deadlines=[OpenDeadline(r.id, r.kind) for r in open_rows],
+            plan_years=[r.year for r in repo.plan(session, proposal_id)] if needs_plan else [],
+            ran_out=frozenset(
+                (name, due) for name in entering for due in repo.ran_out_deadlines(
+                    session, proposal_id, name, len(procedure.deadlines[name].reminder_offsets))
+            ) if from_state is not None else frozenset(),
+        )
+        repo.cancel_deadlines(session, plan.cancel, now)
+        rows = []
+        for new in plan.create:
+            stage, next_fire_at = schedule_start(procedure.deadlines[new.kind], new.due_at, now)
+            rows.append({"proposal_id": proposal_id, "kind": new.kind, "procedure_key": procedure.key,
+                         "procedure_version": procedure.version, "state": to_state, "due_at": new.due_at,
+                         "status": "open", "stage": stage, "next_fire_at": next_fire_at, "created_at": now})
+        repo.insert_deadlines(session, rows)
+
+    @staticmethod
+    def _audit(session: Session, actor: Actor, *, proposal_id: int, seq: int, now: datetime, kind: str,
+               transition: str | None, from_state: str | None, to_state: str, reason: str | None,
+               inputs: dict[str, Any], request_id: str | None, machine: ProcedureMachine,
+               session_id: int | None = None) -> None:
+        repo.insert_audit(session, {
+            "proposal_id": proposal_id, "seq": seq, "at": now, "kind": kind, "actor_id": actor.user_id,
+            "actor_name": actor.name, "actor_role": actor.role.value, "transition": transition,
+            "from_state": from_state, "to_state": to_state, "reason": reason, "inputs": inputs,
+            "request_id": request_id, "procedure_key": machine.procedure.key,
+            "procedure_version": machine.procedure.version, "session_id": session_id,
+        })
+
+
+def actor_key(actor: Actor) -> str:
+    """Whose idempotency keys these are: each person's own in the role they act in, and the system's. A stored
+    answer shows what its caller could see then (salary lines for an applicant): it is never replayed to anyone
+    else, nor to the same person acting in another role."""
+    return f"user:{actor.user_id}:{actor.role.value}" if actor.user_id is not None else actor.role.value
+
+
+def _replay(stored: Row[Any], once: Once) -> StoredAnswer:
+    if (stored.scope, stored.fingerprint) != (once.scope, once.fingerprint):
+        raise KeyReused(once.key)
+    return StoredAnswer(status=stored.status, body=dict(stored.body), etag=stored.etag)
