@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from transitions import Machine
 
+from workflow.errors import Forbidden, InvalidTransition
 from workflow.procedure.definition import Procedure, TransitionDef
 
 
@@ -36,6 +37,25 @@ class ProcedureMachine:
         if not candidates:
             return None
         return str(candidates[0].dest)
+
+    def step_target(self, state: str, role: str, transition: str) -> tuple[TransitionDef, str]:
+        """The transition and the state it leads to from `state` when `role` fires it; else the domain error, in
+        the order the service checks: an unknown transition, then the role, then the state it is possible from.
+        A pure function of the procedure: the transition matrix asks it for every triple without a database."""
+        procedure = self.procedure
+        definition = procedure.transitions.get(transition)
+        if definition is None:
+            raise InvalidTransition(
+                f"'{transition}' is not a transition of {procedure.ref} "
+                f"(known: {', '.join(procedure.transitions)})", state=state, transition=transition)
+        if role not in definition.roles:
+            raise Forbidden(f"role '{role}' may not fire '{transition}' (allowed: {', '.join(definition.roles)})")
+        target = self.target(state, transition)
+        if target is None:
+            raise InvalidTransition(
+                f"'{transition}' is not possible from state '{state}' "
+                f"(possible from: {', '.join(definition.sources)})", state=state, transition=transition)
+        return definition, target
 
     def possible_from(self, state: str) -> list[TransitionDef]:
         """Transitions leaving `state`, in the order of the definition."""

@@ -252,19 +252,7 @@ class ProposalService(ProposalQueries):
         row = self._load(session, actor, proposal_id)
         self._check_version(row, expected_version)
         machine = self._machine(row)
-        definition = machine.procedure.transitions.get(transition)
-        if definition is None:
-            raise InvalidTransition(
-                f"'{transition}' is not a transition of {machine.procedure.ref} "
-                f"(known: {', '.join(machine.procedure.transitions)})", state=row.state, transition=transition)
-        if actor.role not in definition.roles:
-            raise Forbidden(f"role '{actor.role}' may not fire '{transition}' "
-                            f"(allowed: {', '.join(definition.roles)})")
-        target = machine.target(row.state, transition)
-        if target is None:
-            raise InvalidTransition(
-                f"'{transition}' is not possible from state '{row.state}' "
-                f"(possible from: {', '.join(definition.sources)})", state=row.state, transition=transition)
+        definition, target = machine.step_target(row.state, actor.role, transition)
         values = normalise_transition_inputs(definition, inputs)
         reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
         if session_id is not None:
