@@ -10,15 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from icalendar import Alarm, Calendar, Event
 
+from workflow.deadlines import store
 from workflow.deadlines.book import DeadlineBook
 from workflow.people.actors import Actor
-from workflow.people.roles import Role
 from workflow.persistence.db import Database
-from workflow.proposals import store as repo
-from workflow.proposals.visibility import visible_clause
 
 MAX_ITEMS = 2000
 
@@ -42,34 +39,14 @@ class DeadlineCalendar:
         self.public_url = public_url.rstrip("/")
 
     def open_for(self, actor: Actor) -> list[DueItem]:
-        d, p, r, a = repo.DEADLINES, repo.PROPOSALS, repo.ROUNDS, repo.ALLIANCES
-        of_proposals = (sa.select(d, p.c.title.label("title")).join(p, p.c.id == d.c.proposal_id)
-                        .where(d.c.status == "open", visible_clause(actor, p)))
-        queries = [of_proposals]
-        if actor.role in (Role.ADMIN, Role.SYSTEM, Role.REVIEWER, Role.MANAGER, Role.APPLICANT):
-            rounds = sa.select(d, r.c.name.label("title")).join(r, r.c.id == d.c.round_id).where(
-                d.c.status == "open", d.c.proposal_id.is_(None))
-            if actor.role in (Role.REVIEWER, Role.MANAGER):
-                rounds = rounds.where(r.c.alliance_id == actor.alliance_id)
-            elif actor.role == Role.APPLICANT:
-                rounds = rounds.where(r.c.id.in_(sa.select(p.c.round_id).where(
-                    p.c.organisation_id == actor.organisation_id)))
-            queries.append(rounds)
-        if actor.role in (Role.ADMIN, Role.SYSTEM, Role.MANAGER):
-            alliances = sa.select(d, a.c.name.label("title")).join(a, a.c.id == d.c.alliance_id).where(
-                d.c.status == "open", d.c.proposal_id.is_(None), d.c.round_id.is_(None))
-            if actor.role == Role.MANAGER:
-                alliances = alliances.where(a.c.id == actor.alliance_id)
-            queries.append(alliances)
-        items = []
         with self.db.read() as session:
-            for query in queries:
-                for row in session.execute(query.order_by(d.c.due_at).limit(MAX_ITEMS)):
-                    definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
-                    label = definition.label.model_dump() if definition else {"de": row.kind, "en": row.kind}
-                    items.append(DueItem(id=row.id, kind=row.kind, label=label, due_at=row.due_at, title=row.title,
-                                         proposal_id=row.proposal_id, round_id=row.round_id,
-                                         alliance_id=row.alliance_id))
+            found = store.open_deadlines_seen_by(session, actor, limit=MAX_ITEMS)
+        items = []
+        for row in found:
+            definition = self.book.definition(row.kind, row.procedure_key, row.procedure_version)
+            label = definition.label.model_dump() if definition else {"de": row.kind, "en": row.kind}
+            items.append(DueItem(id=row.id, kind=row.kind, label=label, due_at=row.due_at, title=row.title,
+                                 proposal_id=row.proposal_id, round_id=row.round_id, alliance_id=row.alliance_id))
         return sorted(items, key=lambda i: (i.due_at, i.id))[:MAX_ITEMS]
 
     def ics(self, actor: Actor, *, now: datetime, host: str = "foerderweg") -> bytes:

@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from workflow.persistence.db import Database
 from workflow.procedure.faults import Fault, ProcedureError
 from workflow.procedure.registry import ProcedureRegistry
-from workflow.proposals.store import DEADLINES, PROPOSALS, ROUNDS
-from workflow.versioning.store import VERSIONS
+from workflow.versioning import store
+from workflow.versioning.store import PublishedVersion
 
 
 def publish(db: Database, procedures: ProcedureRegistry, now: datetime) -> list[str]:
@@ -33,24 +31,20 @@ def publish(db: Database, procedures: ProcedureRegistry, now: datetime) -> list[
 
 def _publish(db: Database, procedures: ProcedureRegistry, now: datetime) -> list[str]:
     with db.write() as session:
-        known = {(r.key, r.version): r for r in session.execute(sa.select(VERSIONS))}
-        used = session.execute(sa.union(
-            sa.select(ROUNDS.c.procedure_key, ROUNDS.c.procedure_version),
-            sa.select(PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version),
-            sa.select(DEADLINES.c.procedure_key, DEADLINES.c.procedure_version).where(
-                DEADLINES.c.status == "open", DEADLINES.c.procedure_key.is_not(None)))).all()
+        known = store.all_published(session)
+        used = store.versions_in_use(session)
         faults = _changed(procedures, known) + _missing(procedures, known, used)
         if faults:
             raise ProcedureError("procedure definitions", faults)
         new = [p for p in procedures.all() if (p.key, p.version) not in known]
         for procedure in new:
-            session.execute(sa.insert(VERSIONS).values(
+            store.insert_published(session, PublishedVersion(
                 key=procedure.key, version=procedure.version, fingerprint=procedure.digest,
                 title=procedure.title.de[:300], source=Path(procedure.source).name[:500], published_at=now))
     return [p.ref for p in new]
 
 
-def _changed(procedures: ProcedureRegistry, known: dict[tuple[str, int], sa.Row[Any]]) -> list[Fault]:
+def _changed(procedures: ProcedureRegistry, known: dict[tuple[str, int], PublishedVersion]) -> list[Fault]:
     faults = []
     for procedure in procedures.all():
         stored = known.get((procedure.key, procedure.version))
@@ -65,12 +59,11 @@ def _changed(procedures: ProcedureRegistry, known: dict[tuple[str, int], sa.Row[
     return faults
 
 
-def _missing(procedures: ProcedureRegistry, known: dict[tuple[str, int], sa.Row[Any]],
-             used: Sequence[sa.Row[Any]]) -> list[Fault]:
+def _missing(procedures: ProcedureRegistry, known: dict[tuple[str, int], PublishedVersion],
+             used: Sequence[tuple[str, int]]) -> list[Fault]:
     defined = {(p.key, p.version) for p in procedures.all()}
     faults = []
-    for row in used:
-        key, version = row.procedure_key, row.procedure_version
+    for key, version in used:
         if (key, version) not in defined:
             stored = known.get((key, version))
             was = f" (published from {stored.source})" if stored is not None else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,8 +19,47 @@ MIGRATIONS = cast(sa.Table, models.ProcedureMigration.__table__)  # type: ignore
 VERSIONS = cast(sa.Table, models.ProcedureVersion.__table__)  # type: ignore[attr-defined]
 
 
-def published(session: Reader, key: str) -> dict[int, Row[Any]]:
-    return {r.version: r for r in session.execute(sa.select(VERSIONS).where(VERSIONS.c.key == key))}
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A procedure version as first published here (workflow/versioning/published.py)."""
+
+    key: str
+    version: int
+    fingerprint: str
+    title: str
+    source: str
+    published_at: datetime
+
+
+def _published(session: Reader, where: sa.ColumnElement[bool]) -> list[PublishedVersion]:
+    return [PublishedVersion(key=r.key, version=r.version, fingerprint=r.fingerprint, title=r.title, source=r.source,
+                             published_at=r.published_at)
+            for r in session.execute(sa.select(VERSIONS).where(where))]
+
+
+def published(session: Reader, key: str) -> dict[int, PublishedVersion]:
+    """The published versions of one procedure, by version."""
+    return {p.version: p for p in _published(session, VERSIONS.c.key == key)}
+
+
+def all_published(session: Reader) -> dict[tuple[str, int], PublishedVersion]:
+    """Every published version of every procedure, by (key, version)."""
+    return {(p.key, p.version): p for p in _published(session, sa.true())}
+
+
+def versions_in_use(session: Reader) -> list[tuple[str, int]]:
+    """The (key, version) pairs that rounds, proposals or open deadlines of this installation run on."""
+    return [(key, version) for key, version in session.execute(sa.union(
+        sa.select(ROUNDS.c.procedure_key, ROUNDS.c.procedure_version),
+        sa.select(PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version),
+        sa.select(DEADLINES.c.procedure_key, DEADLINES.c.procedure_version).where(
+            DEADLINES.c.status == "open", DEADLINES.c.procedure_key.is_not(None))))]
+
+
+def insert_published(session: Session, version: PublishedVersion) -> None:
+    session.execute(sa.insert(VERSIONS).values(
+        key=version.key, version=version.version, fingerprint=version.fingerprint, title=version.title,
+        source=version.source, published_at=version.published_at))
 
 
 def running_by_state(session: Reader, key: str, version: int) -> dict[str, int]:
