@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from workflow.context import Context
-from workflow.people.throttle import FAILURES, Attempt, SignInThrottle, Throttled, ThrottlePolicy
+from workflow.people.store import FAILURES
+from workflow.people.throttle import Attempt, SignInThrottle, Throttled, ThrottlePolicy
 from workflow.persistence.db import Database
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

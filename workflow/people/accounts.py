@@ -15,9 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.errors import DomainError, FieldProblem, Forbidden, InvalidInput, NotFound
@@ -77,7 +75,7 @@ class IssuedToken:
     account: Account
 
 
-def token_refusal(user: models.User | Row[Any], now: datetime) -> str | None:
+def token_refusal(user: models.User | store.TokenHolder, now: datetime) -> str | None:
     """Why the user's token does not sign in at `now` ('disabled' or 'expired'); None when it does."""
     if user.disabled_at is not None:
         return "disabled"
@@ -86,7 +84,7 @@ def token_refusal(user: models.User | Row[Any], now: datetime) -> str | None:
     return None
 
 
-def actor_of(session: Reader, user: models.User | Row[Any]) -> Actor:
+def actor_of(session: Reader, user: models.User | store.TokenHolder) -> Actor:
     """The person as an actor with their scope; a bank officer with the alliances their bank is funding bank of."""
     assert user.id is not None
     role = Role(user.role)

@@ -16,9 +16,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.errors import FieldProblem, InvalidInput, NotFound
@@ -91,10 +89,11 @@ class SignInService:
             self.throttle.failed(ticket, user_id=user.id if user else None, how="with the password",
                                  reason="wrong password" if user else "no account with this address")
             return None
+        assert user.id is not None  # read from the database
         with self.db.write() as session:
             # Again, locked: a password set, a token issued or the account disabled while the hash was checked
             # has signed out every browser, and this sign-in must not slip in after it.
-            current = session.get(models.User, user.id, with_for_update=True)
+            current = store.user_locked(session, user.id)
             why = "disabled" if current is None or current.disabled_at is not None else (
                 "its credentials changed meanwhile" if current.password_hash != user.password_hash
                 or current.token_hash != user.token_hash else None)
@@ -142,7 +141,7 @@ class SignInService:
         log.info("user %d: password set by %s; %d signed-in browsers ended", user_id, by_whom(actor), ended,
                  extra={"event": "password_set", "account": user_id, "by": actor.user_id, "sign_ins_ended": ended})
 
-    def _start(self, session: Session, user: models.User | Row[Any], now: datetime,
+    def _start(self, session: Session, user: models.User | store.TokenHolder, now: datetime,
                until: datetime | None = None) -> SignIn:
         """A sign-in for the lifetime, or only `until` (the token's expiry) if that comes first."""
         assert user.id is not None

@@ -15,20 +15,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from workflow.errors import DomainError
-from workflow.persistence import models
+from workflow.people import store
 from workflow.persistence.db import Database
-from workflow.proposals.store import table_of
 from workflow.settings import LimitsSettings
 
 security_log = logging.getLogger("foerderweg.security")
-FAILURES = table_of(models.SignInFailure)
-
-
-_TURN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class Throttled(DomainError):
@@ -130,17 +124,12 @@ class SignInThrottle:
     def _start(self, attempt: Attempt, keys: dict[str, str], now: datetime) -> Ticket | float:
         """Check again and count the attempt, in one write: two attempts cannot both pass on the same count."""
         with self.db.write() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # SQLite runs one write at a time; on PostgreSQL the attempts on a counter take turns here, or
-                # two would read the same count and both pass.
-                for key in sorted(keys):
-                    session.execute(_TURN, {"key": key})
+            store.take_turns(session, keys)
             wait = self._wait(session, keys, now)
             if wait <= 0:
-                ids = tuple(session.execute(sa.insert(FAILURES).values(key=key, failed_at=now)
-                                            .returning(FAILURES.c.id)).scalar_one() for key in keys)
+                ids = tuple(store.record_failure(session, key, now) for key in keys)
                 # What left the window counts no more: forgotten, so that the table stays as small as the window.
-                session.execute(sa.delete(FAILURES).where(FAILURES.c.failed_at <= now - self.policy.window))
+                store.forget_failures_until(session, now - self.policy.window)
                 return Ticket(attempt, ids)
         return wait
 
@@ -152,14 +141,11 @@ class SignInThrottle:
     def _wait(self, session: Session, keys: dict[str, str], now: datetime) -> float:
         if not keys:
             return 0
-        rows = session.execute(
-            sa.select(FAILURES.c.key, sa.func.count(), sa.func.max(FAILURES.c.failed_at))
-            .where(FAILURES.c.key.in_(list(keys)), FAILURES.c.failed_at > now - self.policy.window)
-            .group_by(FAILURES.c.key)).all()
+        rows = store.failure_counts(session, keys, now - self.policy.window)
         wait = 0.0
-        for key, count, last in rows:
-            free = self.policy.free(keys[key])
-            wait = max(wait, (last + timedelta(seconds=self.policy.delay(count, free)) - now).total_seconds())
+        for row in rows:
+            free = self.policy.free(keys[row.key])
+            wait = max(wait, (row.last + timedelta(seconds=self.policy.delay(row.count, free)) - now).total_seconds())
         return wait
 
     @staticmethod
@@ -177,5 +163,4 @@ class SignInThrottle:
         account = [k for k, kind in ticket.attempt.counters().items() if kind in ("account", "pair")]
         if ticket.ids or account:
             with self.db.write() as session:
-                session.execute(sa.delete(FAILURES).where(
-                    sa.or_(FAILURES.c.id.in_(ticket.ids), FAILURES.c.key.in_(account))))
+                store.forget_failures(session, ticket.ids, account)
