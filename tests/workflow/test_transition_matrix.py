@@ -1,168 +1,84 @@
-"""Every (state, transition, role) of every shipped procedure, through the real service on a real database.
+"""Every (state, transition, role) of every shipped procedure, asked of the pure functions, without a database.
 
-The expected outcome is computed from the TOML definition itself (sources, roles, bank stage), not from the engine:
-allowed triples move the proposal to the target with one audit row; every other one raises the right domain error
-and changes nothing (same state, version and history).
+Whether a step may be taken is a question for the procedure, the roles and visibility, all pure functions: the
+service first loads the proposal as the actor may see it (`can_see`, else NotFound), then asks the procedure's
+machine (`step_target`: Forbidden for the role, InvalidTransition for the state, else the target). This file
+builds each proposal as it is in that state (the alliance and bank stages it passed on the driver's shortest path)
+and each actor as the factory world has them, and compares the answer with the outcome computed from the TOML
+itself (tests/workflow/transition_cases.py). That the service asks exactly these functions, and that a step then
+moves the proposal and writes one audit row, is tests/workflow/test_transition_sample.py's: a sample of every
+transition through the real service on a real database.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import tomllib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import fresh_database_url, make_context
-from tests.factories import (
-    REASON,
-    World,
-    make_world,
-    moment_for,
-    open_round,
-    path_to,
-    proposal_in,
-    sample_inputs,
-    satisfy,
-)
-from workflow.context import Context
+from tests.factories import FUNDING_BANK, path_to
+from tests.workflow.transition_cases import Case, Outcome, cases, definitions, expected, procedure_ref
 from workflow.errors import Forbidden, InvalidTransition, NotFound
+from workflow.people.actors import SYSTEM, Actor
 from workflow.people.roles import Role
+from workflow.procedure.definition import Procedure
 from workflow.procedure.registry import SHIPPED_DIR, ProcedureRegistry
+from workflow.proposals.visibility import BankOfficer, can_see
 
-WorldFor = Callable[[str], tuple[Context, World]]
-
-
-@dataclass(frozen=True)
-class Case:
-    procedure: str
-    state: str
-    transition: str
-    role: Role
-
-    def __str__(self) -> str:
-        return f"{self.procedure}:{self.state}:{self.transition}:{self.role.value}"
-
-
-def _definitions() -> dict[str, dict]:
-    return {path.stem: tomllib.loads(path.read_text("utf-8")) for path in sorted(SHIPPED_DIR.glob("*.toml"))}
-
-
-def _cases() -> list[Case]:
-    cases = []
-    for stem, data in _definitions().items():
-        for state in data["states"]:
-            for t in data["transitions"]:
-                for role in Role:
-                    cases.append(Case(stem, state, t["name"], role))
-    return cases
+# The factory world's people (tests.factories.make_world) and their scope: the applicant's organisation (the
+# proposal's), the alliance whose steering group the reviewer and manager sit in (the proposal's round's), and its
+# funding bank, the bank officer's organisation. Distinct numbers, so that no scope passes for another.
+ORGANISATION, ALLIANCE, BANK_ORGANISATION = 11, 21, 31
+ACTORS: dict[Role, Actor] = {
+    Role.APPLICANT: Actor(user_id=1, name="Prof. Wieland", role=Role.APPLICANT, organisation_id=ORGANISATION),
+    Role.REVIEWER: Actor(user_id=2, name="IHK zu Leipzig", role=Role.REVIEWER, alliance_id=ALLIANCE),
+    Role.MANAGER: Actor(user_id=3, name="Agentur für Arbeit Leipzig", role=Role.MANAGER, alliance_id=ALLIANCE),
+    Role.BANK: BankOfficer(user_id=4, name=f"{FUNDING_BANK}, Sachbearbeitung", role=Role.BANK,
+                           organisation_id=BANK_ORGANISATION, served_alliances=frozenset({ALLIANCE})),
+    Role.ADMIN: Actor(user_id=5, name="Betrieb", role=Role.ADMIN),
+    Role.SYSTEM: SYSTEM,
+}
+ONCE = datetime(2026, 4, 22, 9, 0, tzinfo=UTC)  # when a stage was reached: only whether it was matters
 
 
-def expected(case: Case) -> type[Exception] | str:
-    """The target state when the triple is allowed, else the domain error it must raise."""
-    data = _definitions()[case.procedure]
-    t = next(t for t in data["transitions"] if t["name"] == case.transition)
-    if case.role == Role.BANK and not _passed(data, case.state, "bank_stage"):
+@dataclass
+class ProposalInState:
+    """What visibility reads of a proposal (workflow.proposals.visibility.ProposalScope)."""
+
+    organisation_id: int
+    alliance_id: int
+    reached_alliance_at: datetime | None
+    reached_bank_at: datetime | None
+
+
+def proposal_in_state(procedure: Procedure, state: str) -> ProposalInState:
+    """The proposal as the driver leaves it in `state`: it reached the alliance or the bank when a state on its
+    shortest path (the initial one included) is one of their stages, as the service records it step by step."""
+    passed = [procedure.initial, *(t.to for t in path_to(procedure, state))]
+    return ProposalInState(
+        organisation_id=ORGANISATION, alliance_id=ALLIANCE,
+        reached_alliance_at=ONCE if any(procedure.state(s).alliance_stage for s in passed) else None,
+        reached_bank_at=ONCE if any(procedure.state(s).bank_stage for s in passed) else None)
+
+
+def engine_outcome(registry: ProcedureRegistry, case: Case) -> Outcome:
+    """What the service's checks answer before any rule or write: in the order it asks them."""
+    key, version = procedure_ref(case.procedure)
+    machine = registry.machine(key, version)
+    actor = ACTORS[case.role]
+    if not can_see(actor, proposal_in_state(machine.procedure, case.state)):
         return NotFound
-    if case.role in (Role.REVIEWER, Role.MANAGER) and not _passed(data, case.state, "alliance_stage"):
-        return NotFound
-    if case.role.value not in t["roles"]:
-        return Forbidden
-    if case.state not in t["from"]:
-        return InvalidTransition
-    return str(t["to"])
+    try:
+        _, target = machine.step_target(case.state, actor.role, case.transition)
+    except (Forbidden, InvalidTransition) as error:
+        return type(error)
+    return target
 
 
-def _passed(data: dict, state: str, flag: str) -> bool:
-    """On the driver's shortest path to `state`, did the proposal pass a state with `flag` (handed on to someone)?"""
-    states = data["states"]
-    return any(states[s].get(flag, False) for s in _states_on_path(data, state))
-
-
-def _states_on_path(data: dict, state: str) -> list[str]:
-    # Breadth-first over the raw TOML, mirroring the driver's shortest path.
-    initial = data["procedure"]["initial"]
-    previous: dict[str, str | None] = {initial: None}
-    queue = [initial]
-    while queue:
-        current = queue.pop(0)
-        for t in data["transitions"]:
-            if current in t["from"] and t["to"] not in previous:
-                previous[t["to"]] = current
-                queue.append(t["to"])
-    path = [state]
-    while (before := previous[path[-1]]) is not None:
-        path.append(before)
-    return path
-
-
-@pytest.fixture(scope="module")
-def worlds(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldFor]:
-    """One database and world; each shipped procedure gets a round of its own in the world's alliance."""
-    ctx = make_context(fresh_database_url(migrated_template, tmp_path_factory.mktemp("matrix")))
-    base = make_world(ctx)
-    default = ctx.procedures.latest(ctx.settings.default_procedure)
-    by_procedure: dict[str, World] = {}
-
-    def world_for(stem: str) -> tuple[Context, World]:
-        if stem not in by_procedure:
-            header = _definitions()[stem]["procedure"]
-            key, version = header["key"], header["version"]
-            by_procedure[stem] = base if (key, version) == (default.key, default.version) else dataclasses.replace(
-                base, round_id=open_round(ctx, base.alliance_id, f"Runde {stem}", procedure_key=key,
-                                          procedure_version=version))
-        return ctx, by_procedure[stem]
-
-    yield world_for
-    ctx.close()
-
-
-_parked: dict[tuple[str, str], tuple[int, int]] = {}
-
-
-def parked_in(ctx: Context, world: World, procedure: str, state: str) -> tuple[int, int]:
-    """One proposal per state for all refused triples: a refusal must leave it untouched, which we check."""
-    if (procedure, state) not in _parked:
-        _parked[procedure, state] = proposal_in(ctx, world, state, title=f"parked in {state}")
-    return _parked[procedure, state]
-
-
-@pytest.mark.parametrize("case", _cases(), ids=str)
-def test_triple(case: Case, worlds: WorldFor) -> None:
-    ctx, world = worlds(case.procedure)
-    data = _definitions()[case.procedure]["procedure"]
-    procedure = ctx.procedures.get(data["key"], data["version"])
-    definition = procedure.transitions[case.transition]
-    outcome = expected(case)
-    actor = world.actor(case.role)
-    now = moment_for(definition)
-
-    if isinstance(outcome, str):
-        proposal_id, version = proposal_in(ctx, world, case.state, title=str(case))
-        # What the step's rules wait for (scores, answered or judged conditions) is done first: the matrix checks
-        # who may fire what from where; the rules themselves are tested on their own.
-        version = satisfy(ctx, world, proposal_id, definition, version, now=now)
-        result = ctx.proposals.fire(actor, proposal_id, case.transition, expected_version=version, now=now,
-                                    reason=REASON, inputs=sample_inputs(definition))
-        assert (result.from_state, result.to_state, result.version) == (case.state, outcome, version + 1)
-        history = ctx.proposals.history(world.actor(Role.ADMIN), proposal_id)
-        last = history[-1]
-        assert (last.transition, last.from_state, last.to_state) == (case.transition, case.state, outcome)
-        assert (last.actor_role, last.actor_id) == (case.role.value, actor.user_id)
-        assert ctx.proposals.get(world.actor(Role.ADMIN), proposal_id, now=now).state == outcome
-        return
-
-    proposal_id, version = parked_in(ctx, world, case.procedure, case.state)
-    admin = world.actor(Role.ADMIN)
-    before = ctx.proposals.history(admin, proposal_id)
-    with pytest.raises(outcome):
-        ctx.proposals.fire(actor, proposal_id, case.transition, expected_version=version, now=now,
-                           reason=REASON, inputs=sample_inputs(definition))
-    view = ctx.proposals.get(admin, proposal_id, now=now)
-    assert (view.state, view.version) == (case.state, version)
-    assert ctx.proposals.history(admin, proposal_id) == before
+@pytest.mark.parametrize("case", cases(), ids=str)
+def test_triple(case: Case, procedures: ProcedureRegistry) -> None:
+    assert engine_outcome(procedures, case) == expected(case)
 
 
 def test_every_state_is_reachable_by_the_driver(procedures: ProcedureRegistry) -> None:
@@ -173,9 +89,16 @@ def test_every_state_is_reachable_by_the_driver(procedures: ProcedureRegistry) -
 
 
 def test_matrix_size_is_the_full_product() -> None:
-    definitions = _definitions()
-    assert {"saxony-regional.v1", "lower-saxony-regional.v1"} <= set(definitions)
-    for stem, data in definitions.items():
-        assert len([c for c in _cases() if c.procedure == stem]) == (
-            len(data["states"]) * len(data["transitions"]) * len(Role)), stem
-    assert Path(SHIPPED_DIR / "saxony-regional.v1.toml").exists()
+    every = definitions()
+    assert {"saxony-regional.v1", "lower-saxony-regional.v1"} <= set(every)
+    assert {path.stem for path in SHIPPED_DIR.glob("*.toml")} == set(every)
+    for stem, data in every.items():
+        triples = {(c.state, c.transition, c.role) for c in cases() if c.procedure == stem}
+        assert len(triples) == len(data["states"]) * len(data["transitions"]) * len(Role), stem
+
+
+def test_every_kind_of_outcome_occurs() -> None:
+    # A matrix in which, say, nothing was ever refused for its state would check less than it seems to.
+    for stem in definitions():
+        kinds = {expected(c) if not isinstance(expected(c), str) else str for c in cases() if c.procedure == stem}
+        assert kinds == {NotFound, Forbidden, InvalidTransition, str}, stem
