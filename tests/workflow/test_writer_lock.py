@@ -3,15 +3,21 @@
 Two `Database` objects on one file stand for two processes: each opens the lock file itself, and flock belongs to
 an open file, so they exclude each other as two processes do (`tests/api/test_races.py` runs two real servers on
 one file). Their SQLite busy handlers give up at once, so a second writer that reached SQLite while the first held
-it would fail with "database is locked"; queued on the lock file, it waits and then writes.
+it would fail with "database is locked"; queued on the lock file, it waits and then writes. The last tests run real
+processes: they take turns, and one that waits does so in the kernel, not by asking again and again.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +27,7 @@ import sqlalchemy as sa
 
 from workflow.persistence import migrate
 from workflow.persistence.db import Database
-from workflow.persistence.writer_lock import lock_path
+from workflow.persistence.writer_lock import WriterLock, lock_path
 
 pytestmark = pytest.mark.own_sqlite_files
 
@@ -186,3 +192,100 @@ def test_without_a_lock_file_writes_still_work_and_say_why(path: Path, caplog: p
             assert session.execute(sa.text("SELECT count(*) FROM organisations")).scalar_one() >= 2
     finally:
         database.dispose()
+
+
+# Real processes below: each opens the lock file itself, as `serve --workers N` does.
+TURNS = 150
+TAKE_TURNS = """
+import sys
+import sqlalchemy as sa
+from workflow.persistence.db import Database
+database = Database(f"sqlite:///{sys.argv[1]}", busy_timeout_ms=10_000)
+sa.event.listen(database.engine, "connect", lambda connection, _record: connection.execute("PRAGMA busy_timeout=0"))
+print("ready", flush=True)
+sys.stdin.readline()
+for n in range(int(sys.argv[2])):
+    with database.write() as session:
+        session.execute(sa.text("INSERT INTO organisations (name) VALUES (:name)"), {"name": f"{sys.argv[3]} {n}"})
+database.dispose()
+"""
+WAIT_ONCE = """
+import json, sys, time
+from pathlib import Path
+from workflow.persistence.writer_lock import WriterLock
+lock = WriterLock(Path(sys.argv[1]), timeout_seconds=10)
+print("ready", flush=True)
+cpu = time.process_time()
+with lock.held():
+    arrived, used = time.time(), time.process_time() - cpu
+print(json.dumps({"arrived": arrived, "cpu_seconds": used}), flush=True)
+"""
+
+
+def _python(script: str, *args: object) -> subprocess.Popen[str]:
+    child = subprocess.Popen([sys.executable, "-c", script, *map(str, args)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+def test_two_processes_take_turns_on_the_lock_file(path: Path) -> None:
+    """Their SQLite busy handlers give up at once: a write that met the other's would fail the process."""
+    children = [_python(TAKE_TURNS, path, TURNS, name) for name in ("Erste", "Zweite")]
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    assert [child.wait(60) for child in children] == [0, 0]
+    with sqlite3.connect(path) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM organisations").fetchone()
+    assert count == 2 * TURNS
+
+
+def test_a_waiting_process_sleeps_in_the_kernel_and_wakes_at_the_release(path: Path) -> None:
+    """No polling: over half a second of waiting the waiter's process spends (nearly) no processor time, and it
+    has the lock within milliseconds of its release. Asking every 0.1 ms cost a tenth of a core and more."""
+    held = os.open(lock_path(path), os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiter = _python(WAIT_ONCE, path)
+        time.sleep(0.5)
+        released = time.time()
+        fcntl.flock(held, fcntl.LOCK_UN)
+        out, _ = waiter.communicate(timeout=30)
+    finally:
+        os.close(held)
+    figures = json.loads(out)
+    assert 0 <= figures["arrived"] - released < 0.05, figures["arrived"] - released
+    assert figures["cpu_seconds"] < 0.015, figures
+
+
+def test_a_lock_that_arrives_after_its_writer_gave_up_is_released_at_once(path: Path) -> None:
+    """The helper still waiting after the timeout closes its file when its flock returns; the next write of the
+    same process waits on a file of its own, so the helper's release cannot end it."""
+    lock = WriterLock(path, timeout_seconds=0.1)
+    held = os.open(lock_path(path), os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"), lock.held():
+            pass
+        patient = WriterLock(path, timeout_seconds=1)
+        taken = threading.Event()
+
+        def write_late() -> None:
+            with lock.held():
+                taken.set()
+                time.sleep(0.3)  # the abandoned helper's flock has returned by now and closed its file
+
+        late = threading.Thread(target=write_late, daemon=True)
+        late.start()
+        time.sleep(0.05)
+        fcntl.flock(held, fcntl.LOCK_UN)
+        assert taken.wait(5)
+        assert not _free(lock_path(path)), "the late lock's release ended the next write's lock"
+        late.join(5)
+        with patient.held():  # after the write, nothing keeps the lock: neither the write nor the old helper
+            pass
+    finally:
+        os.close(held)
+        lock.close()

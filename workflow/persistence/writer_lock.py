@@ -4,9 +4,12 @@ SQLite lets one writer in at a time. A writer that finds the database locked sle
 polls, with pauses that grow to 100 ms. Between the processes of `foerderweg serve --workers 2`, every collision
 became such a sleep: the two processes took turns sleeping, the cores stayed partly idle, and p99 tripled
 (README "Performance"). An exclusive `flock` on `<database>-writers.lock` is taken before BEGIN IMMEDIATE and released
-after COMMIT or ROLLBACK. A process that waits for it asks again every 0.1 ms, and gives up after the busy
-timeout with the error SQLite would give ("database is locked"): a process stuck inside a write must not stop the
-others for good. A process that dies holding the lock releases it with its open files.
+after COMMIT or ROLLBACK. A process that finds it taken waits in the kernel, not by asking again and again: a
+helper thread blocks in `flock(LOCK_EX)`, which returns the moment the holder releases, and the writer waits for
+that thread up to the busy timeout. Then it gives up with the error SQLite would give ("database is locked"): a
+process stuck inside a write must not stop the others for good. The helper keeps waiting on a file of its own (the
+writer's next write opens another), and closes it, releasing what it got, the moment its flock returns. A process
+that dies holding the lock releases it with its open files.
 
 flock belongs to an open file, which the threads of one process share, so the threads queue on `Database`'s
 threading lock first. Writers that do not take this lock (the sqlite3 shell, another program) still meet SQLite's
@@ -19,9 +22,10 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,13 +37,19 @@ except ImportError:  # Windows
 
 log = logging.getLogger(__name__)
 
-# Between two asks: short against a write (a step holds the lock for about half a millisecond). Asking every
-# 0.5 ms instead left the two processes of `--workers 2` idle often enough to cost a fifth of their rate.
-RETRY_SECONDS = 0.0001
-
 
 def lock_path(database: Path) -> Path:
     return database.with_name(database.name + "-writers.lock")
+
+
+@dataclass(eq=False)
+class _Wait:
+    """One helper thread's blocking flock on one open file of the lock file."""
+
+    fd: int
+    arrived: threading.Event = field(default_factory=threading.Event)
+    abandoned: bool = False  # its writer gave up: the file is the helper's, to close when its flock returns
+    error: OSError | None = None
 
 
 class WriterLock:
@@ -51,6 +61,7 @@ class WriterLock:
         self._timeout_seconds = timeout_seconds
         self._fd: int | None = None
         self._unavailable = fcntl is None
+        self._handover = threading.Lock()  # between a writer giving up and its helper's flock returning
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -72,20 +83,47 @@ class WriterLock:
 
     def _take(self, fd: int) -> bool:
         """Wait for the lock up to the timeout; False where the file system refuses flock."""
-        deadline = time.monotonic() + self._timeout_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    busy = sqlite3.OperationalError(f"database is locked: another foerderweg process kept writing "
-                                                    f"for more than {self._timeout_seconds:g} s ({self.path})")
-                    raise sa.exc.DBAPIError.instance("flock", (), busy, sqlite3.Error) from None
-                time.sleep(RETRY_SECONDS)
-            except OSError as error:
-                self._give_up(error)
-                return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the common case: free, taken without a thread
+            return True
+        except BlockingIOError:
+            pass
+        except OSError as error:
+            self._give_up(error)
+            return False
+        if self._timeout_seconds <= 0:
+            raise self._busy()
+        wait = _Wait(fd)
+        threading.Thread(target=self._block, args=(wait,), name="writer-lock-wait", daemon=True).start()
+        wait.arrived.wait(self._timeout_seconds)
+        with self._handover:
+            if not wait.arrived.is_set():
+                # The helper may still be blocked on this open file, so it is the helper's now: a try of ours on it
+                # would succeed the moment the helper's does, and the helper's release would end our write.
+                wait.abandoned = True
+                self._fd = None
+                raise self._busy()
+        if wait.error is not None:
+            self._give_up(wait.error)
+            return False
+        return True
+
+    def _busy(self) -> sa.exc.StatementError:
+        busy = sqlite3.OperationalError(f"database is locked: another foerderweg process kept writing for more "
+                                        f"than {self._timeout_seconds:g} s ({self.path})")
+        return sa.exc.DBAPIError.instance("flock", (), busy, sqlite3.Error)
+
+    def _block(self, wait: _Wait) -> None:
+        """The helper thread: wait in the kernel, then wake the writer, or close the file if it gave up."""
+        try:
+            fcntl.flock(wait.fd, fcntl.LOCK_EX)
+        except OSError as error:
+            wait.error = error
+        with self._handover:
+            if not wait.abandoned:
+                wait.arrived.set()
+                return
+        os.close(wait.fd)  # the writer gave up: what came late goes back at once, with the file
 
     def _file(self) -> int | None:
         if self._fd is None and not self._unavailable:
