@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Row
-
 from workflow.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.notify import store
 from workflow.notify.steps import STEP_TOPIC
+from workflow.notify.store import Notification
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
 from workflow.persistence.db import Database
@@ -42,27 +40,6 @@ class Delivery:
     attempts: int
     claim: str
     webhook_secret: str | None
-
-
-@dataclass(frozen=True)
-class Notification:
-    id: int
-    channel: str
-    kind: str
-    topic: str
-    status: str
-    subject: str
-    body: str
-    proposal_id: int | None
-    user_id: int | None
-    alliance_id: int | None
-    address: str | None
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-    read_at: datetime | None
-    next_attempt_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -122,26 +99,17 @@ class OutboxService:
         """The caller's in-app notifications, newest first (page on with `before_id`)."""
         user_id = _person(actor)
         _check_limit(limit)
-        where = sa.and_(store.OUTBOX.c.user_id == user_id, store.OUTBOX.c.channel == "inapp",
-                        store.OUTBOX.c.status == "sent")
-        if unread_only:
-            where = sa.and_(where, store.OUTBOX.c.read_at.is_(None))
         with self.db.read() as session:
-            rows = store.outbox_page(session, where, after_id=before_id, limit=limit, newest_first=True)
-        return [_notification(r) for r in rows]
+            return store.inbox_page(session, user_id, unread_only=unread_only, before_id=before_id, limit=limit)
 
     def mark_read(self, actor: Actor, notification_id: int, now: datetime) -> Notification:
         user_id = _person(actor)
         require_aware(now)
-        mine = sa.and_(store.OUTBOX.c.user_id == user_id, store.OUTBOX.c.channel == "inapp",
-                       store.OUTBOX.c.status == "sent")
         with self.db.write() as session:
-            store.update_outbox(session, notification_id, sa.and_(mine, store.OUTBOX.c.read_at.is_(None)),
-                                {"read_at": now})
-            row = store.outbox_row(session, notification_id, mine)
-        if row is None:
+            read = store.mark_read(session, user_id, notification_id, now)
+        if read is None:
             raise NotFound(f"notification {notification_id} not found")
-        return _notification(row)
+        return read
 
     # --- preferences ---------------------------------------------------------------------------------------
 
@@ -173,20 +141,17 @@ class OutboxService:
                  limit: int = 50) -> list[Notification]:
         _operator(actor)
         _check_limit(limit)
-        where: sa.ColumnElement[bool] = sa.true()
-        if status is not None:
-            if status not in STATUSES:
-                raise InvalidInput([FieldProblem("status", f"must be one of {', '.join(STATUSES)}")])
-            where = store.OUTBOX.c.status == status
+        if status is not None and status not in STATUSES:
+            raise InvalidInput([FieldProblem("status", f"must be one of {', '.join(STATUSES)}")])
         with self.db.read() as session:
-            return [_notification(r) for r in store.outbox_page(session, where, after_id=after_id, limit=limit)]
+            return store.messages_page(session, status, after_id=after_id, limit=limit)
 
     def retry(self, actor: Actor, message_id: int, now: datetime) -> Notification:
         """Send a failed (or skipped) message again: it starts over with a fresh count of attempts."""
         _operator(actor)
         require_aware(now)
         with self.db.write() as session:
-            row = store.outbox_row(session, message_id)
+            row = store.message(session, message_id)
             if row is None:
                 raise NotFound(f"outbox message {message_id} not found")
             if row.channel == "inapp":
@@ -195,11 +160,10 @@ class OutboxService:
             if row.status not in ("failed", "skipped"):
                 raise InvalidInput([FieldProblem("id", f"message {message_id} is {row.status}; only failed or "
                                                        "skipped messages are sent again")])
-            store.update_outbox(session, message_id, store.OUTBOX.c.status == row.status, {
-                "status": "pending", "attempts": 0, "next_attempt_at": now, "claim": None, "lease_until": None})
-            updated = store.outbox_row(session, message_id)
+            store.send_again(session, message_id, row.status, now)
+            updated = store.message(session, message_id)
         assert updated is not None
-        return _notification(updated)
+        return updated
 
 
 def _person(actor: Actor) -> int:
@@ -217,10 +181,3 @@ def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}")])
 
-
-def _notification(row: Row[Any]) -> Notification:
-    return Notification(
-        id=row.id, channel=row.channel, kind=row.kind, topic=row.topic, status=row.status, subject=row.subject,
-        body=row.body, proposal_id=row.proposal_id, user_id=row.user_id, alliance_id=row.alliance_id,
-        address=row.address, attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
-        sent_at=row.sent_at, read_at=row.read_at, next_attempt_at=row.next_attempt_at)

@@ -8,6 +8,7 @@ FOR UPDATE SKIP LOCKED, so instances do not queue behind each other; SQLite has 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -240,3 +241,77 @@ def undelivered_counts(session: Session) -> dict[tuple[str, str], int]:
         .where(OUTBOX.c.status.in_(("pending", "sending", "failed")))
         .group_by(OUTBOX.c.status, OUTBOX.c.channel))
     return {(status, channel): int(count) for status, channel, count in rows}
+
+
+# --- outbox: typed reads for the inbox and the operator's view (workflow/notify/outbox.py) --------------------
+
+@dataclass(frozen=True)
+class Notification:
+    """An outbox message as its reader (the inbox) or an operator sees it."""
+
+    id: int
+    channel: str
+    kind: str
+    topic: str
+    status: str
+    subject: str
+    body: str
+    proposal_id: int | None
+    user_id: int | None
+    alliance_id: int | None
+    address: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    read_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+def _notification(row: Row[Any]) -> Notification:
+    return Notification(
+        id=row.id, channel=row.channel, kind=row.kind, topic=row.topic, status=row.status, subject=row.subject,
+        body=row.body, proposal_id=row.proposal_id, user_id=row.user_id, alliance_id=row.alliance_id,
+        address=row.address, attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
+        sent_at=row.sent_at, read_at=row.read_at, next_attempt_at=row.next_attempt_at)
+
+
+def _inbox_of(user_id: int) -> sa.ColumnElement[bool]:
+    """A person's in-app notifications: written for them, and delivered by being written."""
+    return sa.and_(OUTBOX.c.user_id == user_id, OUTBOX.c.channel == "inapp", OUTBOX.c.status == "sent")
+
+
+def inbox_page(session: Session, user_id: int, *, unread_only: bool, before_id: int,
+               limit: int) -> list[Notification]:
+    """A page of the person's in-app notifications, newest first, before `before_id` (0: from the newest)."""
+    where = _inbox_of(user_id)
+    if unread_only:
+        where = sa.and_(where, OUTBOX.c.read_at.is_(None))
+    return [_notification(r) for r in outbox_page(session, where, after_id=before_id, limit=limit,
+                                                  newest_first=True)]
+
+
+def mark_read(session: Session, user_id: int, notification_id: int, now: datetime) -> Notification | None:
+    """Mark one of the person's in-app notifications read (once: a second time leaves the first moment); None if
+    it is not theirs."""
+    mine = _inbox_of(user_id)
+    update_outbox(session, notification_id, sa.and_(mine, OUTBOX.c.read_at.is_(None)), {"read_at": now})
+    row = outbox_row(session, notification_id, mine)
+    return None if row is None else _notification(row)
+
+
+def messages_page(session: Session, status: str | None, *, after_id: int, limit: int) -> list[Notification]:
+    """A page of every outbox message (of one status, or all), in id order after `after_id`."""
+    where: sa.ColumnElement[bool] = sa.true() if status is None else OUTBOX.c.status == status
+    return [_notification(r) for r in outbox_page(session, where, after_id=after_id, limit=limit)]
+
+
+def message(session: Session, message_id: int) -> Notification | None:
+    row = outbox_row(session, message_id)
+    return None if row is None else _notification(row)
+
+
+def send_again(session: Session, message_id: int, status: str, now: datetime) -> None:
+    """Make a message pending again with a fresh count of attempts, if it is still in `status`."""
+    update_outbox(session, message_id, OUTBOX.c.status == status, {
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "claim": None, "lease_until": None})
