@@ -1,4 +1,14 @@
-"""The FastAPI application factory. Routers are thin: they parse, call the service, and shape the answer."""
+"""The FastAPI application factory. Routers are thin: they parse, call the service, and shape the answer.
+
+How requests share the process: the event loop only passes messages; everything that waits runs on threads. Route
+handlers and dependencies that touch the database (or hash a password, or render a template) are plain `def`,
+which FastAPI runs on its thread pool. `async def` is kept for code that never blocks: the middleware, which only
+passes messages on (the caller's token is looked up on the thread pool), and dependencies that read the request or
+the app's state; the sign-in form and the form's CSRF check await the body and hand their work to threads.
+`tests/operations/test_concurrency_model.py` holds every route to this. SQLite's writers take turns on `Database`'s
+lock (threads) and on the lock file beside the database (processes), both waited for in the kernel; PostgreSQL's
+wait on its row locks, on the thread pool too. The scheduler runs on threads of its own, never on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +17,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import limits
 from api.access import AccessMiddleware
@@ -47,6 +59,7 @@ Every write of a proposal names the version it was decided on (`If-Match`, from 
 refused with 409. Send `Idempotency-Key` on creations and transitions to retry safely. Errors are
 `application/problem+json` (RFC 9457).
 """
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(context: Context | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
@@ -56,12 +69,13 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         if context is not None:
             yield
             return
-        app.state.ctx = build_context()
+        # On a thread, as all work that touches files and the database (before the first request, after the last).
+        app.state.ctx = await anyio.to_thread.run_sync(build_context)
         yield
-        app.state.ctx.close()
+        await anyio.to_thread.run_sync(app.state.ctx.close)
 
     app = FastAPI(title="foerderweg", version="0.1.0", summary="Workflow engine for regional public funding procedures",
-                  description=DESCRIPTION, lifespan=lifespan)
+                  description=DESCRIPTION, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.clock = clock
     if context is not None:
         app.state.ctx = context
@@ -104,4 +118,28 @@ def create_app(context: Context | None = None, clock: Callable[[], datetime] = u
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    install_reference(app)
     return app
+
+
+def install_reference(app: FastAPI) -> None:
+    """The schema and its two readers, as FastAPI adds them, but plain `def`: FastAPI's own are `async def`, and
+    the first request builds the schema (a second of CPU on a slow machine), which held every other request."""
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=_behind(request) + OPENAPI_URL, title=f"{app.title} - Swagger UI")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(openapi_url=_behind(request) + OPENAPI_URL, title=f"{app.title} - ReDoc")
+
+
+def _behind(request: Request) -> str:
+    """The path the app is served under behind a proxy (its root path), which the readers' links must include."""
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")

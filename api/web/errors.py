@@ -16,6 +16,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web.render import render
@@ -83,20 +84,26 @@ def error_page(request: Request, exc: Exception) -> Response:
     return render(request, "errors/page.html", status=status, message=message, details=details)
 
 
+def unexpected_page(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on page %s %s", request.method, request.url.path, exc_info=exc)
+    request_id = getattr(request.state, "request_id", "")
+    return render(request, "errors/page.html", status=500, message="error_unexpected", details=[],
+                  request_id=request_id)
+
+
 class PageRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def page(request: Request) -> Response:
+            # The error pages are rendered on the thread pool, as every page is: a template, and the log's line
+            # with its traceback, are work the event loop must not wait for.
             try:
                 response = await handle(request)
             except (DomainError, RequestValidationError, StarletteHTTPException) as exc:
-                response = error_page(request, exc)
+                response = await run_in_threadpool(error_page, request, exc)
             except Exception as exc:
-                log.error("unhandled error on page %s %s", request.method, request.url.path, exc_info=exc)
-                request_id = getattr(request.state, "request_id", "")
-                response = render(request, "errors/page.html", status=500, message="error_unexpected",
-                                  details=[], request_id=request_id)
+                response = await run_in_threadpool(unexpected_page, request, exc)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
