@@ -1,7 +1,6 @@
-"""Prepared statements run on SQLite's driver store and read exactly what SQLAlchemy's own execution does.
-
-On PostgreSQL SQLAlchemy runs every statement, so there the comparisons hold trivially; the test that the driver
-path is really taken runs where it exists.
+"""Prepared statements on the driver path store and read exactly what SQLAlchemy's own execution does, and fail
+with its errors, on SQLite and PostgreSQL alike (workflow/persistence/driver.py). Cursor events:
+test_cursor_events.py; savepoints: test_savepoints.py.
 """
 
 from __future__ import annotations
@@ -16,13 +15,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tests.factories import WHILE_OPEN, make_world, proposal_in
 from workflow.context import Context
 from workflow.notify import store
 from workflow.notify.steps import _AUDIENCE
 from workflow.people.roles import Role
-from workflow.persistence.driver import prepared, unsupported
+from workflow.persistence.driver import DriverContext, prepared, unsupported
 from workflow.proposals import store as repo
 from workflow.review import store as review_store
 
@@ -51,11 +51,11 @@ def stored(ctx: Context, keys: list[str]) -> list[tuple[Any, ...]]:
 @contextmanager
 def statements_through_sqlalchemy(ctx: Context) -> Iterator[list[str]]:
     """The SQL that SQLAlchemy's own execution sends while the block runs. Listeners hear the driver path too,
-    but without an execution context: only SQLAlchemy's own execution has one."""
+    with an execution context of its own."""
     seen: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:
-        if context is not None:
+        if not isinstance(context, DriverContext):
             seen.append(statement)
 
     event.listen(ctx.db.engine, "before_cursor_execute", note)
@@ -146,19 +146,23 @@ def test_an_update_reports_the_rows_it_changed(ctx: Context) -> None:
     assert row is not None and (row.state, row.version, row.updated_at) == ("in_review", version + 1, NOW)
 
 
-def test_every_prepared_statement_runs_on_the_driver_on_sqlite(ctx: Context) -> None:
-    assert unsupported(sa.create_engine("sqlite://").dialect) == []
+DIALECTS = [sqlite.pysqlite.dialect(), postgresql.psycopg.dialect()]
+
+
+def test_every_prepared_statement_runs_on_the_driver_on_both_databases(ctx: Context) -> None:
+    for dialect in DIALECTS:
+        assert unsupported(dialect) == [], dialect.name
     # An expanding IN list cannot: it is refused here, so that a statement like it is not silently slow.
     expanding = prepared(sa.select(repo.PROPOSALS.c.id).where(repo.PROPOSALS.c.id.in_(sa.bindparam("ids",
                                                                                                expanding=True))))
-    assert str(expanding) in unsupported(sa.create_engine("sqlite://").dialect)
+    for dialect in DIALECTS:
+        assert str(expanding) in unsupported(dialect), dialect.name
     # ... and still gives the right answer, through SQLAlchemy.
     with ctx.db.read() as session:
         assert session.execute(expanding, {"ids": [1, 2]}).all() == []
 
 
-def test_a_step_sends_its_prepared_statements_past_sqlalchemy(sqlite_ctx: Context) -> None:
-    ctx = sqlite_ctx
+def test_a_step_sends_its_prepared_statements_past_sqlalchemy(ctx: Context) -> None:
     world = make_world(ctx)
     proposal_id, version = proposal_in(ctx, world, "draft")
     heard: list[str] = []
@@ -255,3 +259,19 @@ def test_a_read_connection_is_closed_when_its_thread_ends(sqlite_ctx: Context) -
     gc.collect()
     assert len(ctx.db._all_readers) == before, "a worker thread that ended does not keep its connection"
 
+
+
+def test_aware_times_and_json_round_trip_as_given(ctx: Context) -> None:
+    """Stored through the driver path and read back through it: times aware and in UTC whatever zone they were
+    given in, JSON as the Python values it was given as; an IntegrityError for a key stored before."""
+    row = outbox_row("rt", sent_at=NOW.astimezone(LEIPZIG_SUMMER), next_attempt_at=NOW + timedelta(microseconds=7))
+    with ctx.db.write() as session:
+        store.insert_outbox(session, [row])
+    read = prepared(sa.select(store.OUTBOX).where(store.OUTBOX.c.key == sa.bindparam("key")))
+    with ctx.db.read() as session:
+        back = session.execute(read, {"key": "rt"}).mappings().one()
+    for column in ("created_at", "sent_at", "next_attempt_at"):
+        assert back[column] == row[column] and back[column].utcoffset() == timedelta(0), column
+    assert back["payload"] == row["payload"] and back["subject"] == row["subject"] and back["body"] == row["body"]
+    with pytest.raises(sa.exc.IntegrityError), ctx.db.write() as session:
+        session.execute(prepared(sa.insert(store.OUTBOX)), row)

@@ -1,8 +1,8 @@
 """A savepoint inside a write holds on every path a statement can take, on SQLite and PostgreSQL.
 
 The sweep takes a system step inside `session.begin_nested()` and relies on a refused step leaving nothing behind
-while the deadline's own rows commit. On SQLite, prepared statements run on the driver
-(workflow/persistence/driver.py): they must run inside the savepoint too, not around it.
+while the deadline's own rows commit. Prepared statements run on the driver path
+(workflow/persistence/driver.py), on both databases: they must run inside the savepoint too, not around it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Refused(Exception):
 
 
 def write_then_refuse(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Inside a savepoint: a prepared statement (the driver path on SQLite), then a refusal."""
+    """Inside a savepoint: a prepared statement (the driver path), then a refusal."""
     with session.begin_nested():
         store.insert_outbox(session, rows)
         raise Refused

@@ -1,28 +1,41 @@
-"""Statements built once and, on SQLite, run on the driver itself: the engine's hot path.
+"""Statements built once and run on the database driver in the session's transaction: the engine's hot path.
 
-SQLAlchemy's Core execute spends 40–80 µs per statement in generic machinery (cache key, execution context,
-result metadata, events) around the 5–10 µs that sqlite3 needs to run it, and a step runs about ten statements
-(bench/engine.py, README "Performance"). A statement marked with `prepared(...)` where it is built (once, at
-import) is compiled once per set of parameter names. Its parameters go through the very bind processors
-SQLAlchemy would apply (the aware-to-naive UTC of UTCDateTime, the JSON encoding) and its result columns through
-the very result processors, into real `Row`s in a real `Result`: what is stored and read back is the same
-(tests/workflow/test_driver.py). A list of parameter sets is one executemany.
+SQLAlchemy's Core execute spends 20–40 µs per statement in generic machinery (execution context, result metadata,
+rows) around the 5–10 µs that SQLite needs to run it, and a step runs about ten statements (bench/engine.py,
+README "Performance"). A statement marked with `prepared(...)` where it is built (once, at import) is compiled
+once per dialect and set of parameter names, and `DriverSession.execute` runs it on a cursor of the session's own
+connection, on SQLite and PostgreSQL alike. Only public SQLAlchemy API is used (tests/test_private_names.py), and
+what SQLAlchemy promises around a statement holds here too (tests/workflow/test_driver.py, test_cursor_events.py,
+test_savepoints.py, on both databases):
 
-`DriverSession.execute` takes this path for prepared statements on SQLite. Every other statement, and every
-statement on PostgreSQL, goes through SQLAlchemy as before; so does a prepared statement whose compiled form the
-driver path cannot run (expanding IN lists, SQL-side defaults), which `unsupported()` lists for a test to refuse.
+- the parameters go through the bind processors that SQLAlchemy would apply (`bind_processor`: the aware-to-naive
+  UTC of UTCDateTime, the JSON encoding), the result columns through its result processors (`result_processor`,
+  with the driver's type code as SQLAlchemy passes it), so that what is stored and read back is the same;
+- before_cursor_execute and after_cursor_execute listeners hear every statement with the DBAPI cursor and an
+  execution context (`DriverContext`, whose attributes are those of SQLAlchemy's own), and a listener registered
+  with retval=True may change the statement and parameters, as with SQLAlchemy's own execution;
+- a driver's error is raised as SQLAlchemy's (an IntegrityError stays an IntegrityError; a lost connection is
+  invalidated), a value a bind processor refuses as a StatementError;
+- inside `session.begin_nested()` the statement takes the session's connection there, which begins the SAVEPOINT.
+
+The result is a `Result` of `Row`s with the keys SQLAlchemy gives (`column_descriptions`,
+`returning_column_descriptions`). A list of parameter sets is one executemany. A prepared statement whose compiled
+form this path cannot run (expanding IN lists, SQL-side defaults), and an executemany with RETURNING, go through
+SQLAlchemy's own execution; `unsupported()` lists the former for a test to refuse. Not done here: the engine's
+echo logging and handle_error listeners (the project has none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import ExecutionContext, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -37,26 +50,32 @@ _FIXED, _KEY, _CALL = 0, 1, 2
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    # Per positional parameter: where its value comes from (_KEY: the parameter set's key; _FIXED: a value fixed
-    # in the statement or a column's scalar default; _CALL: a column's Python default, called per row), that
-    # key, value or function, and its bind processor.
+    compiled: SQLCompiler
+    # Per parameter: where its value comes from (_KEY: the parameter set's key; _FIXED: a value fixed in the
+    # statement or a column's scalar default; _CALL: a column's Python default, called per row), that key, value
+    # or function, and its bind processor.
     params: tuple[tuple[int, Any, Processor], ...]
-    # SELECT or RETURNING: what the result's rows are made of.
-    metadata: SimpleResultMetaData | None
+    # The parameters' names in the SQL for a dialect with named parameters (PostgreSQL); None: positional.
+    names: tuple[str, ...] | None
+    # SELECT or RETURNING: the result's keys and column types.
+    keys: tuple[str, ...] | None
+    types: tuple[sa.types.TypeEngine[Any], ...] = ()
+    # The result processors per tuple of the driver's type codes (SQLite gives none, PostgreSQL its OIDs).
+    processors: dict[tuple[Any, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] = field(default_factory=dict)
 
     @property
     def from_keys_only(self) -> bool:
         return all(source == _KEY for source, _, _ in self.params)
 
-    def one(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def one(self, values: Mapping[str, Any]) -> Any:
         out = []
         for source, what, process in self.params:
             value = values[what] if source == _KEY else what(None) if source == _CALL else what
             # None goes through the processor too, as in SQLAlchemy: a JSON column stores it as JSON null.
             out.append(value if process is None else process(value))
-        return tuple(out)
+        return tuple(out) if self.names is None else dict(zip(self.names, out, strict=True))
 
-    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The rows as the driver takes them. The rows of a batch mostly share their times and payloads (the
         same `now` object), so each processed value is reused while the next row brings the very same object."""
         if not self.from_keys_only:
@@ -65,39 +84,60 @@ class _Plan:
         processed = [(i, p) for i, (_, _, p) in enumerate(self.params) if p is not None]
         last_in: list[Any] = [_NOTHING] * len(processed)
         last_out: list[Any] = [None] * len(processed)
-        out = []
+        out: list[Any] = []
         for values in rows:
             picked = pick(values)
-            if len(self.params) == 1:
-                picked = (picked,)
-            if not processed:
-                out.append(picked)
-                continue
-            row = list(picked)
+            row = [picked] if len(self.params) == 1 else list(picked)
             for n, (i, process) in enumerate(processed):
                 value = row[i]
                 if value is not last_in[n]:
                     last_in[n], last_out[n] = value, process(value)
                 row[i] = last_out[n]
-            out.append(tuple(row))
+            out.append(tuple(row) if self.names is None else dict(zip(self.names, row, strict=True)))
         return out
+
+    def result(self, cursor: Any, dialect: sa.Dialect) -> Result[Any]:
+        """The cursor's rows through the result processors, as SQLAlchemy's own Result gives them."""
+        assert self.keys is not None
+        rows = cursor.fetchall()
+        codes = tuple(d[1] for d in cursor.description or ())
+        processors = self.processors.get(codes)
+        if processors is None:
+            found = [t.dialect_impl(dialect).result_processor(dialect, code)
+                     for t, code in zip(self.types, codes, strict=True)]
+            processors = self.processors[codes] = tuple((i, p) for i, p in enumerate(found) if p is not None)
+        if processors:
+            rows = [_processed(row, processors) for row in rows]
+        return DriverResult(self.metadata, rows, cursor.rowcount)
+
+    @cached_property
+    def metadata(self) -> SimpleResultMetaData:
+        return SimpleResultMetaData(self.keys or ())
+
+
+def _processed(row: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple[Any, ...]:
+    out = list(row)
+    for i, process in processors:
+        out[i] = process(out[i])
+    return tuple(out)
 
 
 _NOTHING = object()
 
 
 class _Prepared:
-    """One statement's compiled forms on SQLite, one per set of parameter names (None: SQLAlchemy runs it)."""
+    """One statement's compiled forms, per dialect, set of parameter names and executemany (None: SQLAlchemy's
+    own execution runs it)."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement  # held, so that its id() is never reused while it is registered
-        self.plans: dict[tuple[str, ...], _Plan | None] = {}
+        self.plans: dict[tuple[str, tuple[str, ...], bool], _Plan | None] = {}
 
-    def plan(self, dialect: sa.Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    def plan(self, dialect: sa.Dialect, keys: tuple[str, ...], many: bool) -> _Plan | None:
         try:
-            return self.plans[keys]
+            return self.plans[dialect.name, keys, many]
         except KeyError:
-            plan = self.plans[keys] = _compile(self.statement, dialect, keys)
+            plan = self.plans[dialect.name, keys, many] = _compile(self.statement, dialect, keys, many)
             return plan
 
 
@@ -110,25 +150,27 @@ def prepared(statement: S) -> S:
     return statement
 
 
-def _compile(statement: ClauseElement, dialect: sa.Dialect, keys: tuple[str, ...]) -> _Plan | None:
+def _compile(statement: ClauseElement, dialect: sa.Dialect, keys: tuple[str, ...], many: bool) -> _Plan | None:
     is_insert = isinstance(statement, sa.Insert)
     # The parameter names as column keys, as SQLAlchemy compiles at execution: for an INSERT or UPDATE they say
     # which columns are set.
-    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
-    if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many))
+    if "POSTCOMPILE" in compiled.string:
+        return None
+    order = compiled.positiontup if dialect.positional else list(compiled.binds)
+    if order is None:
         return None
     table = getattr(statement, "table", None)
-    prefetch = {c.key: c for c in (*getattr(compiled, "insert_prefetch", ()),
-                                   *getattr(compiled, "update_prefetch", ()))}
+    prefetch = {c.key: c for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
     params: list[tuple[int, Any, Processor]] = []
-    for name in compiled.positiontup:
+    for name in order:
         bind = compiled.binds[name]
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if name in keys:
             params.append((_KEY, name, process))
         elif name in prefetch and table is not None:
             column = prefetch[name]
-            default = column.default if is_insert else column.onupdate
+            default: Any = column.default if is_insert else column.onupdate
             if default is None or not (default.is_scalar or default.is_callable):
                 return None
             params.append((_FIXED, default.arg, process) if default.is_scalar else (_CALL, default.arg, process))
@@ -136,13 +178,14 @@ def _compile(statement: ClauseElement, dialect: sa.Dialect, keys: tuple[str, ...
             params.append((_FIXED, bind.value, process))
         else:
             return None  # a required parameter the caller did not give: SQLAlchemy names it in its error
-    metadata = None
-    if compiled._result_columns:
-        columns = compiled._result_columns
-        metadata = SimpleResultMetaData(
-            [c.keyname for c in columns],
-            _processors=[c.type._cached_result_processor(dialect, None) for c in columns])
-    return _Plan(sql=compiled.string, params=tuple(params), metadata=metadata)
+    names = None if dialect.positional else tuple(compiled.escaped_bind_names.get(n, n) for n in order)
+    columns = statement.column_descriptions if isinstance(statement, sa.Select) \
+        else getattr(statement, "returning_column_descriptions", None)
+    if columns is None or (columns and many):
+        return None  # not a SELECT, INSERT, UPDATE or DELETE; an executemany with RETURNING
+    return _Plan(sql=compiled.string, compiled=compiled, params=tuple(params), names=names,
+                keys=tuple(c["name"] for c in columns) if columns else None,
+                types=tuple(c["type"] for c in columns))
 
 
 def unsupported(dialect: sa.Dialect) -> list[str]:
@@ -151,12 +194,15 @@ def unsupported(dialect: sa.Dialect) -> list[str]:
     out = []
     for entry in _REGISTRY.values():
         statement = entry.statement
+        home = type(statement).__module__.split(".")
+        if home[:2] == ["sqlalchemy", "dialects"] and home[2] != dialect.name:
+            continue  # a statement of another database's own (sqlite.insert), never run on this one
         if isinstance(statement, sa.Insert):
             keys = tuple(c.key for c in statement.table.columns if not (c.primary_key and c.autoincrement))
         else:
             compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
             keys = tuple(name for name, bind in compiled.binds.items() if bind.required)
-        if _compile(statement, dialect, keys) is None:
+        if _compile(statement, dialect, keys, many=False) is None:
             out.append(str(statement))
     return out
 
@@ -164,33 +210,47 @@ def unsupported(dialect: sa.Dialect) -> list[str]:
 class DriverResult(IteratorResult[Any]):
     """A Result of rows the driver gave, with the rowcount an UPDATE or DELETE reports."""
 
-    def __init__(self, metadata: SimpleResultMetaData, rows: Iterator[Any], rowcount: int) -> None:
-        super().__init__(metadata, rows)
+    def __init__(self, metadata: SimpleResultMetaData, rows: Sequence[Any], rowcount: int) -> None:
+        super().__init__(metadata, iter(rows))
         self.rowcount = rowcount
 
 
 _NO_COLUMNS = SimpleResultMetaData([])
 
 
-class DriverSession(Session):
-    """A Session whose `execute` runs prepared statements on SQLite's driver, in the session's own transaction."""
+class DriverContext(ExecutionContext):
+    """The execution context that cursor listeners get for a statement of the driver path: the attributes of
+    SQLAlchemy's own (ExecutionContext's public ones), for tracing, timing and statement counts."""
 
-    _driver: Any = None
-    _dialect: sa.Dialect | None = None
-    _driver_off = False
-    # SQLAlchemy's before_cursor_execute listeners (tracing, statement counts in tests, fault injection) hear the
-    # driver path's statements too, with no cursor and no execution context.
+    def __init__(self, connection: sa.Connection, plan: _Plan, cursor: Any, parameters: Any, *, many: bool,
+                 statement: ClauseElement) -> None:
+        self.engine = connection.engine
+        self.connection = self.root_connection = connection
+        self.dialect = connection.dialect
+        self.cursor = cursor
+        self.compiled = plan.compiled
+        self.statement = plan.sql
+        self.invoked_statement = cast(sa.Executable, statement)
+        self.parameters = parameters if many else [parameters]
+        self.executemany = many
+        self.no_parameters = False
+        self.isinsert, self.isupdate = plan.compiled.isinsert, plan.compiled.isupdate
+        self.isdelete = plan.compiled.isdelete
+        self.execution_options = connection.get_execution_options()
+
+
+class DriverSession(Session):
+    """A Session whose `execute` runs prepared statements on its connection's driver, in its own transaction."""
+
+    _driver_off = False  # True: SQLAlchemy's own execution runs every statement (bench, tests)
+    # The session's connection while its transaction lasts.
     _connection: sa.Connection | None = None
-    _listeners: Any = None
     _managed = False
 
     def attach_driver(self, connection: sa.Connection, *, managed: bool = False) -> None:
-        """Run prepared statements on this connection's driver. `managed`: in the transaction that Database began
-        there and ends itself; the session then neither commits nor rolls back by itself (`finish` does)."""
-        self._driver = connection.connection.driver_connection
-        self._dialect = connection.dialect
+        """Run prepared statements on this connection. `managed`: in the transaction that Database began there
+        and ends itself; the session then neither commits nor rolls back by itself (`finish` does)."""
         self._connection = connection
-        self._listeners = connection.dispatch.before_cursor_execute or None
         self._managed = managed
 
     def commit(self) -> None:
@@ -212,75 +272,79 @@ class DriverSession(Session):
 
     def execute(self, statement: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         entry = _REGISTRY.get(id(statement))
-        # Inside a savepoint SQLAlchemy runs the statement: it begins the SAVEPOINT on first use and rolls back to it,
-        # which a statement sent past it to the driver would escape (tests/workflow/test_savepoints.py).
-        if entry is None or self._driver_off or args or kwargs or self.in_nested_transaction():
+        if entry is None or self._driver_off or args or kwargs:
             return super().execute(statement, params, *args, **kwargs)
-        driver = self._driver
-        if driver is None:
-            connection = self.connection()  # begins the session's transaction (BEGIN IMMEDIATE for a writer)
-            if connection.dialect.name != "sqlite":
-                self._driver_off = True
-                return super().execute(statement, params)
-            self.attach_driver(connection)
-            driver = self._driver
-        assert self._dialect is not None
+        connection = self._connection
+        if connection is None or self.in_nested_transaction():
+            # The session's connection in the session's transaction; inside begin_nested() its first use begins
+            # the SAVEPOINT, which the statement then runs in (tests/workflow/test_savepoints.py).
+            connection = self._connection = self.connection()
+        many = isinstance(params, (list, tuple)) and len(params) != 1
         if isinstance(params, (list, tuple)):
-            params = list(params)
-            if len(params) != 1:
-                result = self._many(entry, driver, params)
-                return super().execute(statement, params) if result is None else result
-            params = params[0]  # one row: a plain execute is quicker than an executemany
+            if not params:
+                return DriverResult(_NO_COLUMNS, (), 0)
+            if not many:
+                params = params[0]  # one row: a plain execute is quicker than an executemany
+            elif any(r.keys() != params[0].keys() for r in params):
+                raise ValueError("one executemany needs the same keys in every parameter set")
         values = params or {}
-        plan = entry.plan(self._dialect, tuple(values))
+        plan = entry.plan(connection.dialect, tuple(values[0] if many else values), many)
         if plan is None:
             return super().execute(statement, params)
-        cursor = self._send(driver, plan, values, many=False)
-        if plan.metadata is None:
-            return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
-        return DriverResult(plan.metadata, iter(cursor.fetchall()), cursor.rowcount)
-
-    def _many(self, entry: _Prepared, driver: Any, rows: list[Mapping[str, Any]]) -> Result[Any] | None:
-        if not rows:
-            return DriverResult(_NO_COLUMNS, iter(()), 0)
-        keys = rows[0].keys()
-        if any(r.keys() != keys for r in rows):
-            raise ValueError("one executemany needs the same keys in every parameter set")
-        assert self._dialect is not None
-        plan = entry.plan(self._dialect, tuple(keys))
-        if plan is None or plan.metadata is not None:
-            return None
-        cursor = self._send(driver, plan, rows, many=True)
-        return DriverResult(_NO_COLUMNS, iter(()), cursor.rowcount)
-
-    def _send(self, driver: Any, plan: _Plan, values: Any, *, many: bool) -> Any:
-        """The statement with its processed parameters to the driver (and to the listeners); the cursor."""
-        parameters: Any = values
+        cursor = _run(connection, plan, values, many, statement)
         try:
-            parameters = plan.many(values) if many else plan.one(values)
-            if self._listeners is not None:
-                self._listeners(self._connection, None, plan.sql, parameters, None, many)
-            return (driver.executemany if many else driver.execute)(plan.sql, parameters)
-        except Exception as error:
-            assert self._dialect is not None
-            wrapped = _wrapped(error, plan.sql, parameters, self._dialect)
-            if wrapped is error:
-                raise
-            raise wrapped from error
+            if plan.keys is None:
+                return DriverResult(_NO_COLUMNS, (), cursor.rowcount)
+            return plan.result(cursor, connection.dialect)
+        finally:
+            cursor.close()
 
 
-def _wrapped(error: Exception, sql: str, parameters: Any, dialect: sa.Dialect) -> Exception:
+def _run(connection: sa.Connection, plan: _Plan, values: Any, many: bool, statement: ClauseElement) -> Any:
+    """The statement with its processed parameters on a cursor of the connection, between the cursor listeners;
+    the cursor."""
+    sql, parameters, cursor = plan.sql, values, None
+    try:
+        parameters = plan.many(values) if many else plan.one(values)
+        cursor = connection.connection.cursor()
+        dispatch = connection.dispatch
+        context = None
+        if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+            context = DriverContext(connection, plan, cursor, parameters, many=many, statement=statement)
+            for listener in dispatch.before_cursor_execute:
+                sql, parameters = listener(connection, cursor, sql, parameters, context, many)
+        (cursor.executemany if many else cursor.execute)(sql, parameters)
+        if context is not None:
+            dispatch.after_cursor_execute(connection, cursor, sql, parameters, context, many)
+        return cursor
+    except Exception as error:
+        if cursor is not None:
+            cursor.close()
+        wrapped = _wrapped(error, connection, cursor, sql, parameters, many=many)
+        if wrapped is error:
+            raise
+        raise wrapped from error
+
+
+def _wrapped(error: Exception, connection: sa.Connection, cursor: Any, sql: str, parameters: Any, *,
+             many: bool) -> Exception:
     """The error as SQLAlchemy raises it, so that callers catch the same exceptions whichever path ran the
-    statement: the driver's (an IntegrityError stays an IntegrityError), a value a bind processor refused (a
-    StatementError). What SQLAlchemy raises itself, and what a listener raises, passes unchanged."""
+    statement: the driver's (an IntegrityError stays an IntegrityError; a lost connection is invalidated, as
+    SQLAlchemy does), a value a bind processor refused (a StatementError). What SQLAlchemy raises itself, and
+    what a listener raises, passes unchanged."""
+    dialect = connection.dialect
     if isinstance(error, dialect.loaded_dbapi.Error):
-        return sa.exc.DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect)
+        lost = dialect.is_disconnect(error, connection.connection, cursor)
+        if lost and not connection.invalidated:
+            connection.invalidate(error)
+        return sa.exc.DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, ismulti=many,
+                                          connection_invalidated=lost, dialect=dialect)
     if isinstance(error, (TypeError, ValueError)):
-        return sa.exc.StatementError(str(error), sql, parameters, error)
+        return sa.exc.StatementError(str(error), sql, parameters, error, ismulti=many)
     return error
 
 
 @event.listens_for(DriverSession, "after_transaction_end")
-def _forget_driver(session: DriverSession, _transaction: Any) -> None:
+def _forget_connection(session: DriverSession, _transaction: Any) -> None:
     # The connection goes back to the pool when the transaction ends; the next statement takes the next one.
-    session._driver = session._connection = session._listeners = None
+    session._connection = None
