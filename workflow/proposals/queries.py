@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
@@ -29,7 +28,7 @@ from workflow.proposals.views import (
     ProposalSummary,
     ProposalView,
 )
-from workflow.proposals.visibility import can_see, redacted, shown_events, shown_inputs, visible_clause
+from workflow.proposals.visibility import can_see, redacted, shown_events, shown_inputs
 from workflow.review.facts import condition_facts, scoring_facts
 from workflow.timeutil import require_aware
 
@@ -87,16 +86,9 @@ class ProposalQueries:
         and whether more follow."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_PAGE}")])
-        where = visible_clause(actor, repo.PROPOSALS)
-        table = repo.PROPOSALS
-        if state is not None:
-            where = sa.and_(where, table.c.state == state)
-        if round_id is not None:
-            where = sa.and_(where, table.c.round_id == round_id)
-        if alliance_id is not None:
-            where = sa.and_(where, table.c.alliance_id == alliance_id)
         with self.db.read() as session:
-            rows = repo.proposal_page(session, where, after_id=after_id, limit=limit + 1)
+            rows = repo.visible_proposals_page(session, actor, state=state, round_id=round_id,
+                                               alliance_id=alliance_id, after_id=after_id, limit=limit + 1)
         return [self._summary(r) for r in rows[:limit]], len(rows) > limit
 
     # --- internals ---------------------------------------------------------------------------------------

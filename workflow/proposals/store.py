@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
+from workflow.people.actors import Actor
 from workflow.persistence import models
 from workflow.persistence.db import Reader
 from workflow.persistence.driver import prepared
 from workflow.persistence.id_lists import in_ids
 from workflow.procedure.rules import BudgetYear, PlanYear, RoundFacts
+from workflow.proposals.visibility import visible_clause
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -361,3 +363,19 @@ def idempotency_record(session: Session, actor_key: str, key: str) -> Row[Any] |
 
 def insert_idempotency_record(session: Session, values: dict[str, Any]) -> None:
     session.execute(sa.insert(IDEMPOTENCY).values(**values))
+
+
+def visible_proposals_page(session: Reader, actor: Actor, *, state: str | None, round_id: int | None,
+                           alliance_id: int | None, after_id: int, limit: int) -> Sequence[Row[Any]]:
+    """A page of the proposals the actor may see (workflow/proposals/visibility.py), in a state, a round or an
+    alliance if given, in id order after `after_id` (keyset pagination)."""
+    where = visible_clause(actor, PROPOSALS)
+    if state is not None:
+        where = sa.and_(where, PROPOSALS.c.state == state)
+    if round_id is not None:
+        where = sa.and_(where, PROPOSALS.c.round_id == round_id)
+    if alliance_id is not None:
+        where = sa.and_(where, PROPOSALS.c.alliance_id == alliance_id)
+    return session.execute(
+        sa.select(PROPOSALS).where(where, PROPOSALS.c.id > after_id).order_by(PROPOSALS.c.id).limit(limit)
+    ).all()
