@@ -106,7 +106,7 @@ def test_health_answers_while_writes_wait_for_the_database(ctx: Context, databas
                     sender.start()
                 time.sleep(0.2)  # the requests reach the server and wait for the database
                 seconds[kind] = health_seconds(client)
-            assert answers == {kind: [] for kind in answers}  # all still waiting: the lock held them the whole time
+            assert answers == {kind: [] for kind in answers}, answers  # all still waiting: the lock held them all
         for sender in senders:
             sender.join(timeout=60)
     assert sorted(answers["patch"]) == [200] + [409] * (WAITING_WRITES - 1)  # one wins, the others find version 2
