@@ -74,12 +74,15 @@ def test(args: list[str]) -> int:
         run([str(BIN / "ruff"), "check", "."])
         run([str(BIN / "mypy")])
     if not any("no:xdist" in a for a in args):
-        # One process per core, unless told otherwise; a file's tests stay in one process, so its module-wide
-        # worlds are built once and its tests that rely on an earlier one's results (the fuzz figures) see them.
+        # One process per core, unless told otherwise. Tests, not files, are handed out: each process starts with
+        # an equal share in the suite's order and, when done, takes half of what another has left, so one large
+        # file no longer runs on one core while the others idle. No test relies on another having run in the same
+        # process; a module's shared world (tests/api/test_fuzz.py's, the transition sample's) is built once in
+        # each process that runs part of the module.
         if not any(a.startswith(("-n", "--numprocesses")) for a in args):
             args = ["-n", "auto", *args]
         if not any(a.startswith(("--dist", "-d")) for a in args):
-            args = ["--dist", "loadfile", *args]
+            args = ["--dist", "worksteal", *args]
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT)
 
 
