@@ -10,12 +10,14 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from workflow.alliances import store
 from workflow.deadlines.alliance import ACTION_CONCEPT, action_concept_row
 from workflow.deadlines.alliance import DEFAULT as ACTION_CONCEPT_DEFAULT
 from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.planner import round_deadline_rows
 from workflow.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from workflow.notify.webhook_target import TargetRefused, WebhookPolicy
+from workflow.people import store as people
 from workflow.people.accounts import AccountService, actor_of
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
@@ -58,9 +60,9 @@ class AdminService:
         _require(actor, *OPERATORS, what="create organisations")
         name = _required_text("name", name)
         with _unique(f"an organisation named '{name}' exists already"), self.db.write() as session:
-            if repo.find_by_name(session, models.Organisation, name) is not None:
+            if store.organisation_named(session, name) is not None:
                 raise Conflict(f"an organisation named '{name}' exists already")
-            return repo.add(session, models.Organisation(name=name))
+            return store.add(session, models.Organisation(name=name))
 
     def create_alliance(self, actor: Actor, name: str, *, now: datetime, region: str = "",
                         action_concept_adopted_on: date | None = None,
@@ -74,10 +76,10 @@ class AdminService:
         if action_concept_adopted_on is not None:
             _check_adopted("action_concept_adopted_on", action_concept_adopted_on)
         with _unique(f"an alliance named '{name}' exists already"), self.db.write() as session:
-            if repo.find_by_name(session, models.Alliance, name) is not None:
+            if store.alliance_named(session, name) is not None:
                 raise Conflict(f"an alliance named '{name}' exists already")
             bank_id = None if bank_name is None else _organisation_named(session, bank_name)
-            alliance = repo.add(session, models.Alliance(name=name, region=clean_line("region", region),
+            alliance = store.add(session, models.Alliance(name=name, region=clean_line("region", region),
                                                          action_concept_adopted_on=action_concept_adopted_on,
                                                          funding_bank_id=bank_id))
             assert alliance.id is not None
@@ -93,7 +95,7 @@ class AdminService:
         require_aware(now)
         _check_adopted("adopted_on", adopted_on)
         with self.db.write() as session:
-            alliance = repo.get(session, models.Alliance, alliance_id)
+            alliance = store.alliance(session, alliance_id)
             if alliance is None:
                 raise NotFound(f"alliance {alliance_id} not found")
             if alliance.action_concept_adopted_on is not None and adopted_on < alliance.action_concept_adopted_on:
@@ -103,7 +105,7 @@ class AdminService:
             repo.cancel_deadlines(session, [d.id for d in repo.open_alliance_deadlines(session, alliance_id)
                                             if d.kind == ACTION_CONCEPT], now)
             alliance.action_concept_adopted_on = adopted_on
-            repo.add(session, alliance)
+            store.add(session, alliance)
             repo.insert_deadlines(session, [action_concept_row(
                 self.action_concept, alliance_id=alliance_id, adopted_on=adopted_on, now=now)])
             return alliance
@@ -115,11 +117,11 @@ class AdminService:
         bank_name = None if funding_bank is None else _required_text("funding_bank", funding_bank)
         with _unique(f"the organisation '{bank_name}' was created at the same moment; send it again"), \
                 self.db.write() as session:
-            alliance = repo.get(session, models.Alliance, alliance_id)
+            alliance = store.alliance(session, alliance_id)
             if alliance is None:
                 raise NotFound(f"alliance {alliance_id} not found")
             alliance.funding_bank_id = None if bank_name is None else _organisation_named(session, bank_name)
-            return repo.add(session, alliance)
+            return store.add(session, alliance)
 
     def set_webhook(self, actor: Actor, alliance_id: int, url: str | None) -> tuple[models.Alliance, str | None]:
         """Where the alliance's systems hear of its reminders; a new signing secret each time (shown once)."""
@@ -134,11 +136,11 @@ class AdminService:
             secret = secrets.token_urlsafe(32)
             sealed = self.secrets.seal(secret)  # the database keeps it sealed (workflow/persistence/secretbox.py)
         with self.db.write() as session:
-            alliance = repo.get(session, models.Alliance, alliance_id)
+            alliance = store.alliance(session, alliance_id)
             if alliance is None:
                 raise NotFound(f"alliance {alliance_id} not found")
             alliance.webhook_url, alliance.webhook_secret = url, sealed
-            return repo.add(session, alliance), secret
+            return store.add(session, alliance), secret
 
     def set_budget(self, actor: Actor, alliance_id: int, year: int, amount_cents: int) -> models.Budget:
         _require_alliance_steward(actor, alliance_id, "set the budget")
@@ -151,13 +153,13 @@ class AdminService:
             raise InvalidInput(problems)
         with _unique(f"the {year} budget of alliance {alliance_id} was set at the same moment; send it again"), \
                 self.db.write() as session:
-            if repo.get(session, models.Alliance, alliance_id) is None:
+            if store.alliance(session, alliance_id) is None:
                 raise NotFound(f"alliance {alliance_id} not found")
-            budget = repo.budget(session, alliance_id, year)
+            budget = store.budget(session, alliance_id, year)
             if budget is None:
-                return repo.add(session, models.Budget(alliance_id=alliance_id, year=year, amount=amount_cents))
+                return store.add(session, models.Budget(alliance_id=alliance_id, year=year, amount=amount_cents))
             budget.amount = amount_cents
-            return repo.add(session, budget)
+            return store.add(session, budget)
 
     def create_round(self, actor: Actor, alliance_id: int, name: str, *, opens_at: datetime, closes_at: datetime,
                      now: datetime, procedure_key: str | None = None,
@@ -174,9 +176,9 @@ class AdminService:
         except NotFound as exc:
             raise InvalidInput([FieldProblem("procedure_key", exc.detail)]) from None
         with self.db.write() as session:
-            if repo.get(session, models.Alliance, alliance_id) is None:
+            if store.alliance(session, alliance_id) is None:
                 raise NotFound(f"alliance {alliance_id} not found")
-            round_ = repo.add(session, models.Round(
+            round_ = store.add(session, models.Round(
                 alliance_id=alliance_id, name=name, opens_at=opens_at, closes_at=closes_at,
                 procedure_key=procedure.key, procedure_version=procedure.version))
             assert round_.id is not None
@@ -203,18 +205,18 @@ class AdminService:
         if problems:
             raise InvalidInput(problems)
         with self.db.write() as session:
-            if organisation_id is not None and repo.get(session, models.Organisation, organisation_id) is None:
+            if organisation_id is not None and store.organisation(session, organisation_id) is None:
                 raise InvalidInput([FieldProblem("organisation", f"no organisation {organisation_id}")])
-            if alliance_id is not None and repo.get(session, models.Alliance, alliance_id) is None:
+            if alliance_id is not None and store.alliance(session, alliance_id) is None:
                 raise InvalidInput([FieldProblem("alliance", f"no alliance {alliance_id}")])
-            return repo.add(session, models.User(name=name, role=role.value, organisation_id=organisation_id,
+            return people.save(session, models.User(name=name, role=role.value, organisation_id=organisation_id,
                                                  alliance_id=alliance_id, email=email, language=language))
 
     # --- reading: alliances, budgets and rounds are public bodies' data; every signed-in user may read them ---
 
     def alliances(self) -> list[tuple[models.Alliance, list[models.Budget]]]:
         with self.db.read() as session:
-            return [(a, repo.budgets_of(session, a.id)) for a in repo.alliances(session) if a.id is not None]
+            return [(a, store.budgets_of(session, a.id)) for a in store.alliances(session) if a.id is not None]
 
     def organisation_names(self, ids: list[int | None]) -> dict[int, str]:
         """Names of organisations by id (e.g. the funding banks named by alliances)."""
@@ -222,23 +224,22 @@ class AdminService:
         if not wanted:
             return {}
         with self.db.read() as session:
-            rows = [repo.get(session, models.Organisation, i) for i in wanted]
-        return {o.id: o.name for o in rows if o is not None and o.id is not None}
+            return store.organisation_names(session, wanted)
 
     def alliance(self, alliance_id: int) -> tuple[models.Alliance, list[models.Budget]]:
         with self.db.read() as session:
-            alliance = repo.get(session, models.Alliance, alliance_id)
+            alliance = store.alliance(session, alliance_id)
             if alliance is None:
                 raise NotFound(f"alliance {alliance_id} not found")
-            return alliance, repo.budgets_of(session, alliance_id)
+            return alliance, store.budgets_of(session, alliance_id)
 
     def rounds(self, alliance_id: int | None = None) -> list[models.Round]:
         with self.db.read() as session:
-            return repo.rounds(session, alliance_id)
+            return store.rounds(session, alliance_id)
 
     def round(self, round_id: int) -> models.Round:
         with self.db.read() as session:
-            found = repo.get(session, models.Round, round_id)
+            found = store.round_(session, round_id)
             if found is None:
                 raise NotFound(f"round {round_id} not found")
             return found
@@ -259,7 +260,7 @@ class AdminService:
 
     def actor_for(self, user_id: int) -> Actor:
         with self.db.read() as session:
-            user = repo.get(session, models.User, user_id)
+            user = people.user(session, user_id)
             if user is None:
                 raise NotFound(f"user {user_id} not found")
             return actor_of(session, user)
@@ -276,9 +277,9 @@ def _unique(message: str) -> Iterator[None]:
 
 def _organisation_named(session: Session, name: str) -> int:
     """The organisation of that exact name, created if there is none yet (organisations are just names)."""
-    found = repo.find_by_name(session, models.Organisation, name)
+    found = store.organisation_named(session, name)
     if found is None:
-        found = repo.add(session, models.Organisation(name=name))
+        found = store.add(session, models.Organisation(name=name))
     assert found.id is not None
     return found.id
 

@@ -164,7 +164,7 @@ class AccountService:
             already = user.disabled_at is not None
             if not already:
                 user.disabled_at = now
-                repo.add(session, user)
+                store.save(session, user)
             ended = store.end_web_sessions(session, user_id=user_id)
             account = _account(user, 0, now)
         log.info("user %d %s by %s; %d signed-in browsers ended", user_id,
@@ -180,7 +180,7 @@ class AccountService:
             was_disabled = user.disabled_at is not None
             if was_disabled:
                 user.disabled_at = None
-                repo.add(session, user)
+                store.save(session, user)
             account = _account(user, store.signed_in_browsers(session, [user_id], now).get(user_id, 0), now)
         log.info("user %d %s by %s", user_id, "enabled" if was_disabled else "was not disabled, left as it is",
                  by_whom(actor), extra={"event": "user_enabled", "account": user_id, "by": actor.user_id})
@@ -198,7 +198,7 @@ class AccountService:
             user = _user(session, user_id)
             user.token_hash = digest
             user.token_expires_at = None if days is None else now + timedelta(days=days)
-            repo.add(session, user)
+            store.save(session, user)
             ended = store.end_web_sessions(session, user_id=user_id)
             account = _account(user, 0, now)
         until = account.token_expires_at
@@ -210,7 +210,7 @@ class AccountService:
 
 
 def _user(session: Session, user_id: int) -> models.User:
-    user = repo.get(session, models.User, user_id)
+    user = store.user(session, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     return user

@@ -28,7 +28,6 @@ from workflow.people.throttle import Attempt, SignInThrottle
 from workflow.people.tokens import token_hash
 from workflow.persistence import models
 from workflow.persistence.db import Database
-from workflow.proposals import store as repo
 
 MAX_ADDRESS = 320  # RFC 5321: 64 for the local part, @, 255 for the domain
 
@@ -110,7 +109,7 @@ class SignInService:
             found = store.web_session(session, token_hash(secret), now)
             if found is None:
                 return None
-            user = repo.get(session, models.User, found.user_id)
+            user = store.user(session, found.user_id)
             if user is None or user.disabled_at is not None:  # disabling ends the sign-ins; this is the fence
                 return None
             return SignedIn(actor_of(session, user), found.csrf_token)
@@ -126,7 +125,7 @@ class SignInService:
         require_operator(actor, "set passwords")
         digest = hash_password(password)
         with self.db.write() as session:
-            user = repo.get(session, models.User, user_id)
+            user = store.user(session, user_id)
             if user is None:
                 raise NotFound(f"user {user_id} not found")
             if not user.email:
@@ -136,7 +135,7 @@ class SignInService:
                 raise InvalidInput([FieldProblem("email", f"{user.email} already signs in user {others[0].id}; "
                                                           "give this user another address or use the token")])
             user.password_hash = digest
-            repo.add(session, user)
+            store.save(session, user)
             ended = store.end_web_sessions(session, user_id=user_id)
         log.info("user %d: password set by %s; %d signed-in browsers ended", user_id, by_whom(actor), ended,
                  extra={"event": "password_set", "account": user_id, "by": actor.user_id, "sign_ins_ended": ended})
@@ -149,5 +148,5 @@ class SignInService:
         expires = now + self.lifetime if until is None else min(now + self.lifetime, until)
         row = models.WebSession(secret_hash=token_hash(secret), user_id=user.id, csrf_token=csrf, created_at=now,
                                 expires_at=expires)
-        repo.add(session, row)
+        store.save(session, row)
         return SignIn(secret=secret, csrf_token=csrf, expires_at=row.expires_at)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from workflow.persistence import models
 from workflow.persistence.db import Reader
@@ -18,6 +19,7 @@ from workflow.persistence.driver import prepared
 from workflow.persistence.id_lists import in_ids
 from workflow.proposals.store import USERS, table_of
 
+T = TypeVar("T", bound=SQLModel)
 WEB_SESSIONS = table_of(models.WebSession)
 FAILURES = table_of(models.SignInFailure)
 
@@ -46,6 +48,17 @@ def user_by_token_hash(session: Reader, digest: str) -> TokenHolder | None:
     return TokenHolder(id=row.id, name=row.name, role=row.role, organisation_id=row.organisation_id,
                        alliance_id=row.alliance_id, language=row.language, disabled_at=row.disabled_at,
                        token_expires_at=row.token_expires_at)
+
+
+def user(session: Session, user_id: int) -> models.User | None:
+    return session.get(models.User, user_id)
+
+
+def save(session: Session, row: T) -> T:
+    """Insert or update the object now (flushed: a new one has its id)."""
+    session.add(row)
+    session.flush()
+    return row
 
 
 def user_locked(session: Session, user_id: int) -> models.User | None:
