@@ -26,6 +26,7 @@ from workflow.review.conditions import ConditionService
 from workflow.review.priorisation import PriorisationService
 from workflow.review.scoring import ScoringService
 from workflow.review.sessions import SessionService
+from workflow.review.waiting_list import WaitingListOffer
 from workflow.settings import Settings, load_settings
 from workflow.timeutil import utcnow
 from workflow.versioning.migrations import MigrationService
@@ -67,23 +68,23 @@ def build_context(settings: Settings | None = None) -> Context:
     # Fail at start, not at the first request, when the default procedure is missing.
     procedures.latest(settings.default_procedure)
     db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    proposals = ProposalService(db, procedures)
-    priorisation = PriorisationService(proposals)
-    proposals.on_money_freed = priorisation.offer_freed_money
+    # A step's effects beyond its own rows, given to the services that take steps (or move proposals): the outbox
+    # rows that tell of it, and the offer to the waiting list when it frees budget money.
+    notifier = StepNotifier(procedures.get, email_enabled=settings.smtp.enabled, public_url=settings.public_url)
+    freed_money = WaitingListOffer(procedures)
+    proposals = ProposalService(db, procedures, notifier=notifier, freed_money=freed_money)
     concept = action_concept(settings.deadlines)
     schedule = settings.scheduler
     lease = timedelta(seconds=schedule.lease_seconds)
     writer = NotificationWriter(procedures.get, email_enabled=settings.smtp.enabled, public_url=settings.public_url)
-    proposals.on_step = StepNotifier(procedures.get, email_enabled=settings.smtp.enabled,
-                                     public_url=settings.public_url).hook
     book = DeadlineBook(procedures, concept)
     sweeper = DeadlineSweeper(db, book, proposals, writer, lease=lease, batch_size=schedule.batch_size,
                               catch_up_limit=timedelta(hours=schedule.catch_up_limit_hours))
     delivery = settings.delivery
     backoff = Backoff(max_attempts=delivery.max_attempts, base=timedelta(seconds=delivery.backoff_seconds),
                       cap=timedelta(seconds=delivery.backoff_max_seconds))
-    migrations = MigrationService(db, procedures, lease=lease, batch_size=schedule.batch_size)
-    migrations.on_money_freed = priorisation.offer_freed_money
+    migrations = MigrationService(db, procedures, freed_money=freed_money, lease=lease,
+                                  batch_size=schedule.batch_size)
     return Context(
         settings=settings,
         db=db,
@@ -98,7 +99,7 @@ def build_context(settings: Settings | None = None) -> Context:
         scoring=ScoringService(db, procedures),
         conditions=ConditionService(db, procedures),
         sessions=SessionService(proposals),
-        priorisation=priorisation,
+        priorisation=PriorisationService(proposals),
         bank=BankService(db, procedures),
         signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours),
                              throttle=SignInThrottle(db, throttle_policy(settings.limits))),

@@ -2,32 +2,37 @@
 
 The handlers are plain `def`, run on the thread pool like every other route: the services wait for the database
 (and SQLite's single writer), which must never stall the event loop and with it every other request.
+
+A write opens one transaction (`ctx.db.write()`, or `answer_once` with an Idempotency-Key, which keeps the answer
+in it), takes the step or creates the draft in it, and reads the answer in it: what the caller gets is what was
+committed, and a replay gets the same.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic.json_schema import SkipJsonSchema
+from sqlmodel import Session
 
 from api import presenters, schemas
 from api.deps import Caller, Ctx, Now, RequestId
 from api.errors import PRECONDITION_RESPONSES
 from api.etag import etag, expected_version
+from api.idempotency import Once, StoredAnswer, answer_once
 from workflow.errors import FieldProblem, InvalidInput
 from workflow.procedure.inputs import MAX_ID, DraftContent, NewDraft
-from workflow.proposals.idempotency import Once, StoredAnswer
 from workflow.proposals.queries import MAX_PAGE
 from workflow.proposals.views import ProposalView
 
 router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PRECONDITION_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 # A header is there or not (its schema has no null). What the code takes
-# (api.etag.expected_version, workflow.proposals.idempotency.check_key), the pattern says; the code checks it
+# (api.etag.expected_version, api.idempotency.check_key), the pattern says; the code checks it
 # itself, to answer a missing If-Match 428.
 IfMatch = Annotated[str | SkipJsonSchema[None], Header(
     description='the version you read, from the ETag: If-Match: "3"',
@@ -61,16 +66,10 @@ def _answer(body: schemas.ProposalOut, version: int, status: int = 200) -> Respo
                     headers={"ETag": etag(version)})
 
 
-def _stored(answer: StoredAnswer) -> JSONResponse:
-    headers = {"ETag": answer.etag} if answer.etag else {}
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
-
-
-def _renderer(language: str, status: int) -> Any:
-    def render(view: ProposalView) -> StoredAnswer:
-        return StoredAnswer(status=status, body=presenters.proposal(view, language).model_dump(mode="json"),
-                            etag=etag(view.version))
-    return render
+def _kept(view: ProposalView, language: str, status: int) -> StoredAnswer:
+    """The answer as an idempotent request keeps it for replays."""
+    return StoredAnswer(status=status, body=presenters.proposal(view, language).model_dump(mode="json"),
+                        etag=etag(view.version))
 
 
 @router.post("", status_code=201, response_model=schemas.ProposalOut)
@@ -80,12 +79,14 @@ def create_proposal(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Start a proposal as a draft in a round (applicants). Answers 201 with the proposal and its ETag."""
+    draft = ctx.proposals.check_draft(caller, body, now=now)
     if idempotency_key is not None:
         once = Once(key=idempotency_key, scope="POST /proposals",
-                    fingerprint=Once.fingerprint_of(body.model_dump(mode="json")),
-                    render=_renderer(caller.language, 201))
-        return _stored(ctx.proposals.create_draft_once(caller, body, once=once, now=now, request_id=rid))
-    view = ctx.proposals.create_draft(caller, body, now=now, request_id=rid)
+                    fingerprint=Once.fingerprint_of(body.model_dump(mode="json")))
+        return answer_once(ctx.db, caller, once, now, lambda session: _kept(
+            ctx.proposals.create(session, caller, draft, now=now, request_id=rid), caller.language, 201)).response()
+    with ctx.db.write() as session:
+        view = ctx.proposals.create(session, caller, draft, now=now, request_id=rid)
     return _answer(presenters.proposal(view, caller.language), view.version, 201)
 
 
@@ -133,16 +134,19 @@ def fire_transition(
 ) -> Response:
     """Fire a transition with its reason and inputs. Needs If-Match; answers with the new representation."""
     version = expected_version(if_match)
+
+    def step(session: Session) -> ProposalView:
+        ctx.proposals.step(session, caller, proposal_id, body.transition, expected_version=version, now=now,
+                           reason=body.reason, inputs=body.inputs, request_id=rid, session_id=body.session_id)
+        return ctx.proposals.show(session, caller, proposal_id, now=now)
+
     if idempotency_key is not None:
         once = Once(key=idempotency_key, scope=f"POST /proposals/{proposal_id}/transitions",
-                    fingerprint=Once.fingerprint_of({"version": version, **body.model_dump(mode="json")}),
-                    render=_renderer(caller.language, 200))
-        return _stored(ctx.proposals.fire_once(
-            caller, proposal_id, body.transition, once=once, expected_version=version, now=now,
-            reason=body.reason, inputs=body.inputs, request_id=rid, session_id=body.session_id))
-    view = ctx.proposals.fire_and_show(caller, proposal_id, body.transition, expected_version=version, now=now,
-                                       reason=body.reason, inputs=body.inputs, request_id=rid,
-                                       session_id=body.session_id)
+                    fingerprint=Once.fingerprint_of({"version": version, **body.model_dump(mode="json")}))
+        return answer_once(ctx.db, caller, once, now,
+                           lambda session: _kept(step(session), caller.language, 200)).response()
+    with ctx.db.write() as session:
+        view = step(session)
     return _answer(presenters.proposal(view, caller.language), view.version)
 
 

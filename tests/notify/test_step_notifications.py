@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
+from api.idempotency import Once, StoredAnswer, answer_once
 from schedules.ticks import Ticks
 from tests.factories import AFTER_CLOSE, REASON, WHILE_OPEN, new_draft
 from tests.schedules.conftest import PUBLIC_URL, Crew, duplicate_keys, outbox
@@ -22,7 +24,6 @@ from workflow.notify.steps import StepNotifier
 from workflow.people.actors import SYSTEM, Actor
 from workflow.people.roles import Role
 from workflow.proposals import store as repo
-from workflow.proposals.idempotency import Once, StoredAnswer
 
 TITLE = "MINT-Netzwerk Leipzig"
 
@@ -143,19 +144,20 @@ def test_a_step_that_does_not_happen_tells_nobody(mail_ctx: Context, crew: Crew)
     assert outbox(mail_ctx) == []
 
     # Something fails after the notes were written: they roll back with the step.
-    written = mail_ctx.proposals.on_step
+    written = mail_ctx.proposals.notifier
 
-    def write_then_fail(*args: Any) -> None:
-        written(*args)
-        raise RuntimeError("the disk is full")
+    class WriteThenFail:
+        def write(self, *args: Any, **kwargs: Any) -> int:
+            written.write(*args, **kwargs)
+            raise RuntimeError("the disk is full")
 
-    mail_ctx.proposals.on_step = write_then_fail
+    mail_ctx.proposals.notifier = WriteThenFail()
     proposal_id = new_draft(mail_ctx, crew.world, title=TITLE)
     with pytest.raises(RuntimeError):
         fire(mail_ctx, applicant, proposal_id, "submit", 1, now=WHILE_OPEN)
     assert outbox(mail_ctx) == [] and state_of(mail_ctx, proposal_id) == ("draft", 1)
 
-    mail_ctx.proposals.on_step = written
+    mail_ctx.proposals.notifier = written
     fire(mail_ctx, applicant, proposal_id, "submit", 1, now=WHILE_OPEN)
     assert state_of(mail_ctx, proposal_id) == ("submitted", 2)
     assert len(outbox(mail_ctx, channel="inapp")) == 2
@@ -164,16 +166,18 @@ def test_a_step_that_does_not_happen_tells_nobody(mail_ctx: Context, crew: Crew)
 def test_the_same_step_is_told_once(mail_ctx: Context, crew: Crew) -> None:
     applicant = crew.world.actor(Role.APPLICANT)
     proposal_id = new_draft(mail_ctx, crew.world, title=TITLE)
-    once = Once(key="submit-mint", scope=f"POST /proposals/{proposal_id}/transitions", fingerprint="submit",
-                render=lambda view: StoredAnswer(status=200, body={"version": view.version}))
+    once = Once(key="submit-mint", scope=f"POST /proposals/{proposal_id}/transitions", fingerprint="submit")
 
-    first = mail_ctx.proposals.fire_once(applicant, proposal_id, "submit", once=once, expected_version=1,
-                                         now=WHILE_OPEN)
+    def submit(session: Session) -> StoredAnswer:
+        step = mail_ctx.proposals.step(session, applicant, proposal_id, "submit", expected_version=1,
+                                       now=WHILE_OPEN)
+        return StoredAnswer(status=200, body={"version": step.version})
+
+    first = answer_once(mail_ctx.db, applicant, once, WHILE_OPEN, submit)
     rows = outbox(mail_ctx)
     assert len(rows) == 4  # anna and ben, in the app and by mail
     # A retried request is answered as the first was, and tells nobody again.
-    assert mail_ctx.proposals.fire_once(applicant, proposal_id, "submit", once=once, expected_version=1,
-                                        now=WHILE_OPEN) == first
+    assert answer_once(mail_ctx.db, applicant, once, WHILE_OPEN, submit) == first
     assert outbox(mail_ctx) == rows
 
     # Writing the same step's notes again (a retry inside the engine) leaves the existing rows.

@@ -66,13 +66,14 @@ def test_a_bank_rejection_offers_the_next_waiting_proposal_that_fits(
     world, ids = round_with_waiting_list
     deputy = second_manager(ctx, world)
     calls: list[tuple[Row[Any], datetime]] = []
-    hook = ctx.proposals.on_money_freed
+    offer = ctx.proposals.freed_money
 
-    def recording(session: Session, row: Row[Any], now: datetime) -> None:
-        calls.append((row, now))
-        hook(session, row, now)
+    class Recording:
+        def offer(self, session: Session, row: Row[Any], now: datetime) -> None:
+            calls.append((row, now))
+            offer.offer(session, row, now)
 
-    monkeypatch.setattr(ctx.proposals, "on_money_freed", recording)
+    monkeypatch.setattr(ctx.proposals, "freed_money", Recording())
     forwarded(ctx, world, ids["first"])
     ranking = ctx.priorisation.ranking(manager(world), world.round_id, now=AFTER_CLOSE)
     assert (ranking.line.free, ranking.offer) == (money(10_000), None)
@@ -97,7 +98,7 @@ def test_a_bank_rejection_offers_the_next_waiting_proposal_that_fits(
     # The same freeing told twice (a retried step, a replayed hook) writes no second message.
     [(row, now)] = calls
     with ctx.db.write() as session:
-        ctx.priorisation.offer_freed_money(session, row, now)
+        offer.offer(session, row, now)
     assert len(offers(ctx)) == 2
 
     # The manager moves it up with the next version of the resolution.

@@ -5,12 +5,14 @@ not change keeps its history and its open deadlines."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import Session
 
 from schedules.ticks import Ticks
 from tests.factories import AFTER_CLOSE, REASON, World, make_world, new_draft, proposal_in
@@ -256,9 +258,14 @@ def test_a_plan_that_would_bind_budget_money_without_the_budget_check_is_refused
 
 def test_a_move_that_frees_budget_money_offers_it_as_a_step_would(ctx: Context, world: World) -> None:
     prioritised, _ = proposal_in(ctx, world, "prioritised")
-    assert ctx.migrations.on_money_freed == ctx.priorisation.offer_freed_money  # wired like the steps' hook
+    assert ctx.migrations.freed_money is ctx.proposals.freed_money  # the same offer as after a step
     freed: list[int] = []
-    ctx.migrations.on_money_freed = lambda session, row, now: freed.append(row.id)
+
+    class Recording:
+        def offer(self, session: Session, row: Row[Any], now: datetime) -> None:
+            freed.append(row.id)
+
+    ctx.migrations.freed_money = Recording()
     migrate(ctx, SHIPPED_PLAN.read_text(encoding="utf-8").replace("[states]", '[states]\nprioritised = "waiting_list"'))
     assert freed == [prioritised]
     assert ctx.proposals.get(SYSTEM, prioritised, now=NOW).state == "waiting_list"

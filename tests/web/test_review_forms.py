@@ -65,7 +65,7 @@ def test_a_member_with_a_conflict_of_interest_is_refused(
     proposal_id, _ = proposal_in(ctx, world, "in_review")
     clock.now = AFTER_CLOSE
     member = conflicted_member(ctx, world)
-    section = review_section(ctx, member, proposal_id, now=AFTER_CLOSE)
+    section = review_section(ctx, member, proposal_id)
     assert section["conflict"] and section["can_score"] is False
     browser = browser_for(member)
     browser.get(f"/app/rounds/{world.round_id}")
@@ -89,10 +89,10 @@ def test_a_score_without_the_forms_token_changes_nothing(
 
 def test_the_review_section_is_the_steering_groups_only(ctx: Context, world: World) -> None:
     proposal_id, _ = proposal_in(ctx, world, "in_review")
-    assert review_section(ctx, world.actor(Role.APPLICANT), proposal_id, now=AFTER_CLOSE) == {}
-    reviewer = review_section(ctx, world.actor(Role.REVIEWER), proposal_id, now=AFTER_CLOSE)
+    assert review_section(ctx, world.actor(Role.APPLICANT), proposal_id) == {}
+    reviewer = review_section(ctx, world.actor(Role.REVIEWER), proposal_id)
     assert reviewer["can_score"] is True and reviewer["scheme"] is not None
-    manager = review_section(ctx, world.actor(Role.MANAGER), proposal_id, now=AFTER_CLOSE)
+    manager = review_section(ctx, world.actor(Role.MANAGER), proposal_id)
     assert manager["can_score"] is False and manager["member"] is None
 
 
@@ -101,7 +101,7 @@ def test_the_managing_member_judges_a_condition(ctx: Context, world: World, brow
     proposal_id, _ = proposal_in(ctx, world, "second_reading")
     clock.now = AFTER_CLOSE
     [condition] = [c for c in ctx.conditions.conditions(SYSTEM, proposal_id) if c.current]
-    section = review_section(ctx, world.actor(Role.MANAGER), proposal_id, now=AFTER_CLOSE)
+    section = review_section(ctx, world.actor(Role.MANAGER), proposal_id)
     assert section["can_judge"] is True and [c.id for c in section["conditions"]] == [condition.id]
     manager = browser_for(world.actor(Role.MANAGER))
     manager.get("/app/rounds")

@@ -25,6 +25,7 @@ from workflow.deadlines.schedule import Firing, firing
 from workflow.errors import DomainError
 from workflow.notify import store
 from workflow.notify.writer import DueFiring, NotificationWriter, Outcome
+from workflow.people.actors import SYSTEM
 from workflow.persistence.db import Database
 from workflow.proposals import store as repo
 from workflow.proposals.service import ProposalService
@@ -182,7 +183,10 @@ class DeadlineSweeper:
         report = SweepReport()
         try:
             with session.begin_nested():
-                self.proposals.fire_by_system(session, proposal_id, transition, reason=reason, now=now)
+                # The system steps from wherever the proposal is now; a step refused from there is reported.
+                version = self.proposals.visible_row(session, SYSTEM, proposal_id).version
+                self.proposals.step(session, SYSTEM, proposal_id, transition, expected_version=version, now=now,
+                                    reason=reason)
             report.steps = 1
         except DomainError as exc:
             # The proposal may have moved on since; the deadline's notifications stand either way.

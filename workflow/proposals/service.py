@@ -1,7 +1,13 @@
-"""Changes to proposals: create and edit a draft, fire a transition (each optionally idempotent).
+"""Changes to proposals: create and edit a draft, take a step (fire a transition).
 
-Each write is one transaction: state, version, audit row and deadlines commit together or not at all. The checks
-of a transition run in a fixed order, so that callers get the most useful error first:
+A step is taken inside a transaction its caller opened (`with db.write() as session: service.step(session, ...)`),
+so that an adapter can do more in the same transaction (read the new view, store an idempotent answer, take
+further steps of a resolution) and everything commits together or not at all. Everything a step writes is in
+`step`: the state and version, the deadlines, the effects of its inputs, the audit row, the outbox rows of its
+notifier and the waiting list's offer when it frees budget money; the last two are given to the service when it
+is built (workflow/context.py), never attached afterwards.
+
+The checks of a transition run in a fixed order, so that callers get the most useful error first:
 
     not visible -> NotFound; stale version -> StaleVersion; unknown transition -> InvalidTransition;
     role may not fire it -> Forbidden; not possible from the current state -> InvalidTransition;
@@ -10,12 +16,11 @@ of a transition run in a fixed order, so that callers get the most useful error 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from workflow.deadlines.planner import OpenDeadline, plan_step, schedule_start
@@ -28,12 +33,13 @@ from workflow.errors import (
     StaleVersion,
 )
 from workflow.metrics import record_step
-from workflow.people.actors import SYSTEM, Actor
+from workflow.people.actors import Actor
 from workflow.people.roles import Role
+from workflow.persistence.db import Database
 from workflow.procedure.inputs import DraftContent, NewDraft, clean_text, normalise_transition_inputs, parse_model
 from workflow.procedure.machine import ProcedureMachine
+from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
-from workflow.proposals.idempotency import KeyReused, Once, StoredAnswer, check_key
 from workflow.proposals.queries import ProposalQueries, evaluate, plan_year
 from workflow.proposals.views import ProposalView, StepResult
 from workflow.review.effects import apply_input_effects
@@ -41,43 +47,67 @@ from workflow.review.session_ref import check_session
 from workflow.timeutil import require_aware, show
 
 
+class Notifier(Protocol):
+    """Writes the outbox rows that tell people and systems of a step (workflow/notify/steps.py)."""
+
+    def write(self, session: Session, *, proposal: Row[Any], actor: Actor, transition: str, from_state: str,
+              to_state: str, version: int, now: datetime) -> int: ...
+
+
+class FreedMoneyOffer(Protocol):
+    """Offers budget money a step freed to the waiting list (workflow/review/waiting_list.py)."""
+
+    def offer(self, session: Session, row: Row[Any], now: datetime) -> None: ...
+
+
 class ProposalService(ProposalQueries):
     """Changes to proposals; reading is inherited from ProposalQueries."""
 
-    # Called in the step's transaction when a step frees budget money (a rejection, a withdrawal, an approval
-    # below the request); the priorisation offers the waiting list's next proposal then (see context.py).
-    on_money_freed: Callable[[Session, Row[Any], datetime], None] = staticmethod(lambda session, row, now: None)
-    # Called in the step's transaction after its audit row: (session, proposal row as it was, actor, transition,
-    # from state, to state, new version, now); the step notifier writes the outbox rows (see context.py).
-    on_step: Callable[[Session, Row[Any], Actor, str, str, str, int, datetime], None] = staticmethod(
-        lambda session, row, actor, transition, from_state, to_state, version, now: None)
+    def __init__(self, database: Database, procedures: ProcedureRegistry, *, notifier: Notifier,
+                 freed_money: FreedMoneyOffer) -> None:
+        super().__init__(database, procedures)
+        # Two of a step's effects, in its transaction: the outbox rows, and the waiting list's offer.
+        self.notifier = notifier
+        self.freed_money = freed_money
+
+    # --- reading inside a caller's transaction -----------------------------------------------------------
+
+    def visible_row(self, session: Session, actor: Actor, proposal_id: int) -> Row[Any]:
+        """The proposal's row, if the actor may see it (NotFound if not), read in the caller's transaction."""
+        return self._load(session, actor, proposal_id)
+
+    def machine_of(self, row: Row[Any]) -> ProcedureMachine:
+        """The state machine of the procedure version the proposal runs on."""
+        return self._machine(row)
+
+    def show(self, session: Session, actor: Actor, proposal_id: int, *, now: datetime) -> ProposalView:
+        """The proposal as the actor sees it, read in the caller's transaction (after a step: the step's result)."""
+        return self._view(session, actor, self._load(session, actor, proposal_id), now)
 
     # --- drafts ------------------------------------------------------------------------------------------
 
     def create_draft(
         self, actor: Actor, data: Mapping[str, Any] | NewDraft, *, now: datetime, request_id: str | None = None
     ) -> ProposalView:
-        draft = self._check_create(actor, data, now)
+        """`check_draft` and `create` in a transaction of their own."""
+        draft = self.check_draft(actor, data, now=now)
         with self.db.write() as session:
-            return self._create(session, actor, draft, now, request_id)
-
-    def create_draft_once(
-        self, actor: Actor, data: Mapping[str, Any] | NewDraft, *, once: Once, now: datetime,
-        request_id: str | None = None,
-    ) -> StoredAnswer:
-        """`create_draft` that answers a retried request (same Idempotency-Key) as it answered the first."""
-        draft = self._check_create(actor, data, now)
-        return self._once(actor, once, now, lambda session: self._create(session, actor, draft, now, request_id))
+            return self.create(session, actor, draft, now=now, request_id=request_id)
 
     @staticmethod
-    def _check_create(actor: Actor, data: Mapping[str, Any] | NewDraft, now: datetime) -> NewDraft:
+    def check_draft(actor: Actor, data: Mapping[str, Any] | NewDraft, *, now: datetime) -> NewDraft:
+        """Whether the actor may create proposals at all, and the draft they sent, checked before any transaction
+        (so that a request refused for these reasons is refused the same with or without an Idempotency-Key)."""
         require_aware(now)
         if actor.role != Role.APPLICANT or actor.organisation_id is None:
             raise Forbidden("only applicants of an organisation create proposals")
         return parse_model(NewDraft, data)
 
-    def _create(self, session: Session, actor: Actor, draft: NewDraft, now: datetime,
-                request_id: str | None) -> ProposalView:
+    def create(self, session: Session, actor: Actor, draft: NewDraft, *, now: datetime,
+               request_id: str | None = None) -> ProposalView:
+        """Create the checked draft inside the caller's transaction: the proposal, its plan, its first deadlines
+        and its `created` audit row."""
+        require_aware(now)
         round_ = repo.round_row(session, draft.round_id)
         if round_ is None:
             raise InvalidInput([FieldProblem("round_id", f"no submission round {draft.round_id}")])
@@ -114,7 +144,7 @@ class ProposalService(ProposalQueries):
         self._audit(session, actor, proposal_id=proposal_id, seq=1, now=now, kind="created",
                     transition=None, from_state=None, to_state=procedure.initial, reason=None,
                     inputs={}, request_id=request_id, machine=machine)
-        return self._view(session, actor, self._load(session, actor, proposal_id), now)
+        return self.show(session, actor, proposal_id, now=now)
 
     def edit_draft(
         self,
@@ -162,7 +192,64 @@ class ProposalService(ProposalQueries):
                         machine=machine)
             return self._view(session, actor, self._load(session, actor, proposal_id), now)
 
-    # --- transitions -------------------------------------------------------------------------------------
+    # --- steps ------------------------------------------------------------------------------------------
+
+    def step(
+        self,
+        session: Session,
+        actor: Actor,
+        proposal_id: int,
+        transition: str,
+        *,
+        expected_version: int,
+        now: datetime,
+        reason: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        session_id: int | None = None,
+    ) -> StepResult:
+        """Take one step inside the caller's transaction: the one way every adapter changes a proposal's state.
+
+        Nothing is committed here: when the caller's block raises, the state, deadlines, audit row, outbox rows and
+        offer written below roll back with everything else it wrote. `session_id`: the steering-group session the
+        step was decided in."""
+        require_aware(now)
+        row = self._load(session, actor, proposal_id)
+        self._check_version(row, expected_version)
+        machine = self._machine(row)
+        definition, target = machine.step_target(row.state, actor.role, transition)
+        values = normalise_transition_inputs(definition, inputs)
+        reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
+        if session_id is not None:
+            check_session(session, session_id, alliance_id=row.alliance_id)
+        facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
+        failures = evaluate(definition.guards, facts)
+        if failures:
+            raise GuardFailed(failures)
+
+        version = expected_version + 1
+        target_def = machine.procedure.state(target)
+        binding = target_def.binds_budget if target_def.binds_budget != row.binds_budget else None
+        if not repo.step_proposal(session, proposal_id, expected_version, state=target, now=now,
+                                  binds_budget=binding, alliance_stage=target_def.alliance_stage,
+                                  bank_stage=target_def.bank_stage):
+            raise self._stale(session, proposal_id, expected_version)
+        self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
+                             now=now)
+        apply_input_effects(session, definition, values, proposal_id=proposal_id, seq=version, now=now,
+                            session_id=session_id)
+        self._audit(session, actor, proposal_id=proposal_id, seq=version, now=now,
+                    kind="transition", transition=transition, from_state=row.state, to_state=target,
+                    reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+        self.notifier.write(session, proposal=row, actor=actor, transition=transition, from_state=row.state,
+                            to_state=target, version=version, now=now)
+        record_step(session, machine.procedure.key, transition)
+        # Money is freed when the proposal stops binding budget, or when a step sets amounts below the request.
+        if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
+                                                                    for d in definition.inputs)):
+            self.freed_money.offer(session, row, now)
+        return StepResult(proposal_id=proposal_id, transition=transition, from_state=row.state, to_state=target,
+                          version=version)
 
     def fire(
         self,
@@ -177,142 +264,10 @@ class ProposalService(ProposalQueries):
         request_id: str | None = None,
         session_id: int | None = None,
     ) -> StepResult:
-        require_aware(now)
+        """`step` in a transaction of its own, for callers with nothing else to do in it (the CLI, the demo)."""
         with self.db.write() as session:
-            return self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                              reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
-
-    def fire_and_show(
-        self,
-        actor: Actor,
-        proposal_id: int,
-        transition: str,
-        *,
-        expected_version: int,
-        now: datetime,
-        reason: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-        session_id: int | None = None,
-    ) -> ProposalView:
-        """`fire`, answered with the proposal as the actor now sees it, read in the step's own transaction."""
-        require_aware(now)
-        with self.db.write() as session:
-            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
-                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
-                                       session_id=session_id)
-
-    def fire_once(
-        self,
-        actor: Actor,
-        proposal_id: int,
-        transition: str,
-        *,
-        once: Once,
-        expected_version: int,
-        now: datetime,
-        reason: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-        session_id: int | None = None,
-    ) -> StoredAnswer:
-        """`fire` that answers a retried request (same Idempotency-Key) as it answered the first: no second step."""
-        require_aware(now)
-
-        def step(session: Session) -> ProposalView:
-            return self._fire_and_view(session, actor, proposal_id, transition, expected_version=expected_version,
-                                       now=now, reason=reason, inputs=inputs, request_id=request_id,
-                                       session_id=session_id)
-
-        return self._once(actor, once, now, step)
-
-    def _fire_and_view(self, session: Session, actor: Actor, proposal_id: int, transition: str, *,
-                       expected_version: int, now: datetime, reason: str | None,
-                       inputs: Mapping[str, Any] | None, request_id: str | None,
-                       session_id: int | None) -> ProposalView:
-        """The step, then the proposal as the actor now sees it, in the same transaction."""
-        self._fire(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                   reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
-        return self._view(session, actor, self._load(session, actor, proposal_id), now)
-
-    def _fire(
-        self,
-        session: Session,
-        actor: Actor,
-        proposal_id: int,
-        transition: str,
-        *,
-        expected_version: int,
-        now: datetime,
-        reason: str | None,
-        inputs: Mapping[str, Any] | None,
-        request_id: str | None,
-        session_id: int | None = None,
-    ) -> StepResult:
-        row = self._load(session, actor, proposal_id)
-        self._check_version(row, expected_version)
-        machine = self._machine(row)
-        definition, target = machine.step_target(row.state, actor.role, transition)
-        values = normalise_transition_inputs(definition, inputs)
-        reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
-        if session_id is not None:
-            check_session(session, session_id, alliance_id=row.alliance_id)
-        facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
-        failures = evaluate(definition.guards, facts)
-        if failures:
-            raise GuardFailed(failures)
-
-        target_def = machine.procedure.state(target)
-        binding = target_def.binds_budget if target_def.binds_budget != row.binds_budget else None
-        if not repo.step_proposal(session, proposal_id, expected_version, state=target, now=now,
-                                  binds_budget=binding, alliance_stage=target_def.alliance_stage,
-                                  bank_stage=target_def.bank_stage):
-            raise self._stale(session, proposal_id, expected_version)
-        self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
-                             now=now)
-        apply_input_effects(session, definition, values, proposal_id=proposal_id, seq=expected_version + 1, now=now,
-                            session_id=session_id)
-        self._audit(session, actor, proposal_id=proposal_id, seq=expected_version + 1, now=now,
-                    kind="transition", transition=transition, from_state=row.state, to_state=target,
-                    reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
-        self.on_step(session, row, actor, transition, row.state, target, expected_version + 1, now)
-        record_step(session, machine.procedure.key, transition)
-        if row.binds_budget and (not target_def.binds_budget or any(d.type == "amounts_by_year"
-                                                                    for d in definition.inputs)):
-            self.on_money_freed(session, row, now)
-        return StepResult(proposal_id=proposal_id, transition=transition, from_state=row.state, to_state=target,
-                          version=expected_version + 1)
-
-    def fire_by_system(self, session: Session, proposal_id: int, transition: str, *, reason: str,
-                       now: datetime) -> StepResult:
-        """A step the system takes by itself (a round closed, a deadline passed), inside the caller's transaction."""
-        row = self._load(session, SYSTEM, proposal_id)
-        return self._fire(session, SYSTEM, proposal_id, transition, expected_version=row.version, now=now,
-                          reason=reason, inputs=None, request_id=None)
-
-    def _once(self, actor: Actor, once: Once, now: datetime,
-              action: Callable[[Session], ProposalView]) -> StoredAnswer:
-        key = check_key(once.key)
-        owner = actor_key(actor)
-        try:
-            with self.db.write() as session:
-                stored = repo.idempotency_record(session, owner, key)
-                if stored is not None:
-                    return _replay(stored, once)
-                answer = once.render(action(session))
-                repo.insert_idempotency_record(session, {
-                    "actor_key": owner, "key": key, "scope": once.scope, "fingerprint": once.fingerprint,
-                    "status": answer.status, "body": answer.body, "etag": answer.etag,
-                    "created_at": now,
-                })
-                return answer
-        except (StaleVersion, IntegrityError):
-            # A concurrent request with the same key may have done the step first: then answer as it did.
-            with self.db.read() as session:
-                stored = repo.idempotency_record(session, owner, key)
-            if stored is None:
-                raise
-            return _replay(stored, once)
+            return self.step(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
+                             reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
 
     # --- internals ---------------------------------------------------------------------------------------
 
@@ -374,16 +329,3 @@ class ProposalService(ProposalQueries):
             "request_id": request_id, "procedure_key": machine.procedure.key,
             "procedure_version": machine.procedure.version, "session_id": session_id,
         })
-
-
-def actor_key(actor: Actor) -> str:
-    """Whose idempotency keys these are: each person's own in the role they act in, and the system's. A stored
-    answer shows what its caller could see then (salary lines for an applicant): it is never replayed to anyone
-    else, nor to the same person acting in another role."""
-    return f"user:{actor.user_id}:{actor.role.value}" if actor.user_id is not None else actor.role.value
-
-
-def _replay(stored: Row[Any], once: Once) -> StoredAnswer:
-    if (stored.scope, stored.fingerprint) != (once.scope, once.fingerprint):
-        raise KeyReused(once.key)
-    return StoredAnswer(status=stored.status, body=dict(stored.body), etag=stored.etag)

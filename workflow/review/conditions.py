@@ -16,11 +16,12 @@ from sqlmodel import Session
 from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
+from workflow.procedure.definition import StateDef
 from workflow.procedure.inputs import parse_model
 from workflow.procedure.text_fields import MultiLine, OneLine
 from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
-from workflow.review.access import require_steward
+from workflow.review.access import is_steward, require_steward
 from workflow.review.session_ref import check_session
 from workflow.timeutil import require_aware
 
@@ -60,11 +61,21 @@ class ConditionView:
     created_at: datetime
 
 
+def judged_now(state: StateDef) -> bool:
+    """Conditions are judged in the second reading: after the revised proposal came back, before a final state."""
+    return not state.editable and not state.terminal
+
+
+def may_judge(actor: Actor, alliance_id: int, state: StateDef) -> bool:
+    """Whether `judge` would take the actor's judgement of a proposal of the alliance in this state."""
+    return is_steward(actor, alliance_id) and judged_now(state)
+
+
 class ConditionService(ProposalQueries):
     def conditions(self, actor: Actor, proposal_id: int) -> list[ConditionView]:
         with self.db.read() as session:
             self._load(session, actor, proposal_id)
-            return _views(store.condition_rows(session, proposal_id))
+            return condition_views(store.condition_rows(session, proposal_id))
 
     def answer(self, actor: Actor, proposal_id: int, condition_id: int, data: Any, *, now: datetime,
                request_id: str | None = None) -> ConditionView:
@@ -92,7 +103,7 @@ class ConditionService(ProposalQueries):
             row, condition = self._condition(session, actor, proposal_id, condition_id)
             require_steward(actor, row.alliance_id, "judge conditions")
             state = self._machine(row).procedure.state(row.state)
-            if state.editable or state.terminal:
+            if not judged_now(state):
                 raise Conflict("conditions are judged in the second reading, after the revised proposal came back; "
                                f"the proposal is in '{row.state}'")
             if judgement.session_id is not None:
@@ -122,10 +133,11 @@ class ConditionService(ProposalQueries):
 
     @staticmethod
     def _condition_view(session: Session, proposal_id: int, condition_id: int) -> ConditionView:
-        return next(v for v in _views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
+        return next(v for v in condition_views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
 
 
-def _views(rows: Any) -> list[ConditionView]:
+def condition_views(rows: Any) -> list[ConditionView]:
+    """A proposal's condition rows as read models, each marked whether it belongs to the latest second reading."""
     latest = {r.id for r in store.latest_reading(rows)}
     return [ConditionView(id=r.id, reading_seq=r.reading_seq, position=r.position, current=r.id in latest,
                           text=r.text, responsible=r.responsible, due_on=r.due_on, status=r.status, answer=r.answer,

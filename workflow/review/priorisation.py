@@ -26,11 +26,9 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
 )
-from workflow.notify.store import insert_outbox
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
 from workflow.persistence import models
-from workflow.procedure.definition import StateDef
 from workflow.procedure.inputs import MAX_ID, CenturyDate, Euros, parse_model
 from workflow.procedure.rules import MIN_REASON_LENGTH
 from workflow.procedure.text_fields import MultiLine, OneLine
@@ -39,10 +37,10 @@ from workflow.proposals.money import format_eur, to_cents
 from workflow.proposals.service import ProposalService
 from workflow.review import store
 from workflow.review.access import OPERATORS, in_alliance, require_steward
-from workflow.review.facts import scheme_for, scoring_facts
-from workflow.review.ranking import BudgetLine, Candidate, Ranking, rank
+from workflow.review.ranking import Ranking
 from workflow.review.session_ref import check_session
-from workflow.timeutil import DEFAULT_ZONE, require_aware
+from workflow.review.waiting_list import round_ranking
+from workflow.timeutil import require_aware
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Reason = Annotated[MultiLine, Field(min_length=MIN_REASON_LENGTH, max_length=5_000)]
@@ -153,45 +151,7 @@ class PriorisationService:
             return self._ranking(session, round_, year)
 
     def _ranking(self, session: Session, round_: models.Round, year: int | None) -> Ranking:
-        assert round_.id is not None
-        year = year or round_.closes_at.astimezone(DEFAULT_ZONE).year
-        procedure = self.procedures.get(round_.procedure_key, round_.procedure_version)
-        scheme = scheme_for(session, procedure, round_.id)
-        def state_of(row: Any) -> StateDef:
-            # A proposal's own version: a migration may have moved it on from its round's.
-            return self.procedures.get(row.procedure_key, row.procedure_version).state(row.state)
-
-        rows = [r for r in store.round_proposals(session, round_.id) if state_of(r).alliance_stage]
-        grants = store.grants(session, [r.id for r in rows], year)
-        candidates = []
-        for r in rows:
-            facts = scoring_facts(session, procedure, r)
-            result = facts.result if facts.result is not None and facts.result.scores else None
-            quorum = facts.scheme is not None and len(facts.sheets) >= facts.scheme.quorum <= facts.eligible
-            requested, approved = grants.get(r.id, (0, None))
-            state = state_of(r)
-            candidates.append(Candidate(
-                proposal_id=r.id, title=r.title, state=r.state, terminal=state.terminal,
-                binds_budget=bool(r.binds_budget), submitted_at=r.reached_alliance_at, requested=requested,
-                approved=approved, total=result.total if result else None, share=result.share if result else None,
-                passes=bool(result and scheme and quorum and result.passes(scheme)), quorum_reached=quorum,
-                ko_failed=result.ko_failed if result else ()))
-        budget = repo.budget(session, round_.alliance_id, year)
-        reserve = repo.reserve_drawn(session, round_.alliance_id, [year]).get(year, 0)
-        elsewhere = store.bound_outside_round(session, round_.alliance_id, round_.id, year)
-        available = (budget.amount if budget else 0) + reserve - elsewhere
-        bound_here = sum(c.grant for c in candidates if c.binds_budget)
-        tie_break = scheme.tie_break if scheme else "earlier_submission_first"
-        line = BudgetLine(year=year, budget=budget.amount if budget else None, reserve=reserve,
-                          bound_elsewhere=elsewhere, available=available, bound_here=bound_here,
-                          free=available - bound_here)
-        waiting = self._waiting(session, round_.id)
-        offer = next((c.proposal_id for pid in waiting for c in candidates
-                      if c.proposal_id == pid and not c.binds_budget and not c.terminal
-                      and c.grant <= line.free), None)
-        return Ranking(round_id=round_.id, year=year, tie_break=tie_break,
-                       min_share=scheme.min_share if scheme else None, line=line,
-                       entries=rank(candidates, tie_break=tie_break, available=available), offer=offer)
+        return round_ranking(session, self.procedures, round_, year)
 
     # --- resolutions -------------------------------------------------------------------------------------
 
@@ -264,7 +224,7 @@ class PriorisationService:
     def _decide(self, session: Session, actor: Actor, row: Row[Any], transition: str, *, reason: str,
                 now: datetime, request_id: str | None, body: ResolutionInput) -> list[FailedRule]:
         """Fire one step of the resolution; a proposal already where the step leads is left as it is."""
-        procedure = self.proposals._machine(row).procedure
+        procedure = self.proposals.machine_of(row).procedure
         step = procedure.transitions.get(transition)
         if step is None:
             raise InvalidTransition(f"{procedure.ref} has no step '{transition}'; its rounds are not prioritised "
@@ -275,8 +235,8 @@ class PriorisationService:
             return []  # decided so already (or further: forwarded, approved), by an earlier version
         label = f"proposal {row.id} ('{row.title}')"
         try:
-            self.proposals._fire(session, actor, row.id, transition, expected_version=current.version, now=now,
-                                 reason=reason, inputs=None, request_id=request_id, session_id=body.session_id)
+            self.proposals.step(session, actor, row.id, transition, expected_version=current.version, now=now,
+                                reason=reason, request_id=request_id, session_id=body.session_id)
         except GuardFailed as exc:
             return [FailedRule(rule=f.rule, why=f"{label}: {f.why}") for f in exc.failures]
         except InvalidTransition as exc:
@@ -292,17 +252,6 @@ class PriorisationService:
             waiting_list=list(r.body.get("waiting_list", [])), reserve_draws=list(r.body.get("reserve_draws", [])),
             ranking=dict(r.ranking), recorded_by=r.recorded_by, recorded_at=r.recorded_at,
             current=r.version == last) for r in rows]
-
-    def _waiting(self, session: Session, round_id: int) -> list[int]:
-        """The waiting list in order: the latest resolution's, then those earlier versions put on it.
-
-        A proposal leaves the waiting list by a step (prioritised, declined, withdrawn), not by a later version
-        leaving it out; the caller keeps only those still waiting (not bound, not terminal).
-        """
-        order: list[int] = []
-        for resolution in reversed(store.resolutions(session, round_id)):
-            order += [pid for pid in resolution.body.get("waiting_list", []) if pid not in order]
-        return order
 
     # --- reserve pools -----------------------------------------------------------------------------------
 
@@ -378,41 +327,6 @@ class PriorisationService:
         drawn = sum(d.amount for d in draws)
         return PoolView(id=pool.id, name=pool.name, year=pool.year, amount=pool.amount, drawn=drawn,
                         remaining=pool.amount - drawn, alliance_ids=list(pool.alliance_ids or []), draws=draws)
-
-    # --- freed money -------------------------------------------------------------------------------------
-
-    def offer_freed_money(self, session: Session, row: Row[Any], now: datetime) -> None:
-        """A step freed budget money: tell the alliance's managers which waiting proposal it now covers.
-
-        The budget is the alliance's, so the waiting lists of all its rounds are looked at, oldest round first.
-        """
-        current = repo.proposal(session, row.id)
-        if current is not None and current.binds_budget and not any(
-                p.grant_approved is not None and p.grant_approved < p.grant_requested
-                for p in repo.plan(session, row.id)):
-            # Still bound in full: the bank approved as requested. (Approved amounts are set once, by the bank's
-            # decision, so before it the whole request was bound.) Nothing was freed, there is nothing to offer.
-            return
-        ranking = next((r for r in (self._ranking(session, round_, None)
-                                    for round_ in repo.rounds(session, row.alliance_id))
-                        if r.offer is not None), None)
-        if ranking is None or ranking.offer is None:
-            return
-        offered = next(e.candidate for e in ranking.entries if e.candidate.proposal_id == ranking.offer)
-        managers = store.manager_ids(session, row.alliance_id)
-        subject = (f"Mittel frei: '{offered.title}' kann von der Warteliste nachrücken / "
-                   f"Funds freed: '{offered.title}' may move up from the waiting list")
-        body = (f"'{row.title}' bindet keine Mittel mehr in voller Höhe. Frei im Jahr {ranking.year}: "
-                f"{format_eur(ranking.line.free)}. Nächster Antrag auf der Warteliste, der gedeckt ist: "
-                f"'{offered.title}' ({format_eur(offered.grant)}).")
-        insert_outbox(session, [{
-            "key": f"offer:p{offered.proposal_id}:after:p{row.id}:v{row.version}:u{uid}:inapp", "channel": "inapp",
-            "kind": "offer", "topic": "waiting_list", "user_id": uid, "alliance_id": row.alliance_id,
-            "proposal_id": offered.proposal_id, "deadline_id": None, "address": None, "subject": subject[:300],
-            "body": body, "payload": {"freed_by": row.id, "offer": offered.proposal_id, "year": ranking.year,
-                                      "free": ranking.line.free},
-            "status": "sent", "attempts": 0, "next_attempt_at": None, "created_at": now, "sent_at": now,
-        } for uid in managers])
 
     # --- internals ---------------------------------------------------------------------------------------
 

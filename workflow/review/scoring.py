@@ -19,6 +19,7 @@ from workflow.proposals import store as repo
 from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import OPERATORS, require_steward
+from workflow.review.conditions import ConditionView, condition_views, may_judge
 from workflow.review.facts import parties, scheme_for, scorers
 from workflow.review.results import Result, Sheet, check_sheet, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
@@ -69,6 +70,22 @@ class ScoringView:
     own: SheetView | None
     sheets: list[SheetView]  # others' sheets the caller may see
     hidden_until_scored: bool  # the caller sees others' scores after giving their own
+
+
+@dataclass(frozen=True)
+class ReviewPart:
+    """What the actor may see and do in the steering group's review of one proposal now.
+
+    The web page shows forms only for what is allowed here, so that it never decides a right of its own."""
+
+    proposal_id: int
+    title: str
+    scoring: ScoringView
+    member: MemberStatus | None  # the actor as one of the proposal's scorers, if they are
+    scoring_open: bool  # the proposal is in a state it is scored in
+    can_score: bool  # a scorer free of conflict, while scoring is open
+    conditions: list[ConditionView]  # of the latest second reading
+    can_judge: bool  # a steward, in the second reading, with conditions to judge
 
 
 class ScoringService(ProposalQueries):
@@ -130,6 +147,28 @@ class ScoringService(ProposalQueries):
     def scores(self, actor: Actor, proposal_id: int) -> ScoringView:
         with self.db.read() as session:
             return self._scoring_view(session, actor, self._load(session, actor, proposal_id))
+
+    def review_part(self, actor: Actor, proposal_id: int) -> ReviewPart | None:
+        """The actor's part in the proposal's review, read in one transaction; None when they have none (an
+        applicant; a bank officer unless the bank scores the round)."""
+        if actor.role == Role.APPLICANT:
+            return None
+        with self.db.read() as session:
+            row = self._load(session, actor, proposal_id)
+            scoring = self._scoring_view(session, actor, row)
+            scheme = scoring.scheme
+            if actor.role == Role.BANK and (scheme is None or scheme.scorers != "bank"):
+                return None
+            procedure = self._machine(row).procedure
+            member = next((m for m in scoring.members if m.user_id == actor.user_id), None)
+            scorer = member if member is not None and scheme is not None and actor.role.value == scheme.scorers \
+                else None
+            scoring_open = row.state in procedure.scoring_states
+            conditions = [c for c in condition_views(store.condition_rows(session, row.id)) if c.current]
+            return ReviewPart(
+                proposal_id=row.id, title=row.title, scoring=scoring, member=scorer, scoring_open=scoring_open,
+                can_score=scorer is not None and scoring_open and scorer.conflict is None, conditions=conditions,
+                can_judge=may_judge(actor, row.alliance_id, procedure.state(row.state)) and bool(conditions))
 
     # --- internals ---------------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ class SessionService:
         with self.db.write() as session:
             row = self._session(session, actor, session_id)
             require_steward(actor, row.alliance_id, "set the agenda")
-            proposal = self.proposals._load(session, actor, item.proposal_id)
+            proposal = self.proposals.visible_row(session, actor, item.proposal_id)
             if proposal.alliance_id != row.alliance_id:
                 raise NotFound(f"proposal {item.proposal_id} not found")
             if store.agenda_item(session, session_id, item.proposal_id) is not None:
@@ -124,16 +124,16 @@ class SessionService:
     def _set_hearing(self, session: Session, actor: Actor, proposal: Any, row: Any, *, now: datetime,
                      request_id: str | None) -> None:
         """Fire the procedure's step that sets the hearing date, if the proposal's state has one."""
-        machine = self.proposals._machine(proposal)
+        machine = self.proposals.machine_of(proposal)
         step = next((t for t in machine.procedure.transitions_from(proposal.state)
                      if t.to == proposal.state and any(i.name == "next_session" for i in t.inputs)
                      and actor.role.value in t.roles), None)
         if step is None:
             return
         day = row.held_at.astimezone(DEFAULT_ZONE).date().isoformat()
-        self.proposals._fire(session, actor, proposal.id, step.name, expected_version=proposal.version, now=now,
-                             reason=f"Anhörung in der Sitzung '{row.title}'", inputs={"next_session": day},
-                             request_id=request_id, session_id=row.id)
+        self.proposals.step(session, actor, proposal.id, step.name, expected_version=proposal.version, now=now,
+                            reason=f"Anhörung in der Sitzung '{row.title}'", inputs={"next_session": day},
+                            request_id=request_id, session_id=row.id)
 
     def _session(self, session: Session, actor: Actor, session_id: int) -> Any:
         row = store.session_row(session, session_id)

@@ -27,6 +27,7 @@ from workflow.persistence.db import Database
 from workflow.procedure.definition import Procedure
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
+from workflow.proposals.service import FreedMoneyOffer
 from workflow.versioning import store
 from workflow.versioning.deadline_moves import DeadlineMoves, OpenRow, deadline_moves
 from workflow.versioning.diff import carried_names
@@ -97,14 +98,13 @@ class MigrationStatus:
 
 
 class MigrationService:
-    # Called in a proposal's move when it leaves a state that binds budget money for one that does not: the
-    # priorisation offers the freed money to the waiting list then (see context.py), as after such a step.
-    on_money_freed: Callable[[Session, Row[Any], datetime], None] = staticmethod(lambda session, row, now: None)
-
-    def __init__(self, db: Database, procedures: ProcedureRegistry, *, lease: timedelta = timedelta(minutes=2),
-                 batch_size: int = 200) -> None:
+    def __init__(self, db: Database, procedures: ProcedureRegistry, *, freed_money: FreedMoneyOffer,
+                 lease: timedelta = timedelta(minutes=2), batch_size: int = 200) -> None:
         self.db = db
         self.procedures = procedures
+        # A move that leaves a state binding budget money for one that does not offers the money to the waiting
+        # list, in the move's transaction, as a step would (workflow/review/waiting_list.py).
+        self.freed_money = freed_money
         self.lease = lease
         self.batch_size = batch_size
 
@@ -367,7 +367,7 @@ class MigrationService:
                 })
                 store.count_moved(session, migration_id)
                 if row.binds_budget and not state.binds_budget:
-                    self.on_money_freed(session, row, now)
+                    self.freed_money.offer(session, row, now)
                 return True
         raise Conflict(f"proposal {proposal_id} kept changing while it was being migrated; run the migration again")
 

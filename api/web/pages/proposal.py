@@ -135,7 +135,7 @@ def show_page(request: Request, ctx: Context, viewer: Viewer, proposal_id: int, 
         plan_problems=plan_problems, answering=actor.role == Role.APPLICANT and view.editable,
         may_edit=actor.role == Role.APPLICANT and view.editable, show_salaries=any(
             y.staff_costs is not None for y in view.funding_plan),
-        review=review_section(ctx, actor, proposal_id, now=now),
+        review=review_section(ctx, actor, proposal_id),
         diagram=procedure_svg(procedure, language=language, highlight=view.state),
         saved=request.query_params.get("saved") == "1", euros_typed=euros_typed,
     )
@@ -170,8 +170,9 @@ def fire_transition(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, rid
     version = int(sent) if sent.isdigit() and len(sent) < 10 else 0
     if not errors:
         try:
-            ctx.proposals.fire(viewer.actor, proposal_id, name, expected_version=version, now=now, reason=reason,
-                               inputs=inputs, request_id=rid)
+            with ctx.db.write() as session:
+                ctx.proposals.step(session, viewer.actor, proposal_id, name, expected_version=version, now=now,
+                                   reason=reason, inputs=inputs, request_id=rid)
             return RedirectResponse(f"/app/proposals/{proposal_id}?done={name}", status_code=303)
         except StaleVersion:
             return show_page(request, ctx, viewer, proposal_id, now, status=409, active=name, typed=typed,

@@ -31,7 +31,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 def _again(request: Request, ctx: Context, actor: Actor, proposal_id: int, *, now: datetime, status: int,
            values: dict[str, str], errors: dict[str, list[str]]) -> Response:
-    review = review_section(ctx, actor, proposal_id, now=now, values=values, errors=errors)
+    review = review_section(ctx, actor, proposal_id, values=values, errors=errors)
     return render(request, "rounds/review_form.html", status=status, review=review, proposal_id=proposal_id,
                   errors=errors)
 
