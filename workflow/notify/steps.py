@@ -1,6 +1,6 @@
 """Outbox rows for one step of a proposal: its applicants hear that it moved, the alliance's systems too.
 
-Called inside the step's transaction (ProposalService.on_step), so the step and its notifications commit or roll
+Called inside the step's transaction (ProposalService.step, as the notifier it was built with), so the step and its notifications commit or roll
 back together. This runs on every transition, the hot path: one query finds the recipients with their mutes and
 the alliance's webhook, one statement inserts the rows; no ORM objects, nothing per recipient.
 
@@ -47,12 +47,6 @@ class StepNotifier:
         self.procedure_of = procedure_of
         self.email_enabled = email_enabled
         self.public_url = public_url.rstrip("/")
-
-    def hook(self, session: Session, proposal: Row[Any], actor: Actor, transition: str,  # noqa: PLR0917
-             from_state: str, to_state: str, version: int, now: datetime) -> None:
-        """The shape of ProposalService.on_step."""
-        self.write(session, proposal=proposal, actor=actor, transition=transition, from_state=from_state,
-                   to_state=to_state, version=version, now=now)
 
     def write(self, session: Session, *, proposal: Row[Any], actor: Actor, transition: str, from_state: str,
               to_state: str, version: int, now: datetime) -> int:
