@@ -1,8 +1,8 @@
 """Steps counted for /metrics once they are committed: a step refused or rolled back is not a step.
 
-`ProposalService.step` notes each step in its session; the count moves only when that session's transaction commits. The
-counter lives in prometheus_client's default registry, which `PROMETHEUS_MULTIPROC_DIR` turns into files shared
-by worker processes (`foerderweg serve --workers N`).
+`ProposalService.step` notes each step in its session; the count moves only when that session's transaction
+commits. The counter lives in prometheus_client's default registry, which `PROMETHEUS_MULTIPROC_DIR` turns into
+files shared by worker processes (`foerderweg serve --workers N`).
 """
 
 from __future__ import annotations
