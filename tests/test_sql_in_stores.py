@@ -3,9 +3,8 @@
 The modules of workflow/ are read with `ast`: one that is not a store and builds or runs a statement
 (sa.select / insert / update / delete / union / text, the same names imported bare, `.execute(`, `.exec(`, the
 session's ORM calls `session.get / add / delete / scalar / scalars`) or a condition of one (sa.and_ / or_ / not_ /
-true / false / func / bindparam, `.where(`) fails, unless it is a justified exception below or still on the TODO
-list of issue 23. A TODO entry that has become clean fails too, so the list only
-shrinks.
+true / false / func / bindparam, `.where(`) fails, unless it is a justified exception below. An exception that has become clean fails too, so
+the list only shrinks.
 """
 
 from __future__ import annotations
@@ -35,13 +34,6 @@ EXCEPTIONS: dict[str, str] = {
                                "the stores filter lists with (visible_clause): side by side so that both change "
                                "together; it runs no statement",
 }
-
-# Issue 23: modules that still hold SQL, owned by changes under way; each leaves this list when it is clean.
-TODO_ISSUE_23: dict[str, str] = {
-    "notify/steps.py": "issue 23: the audience of a step notification (_AUDIENCE, executed in place) belongs in "
-                       "workflow/notify/store.py",
-}
-
 
 def sql_calls(source: str) -> list[str]:
     """The SQL constructs a module's source uses, as `line: call` strings."""
@@ -91,16 +83,10 @@ def modules() -> dict[str, list[str]]:
 
 def test_sql_only_in_stores() -> None:
     offenders = {module: calls for module, calls in modules().items()
-                 if calls and module not in EXCEPTIONS and module not in TODO_ISSUE_23}
+                 if calls and module not in EXCEPTIONS}
     assert not offenders, (
         "SQL outside a store module (move it into the package's store.py as a named function with a typed "
         f"result): {offenders}")
-
-
-def test_todo_list_only_shrinks() -> None:
-    found = modules()
-    clean = sorted(module for module in TODO_ISSUE_23 if not found.get(module))
-    assert not clean, f"no SQL left in {clean}: take them off TODO_ISSUE_23"
 
 
 def test_exceptions_are_needed() -> None:

@@ -1,8 +1,9 @@
 """Outbox rows for one step of a proposal: its applicants hear that it moved, the alliance's systems too.
 
-Called inside the step's transaction (ProposalService.step, as the notifier it was built with), so the step and its notifications commit or roll
-back together. This runs on every transition, the hot path: one query finds the recipients with their mutes and
-the alliance's webhook, one statement inserts the rows; no ORM objects, nothing per recipient.
+Called inside the step's transaction (ProposalService.step, as the notifier it was built with), so the step and
+its notifications commit or roll back together. This runs on every transition, the hot path: one query finds the
+recipients with their mutes and the alliance's webhook (notify/store.py), one statement inserts the rows; no ORM
+objects, nothing per recipient.
 
 Every row's key names proposal, version, recipient and channel, so writing the same step twice writes nothing.
 """
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
@@ -23,10 +23,7 @@ from workflow.notify import store
 from workflow.notify.messages import StepAbout, render_step
 from workflow.notify.writer import ROW_DEFAULTS
 from workflow.people.actors import Actor
-from workflow.people.roles import Role
-from workflow.persistence.driver import prepared
 from workflow.procedure.definition import Procedure
-from workflow.proposals.store import ALLIANCES, USERS
 
 STEP_TOPIC = "proposal_step"
 STEP_KIND = "step"
@@ -85,29 +82,11 @@ class StepNotifier:
         return len(rows)
 
 
-_MUTES = store.MUTES
-# Built once (this runs on every step): the alliance's webhook, and its applicants of one organisation but the
-# actor (0 when the system acts: ids start at 1), each with their mutes of steps.
-_AUDIENCE = prepared(
-    sa.select(ALLIANCES.c.webhook_url, USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, _MUTES.c.channel)
-    .select_from(
-        ALLIANCES.outerjoin(USERS, sa.and_(USERS.c.role == Role.APPLICANT.value,
-                                           USERS.c.organisation_id == sa.bindparam("organisation"),
-                                           USERS.c.id != sa.bindparam("actor")))
-        .outerjoin(_MUTES, sa.and_(_MUTES.c.user_id == USERS.c.id, _MUTES.c.topic == STEP_TOPIC)))
-    .where(ALLIANCES.c.id == sa.bindparam("alliance"))
-    .order_by(USERS.c.id)
-)
-
-
 def _audience(session: Session, proposal: Row[Any], actor: Actor) -> tuple[str | None, list[Recipient]]:
-    """The alliance's webhook URL and the organisation's applicants (but the actor) with their mutes of steps.
-
-    One query: the alliance row always exists, so its webhook comes back even when nobody else is to be told.
-    """
-    return _recipients(session.execute(_AUDIENCE, {
-        "organisation": proposal.organisation_id, "actor": actor.user_id or 0, "alliance": proposal.alliance_id,
-    }).all())
+    """The alliance's webhook URL and the organisation's applicants (but the actor) with their mutes of steps."""
+    return _recipients(store.step_audience(session, alliance_id=proposal.alliance_id,
+                                           organisation_id=proposal.organisation_id, actor_id=actor.user_id,
+                                           topic=STEP_TOPIC))
 
 
 def _recipients(rows: Sequence[Row[Any]]) -> tuple[str | None, list[Recipient]]:

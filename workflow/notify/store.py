@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from workflow.people.roles import Role
 from workflow.persistence import models
 from workflow.persistence.driver import prepared
 from workflow.persistence.id_lists import in_ids
@@ -27,7 +28,7 @@ MUTES = table_of(models.NotificationMute)
 DELIVERED_BY_SENDING = ("email", "webhook")
 
 
-_INSERT_OUTBOX = {"postgresql": postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]),
+_INSERT_OUTBOX = {"postgresql": prepared(postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])),
                   "sqlite": prepared(sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"]))}
 
 
@@ -315,3 +316,26 @@ def send_again(session: Session, message_id: int, status: str, now: datetime) ->
     """Make a message pending again with a fresh count of attempts, if it is still in `status`."""
     update_outbox(session, message_id, OUTBOX.c.status == status, {
         "status": "pending", "attempts": 0, "next_attempt_at": now, "claim": None, "lease_until": None})
+
+
+# Built once (this runs on every step): the alliance's webhook, and its applicants of one organisation but the
+# actor (0 when the system acts: ids start at 1), each with their mutes of one topic.
+_AUDIENCE = prepared(
+    sa.select(ALLIANCES.c.webhook_url, USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, MUTES.c.channel)
+    .select_from(
+        ALLIANCES.outerjoin(USERS, sa.and_(USERS.c.role == Role.APPLICANT.value,
+                                           USERS.c.organisation_id == sa.bindparam("organisation"),
+                                           USERS.c.id != sa.bindparam("actor")))
+        .outerjoin(MUTES, sa.and_(MUTES.c.user_id == USERS.c.id, MUTES.c.topic == sa.bindparam("topic"))))
+    .where(ALLIANCES.c.id == sa.bindparam("alliance"))
+    .order_by(USERS.c.id)
+)
+
+
+def step_audience(session: Session, *, alliance_id: int, organisation_id: int | None, actor_id: int | None,
+                  topic: str) -> Sequence[Row[Any]]:
+    """The alliance's webhook URL on every row, and the organisation's applicants (but the actor) with their mutes
+    of `topic`, one row per mute. One query: the alliance row always exists, so its webhook comes back even when
+    nobody else is to be told."""
+    return session.execute(_AUDIENCE, {"organisation": organisation_id, "actor": actor_id or 0,
+                                       "alliance": alliance_id, "topic": topic}).all()
