@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from workflow.alliances import store as alliance_store
 from workflow.context import Context
 from workflow.errors import Conflict
 from workflow.people.actors import SYSTEM, Actor
 from workflow.people.roles import Role
-from workflow.proposals import store as repository
 from workflow.timeutil import DEFAULT_ZONE, end_of_day, local
 
 ALLIANCE = "Fachkräfteallianz Leipzig (FKA-L)"
@@ -256,7 +256,7 @@ class DemoResult:
 def play(ctx: Context) -> DemoResult:
     admin = ctx.admin
     with ctx.db.read() as session:
-        existing = repository.alliances(session)
+        existing = alliance_store.alliances(session)
     if existing:
         # Demo users include an admin and a bank officer: never mix them into a database with real data.
         loaded = any(a.name == ALLIANCE for a in existing)

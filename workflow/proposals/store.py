@@ -118,13 +118,6 @@ def step_proposal(session: Session, proposal_id: int, expected_version: int, *, 
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-def proposal_page(session: Session, where: sa.ColumnElement[bool], *, after_id: int, limit: int) -> Sequence[Row[Any]]:
-    """Keyset pagination by id: stable under concurrent inserts, no OFFSET scans."""
-    return session.execute(
-        sa.select(PROPOSALS).where(where, PROPOSALS.c.id > after_id).order_by(PROPOSALS.c.id).limit(limit)
-    ).all()
-
-
 def proposals_in(session: Session, *, round_id: int, state: str) -> Sequence[Row[Any]]:
     return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.round_id == round_id, PROPOSALS.c.state == state)
                            .order_by(PROPOSALS.c.id)).all()
@@ -314,22 +307,7 @@ def find_by_name(session: Session, model: type[T], name: str) -> T | None:
     return session.execute(sa.select(model).where(column == name)).scalars().first()
 
 
-def budget(session: Session, alliance_id: int, year: int) -> models.Budget | None:
-    return session.execute(
-        sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id, BUDGETS.c.year == year)
-    ).scalars().first()
-
-
 # Users' tokens, passwords, sign-ins and accounts: workflow/people/store.py.
-
-def budgets_of(session: Session, alliance_id: int) -> list[models.Budget]:
-    return list(session.execute(
-        sa.select(models.Budget).where(BUDGETS.c.alliance_id == alliance_id).order_by(BUDGETS.c.year)).scalars())
-
-
-def alliances(session: Session) -> list[models.Alliance]:
-    return list(session.execute(sa.select(models.Alliance).order_by(ALLIANCES.c.id)).scalars())
-
 
 _FUNDED_BY = prepared(sa.select(ALLIANCES.c.id).where(ALLIANCES.c.funding_bank_id == sa.bindparam("bank")))
 
@@ -345,13 +323,6 @@ _FUNDING_BANK = prepared(sa.select(ALLIANCES.c.funding_bank_id).where(ALLIANCES.
 def funding_bank_of(session: Session, alliance_id: int) -> int | None:
     bank = session.execute(_FUNDING_BANK, {"alliance": alliance_id}).scalar()
     return None if bank is None else int(bank)
-
-
-def rounds(session: Session, alliance_id: int | None) -> list[models.Round]:
-    query = sa.select(models.Round).order_by(ROUNDS.c.id)
-    if alliance_id is not None:
-        query = query.where(ROUNDS.c.alliance_id == alliance_id)
-    return list(session.execute(query).scalars())
 
 
 # --- idempotency -------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from workflow.alliances import store as alliance_store
 from workflow.notify.store import insert_outbox
 from workflow.persistence import models
 from workflow.procedure.definition import StateDef
@@ -53,7 +54,7 @@ def round_ranking(session: Session, procedures: ProcedureRegistry, round_: model
             approved=approved, total=result.total if result else None, share=result.share if result else None,
             passes=bool(result and scheme and quorum and result.passes(scheme)), quorum_reached=quorum,
             ko_failed=result.ko_failed if result else ()))
-    budget = repo.budget(session, round_.alliance_id, year)
+    budget = alliance_store.budget(session, round_.alliance_id, year)
     reserve = repo.reserve_drawn(session, round_.alliance_id, [year]).get(year, 0)
     elsewhere = store.bound_outside_round(session, round_.alliance_id, round_.id, year)
     available = (budget.amount if budget else 0) + reserve - elsewhere
@@ -103,7 +104,7 @@ class WaitingListOffer:
             # decision, so before it the whole request was bound.) Nothing was freed, there is nothing to offer.
             return
         ranking = next((r for r in (round_ranking(session, self.procedures, round_, None)
-                                    for round_ in repo.rounds(session, row.alliance_id))
+                                    for round_ in alliance_store.rounds(session, row.alliance_id))
                         if r.offer is not None), None)
         if ranking is None or ranking.offer is None:
             return
