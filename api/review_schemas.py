@@ -20,12 +20,12 @@ from workflow.procedure.text_fields import OneLine
 from workflow.proposals.money import to_euros
 from workflow.review.bank import BankRecord, EarlyStartView, YearAmounts
 from workflow.review.conditions import ConditionView
+from workflow.review.meetings import AgendaEntry, Decision, MeetingDetail, MeetingView
 from workflow.review.priorisation import DrawView, PoolView, ResolutionView
 from workflow.review.ranking import BudgetLine, Candidate, Entry, Ranking
 from workflow.review.results import Result
 from workflow.review.scheme import ScoringScheme
 from workflow.review.scoring import MemberStatus, SchemeView, ScoringView, SheetView
-from workflow.review.sessions import AgendaEntry, Decision, SessionDetail, SessionView
 from workflow.timeutil import DEFAULT_ZONE
 
 
@@ -218,7 +218,7 @@ class SessionOut(BaseModel):
     held_at: datetime
 
     @classmethod
-    def of(cls, s: SessionView) -> SessionOut:
+    def of(cls, s: MeetingView) -> SessionOut:
         return cls(id=s.id, alliance_id=s.alliance_id, title=s.title, held_at=s.held_at)
 
 
@@ -251,7 +251,7 @@ class SessionDetailOut(BaseModel):
     resolutions: list[int] = Field(description="ids of the resolutions recorded in the session")
 
     @classmethod
-    def of(cls, d: SessionDetail) -> SessionDetailOut:
+    def of(cls, d: MeetingDetail) -> SessionDetailOut:
         return cls(session=SessionOut.of(d.session), agenda=[AgendaEntryOut.of(a) for a in d.agenda],
                    decisions=[DecisionOut.of(x) for x in d.decisions], resolutions=list(d.resolutions))
 

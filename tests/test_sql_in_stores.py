@@ -3,8 +3,8 @@
 The modules of workflow/ are read with `ast`: one that is not a store and builds or runs a statement
 (sa.select / insert / update / delete / union / text, the same names imported bare, `.execute(`, `.exec(`, the
 session's ORM calls `session.get / add / delete / scalar / scalars`) or a condition of one (sa.and_ / or_ / not_ /
-true / false / func / bindparam, `.where(`) fails, unless it is a justified exception below. An exception that has become clean fails too, so
-the list only shrinks.
+true / false / func / bindparam, `.where(`) fails, unless it is a justified exception below. An exception that
+has become clean fails too, so the list only shrinks.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals.service import ProposalService
 from workflow.review.bank import BankService
 from workflow.review.conditions import ConditionService
+from workflow.review.meetings import MeetingService
 from workflow.review.priorisation import PriorisationService
 from workflow.review.scoring import ScoringService
-from workflow.review.sessions import SessionService
 from workflow.review.waiting_list import WaitingListOffer
 from workflow.settings import Settings, load_settings
 from workflow.timeutil import utcnow
@@ -45,7 +45,7 @@ class Context:
     calendar: DeadlineCalendar
     scoring: ScoringService
     conditions: ConditionService
-    sessions: SessionService
+    meetings: MeetingService
     priorisation: PriorisationService
     bank: BankService
     signin: SignInService
@@ -98,7 +98,7 @@ def build_context(settings: Settings | None = None) -> Context:
         calendar=DeadlineCalendar(db, book, settings.public_url),
         scoring=ScoringService(db, procedures),
         conditions=ConditionService(db, procedures),
-        sessions=SessionService(proposals),
+        meetings=MeetingService(proposals),
         priorisation=PriorisationService(proposals),
         bank=BankService(db, procedures),
         signin=SignInService(db, lifetime=timedelta(hours=settings.web.session_hours),

@@ -137,7 +137,7 @@ def fire_transition(
 
     def step(session: Session) -> ProposalView:
         ctx.proposals.step(session, caller, proposal_id, body.transition, expected_version=version, now=now,
-                           reason=body.reason, inputs=body.inputs, request_id=rid, session_id=body.session_id)
+                           reason=body.reason, inputs=body.inputs, request_id=rid, meeting_id=body.session_id)
         return ctx.proposals.show(session, caller, proposal_id, now=now)
 
     if idempotency_key is not None:

@@ -76,7 +76,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def new_session(ctx: Context, world: World, alliance_id: int | None = None) -> int:
     held = {"title": SESSION["title"], "held_at": AFTER_CLOSE.replace(hour=14)}
-    return ctx.sessions.create(SYSTEM, alliance_id or world.alliance_id, held, now=AFTER_CLOSE).id
+    return ctx.meetings.create(SYSTEM, alliance_id or world.alliance_id, held, now=AFTER_CLOSE).id
 
 
 def new_pool(ctx: Context, world: World, amount: str = "100000.00") -> int:

@@ -163,9 +163,9 @@ def foreign_world(ctx: Context, world: World) -> Foreign:
     forwarded, _ = make("forwarded_to_bank")
     request = ctx.bank.request_early_start(applicant, forwarded, {"wanted_from": "2026-08-01", "reason": texts[7]},
                                            now=AFTER_CLOSE)
-    session = ctx.sessions.create(manager, world.alliance_id, {"title": texts[3], "held_at": AFTER_CLOSE},
+    session = ctx.meetings.create(manager, world.alliance_id, {"title": texts[3], "held_at": AFTER_CLOSE},
                                   now=AFTER_CLOSE)
-    ctx.sessions.add_to_agenda(manager, session.id, {"proposal_id": scored, "purpose": "decision"},
+    ctx.meetings.add_to_agenda(manager, session.id, {"proposal_id": scored, "purpose": "decision"},
                                now=AFTER_CLOSE)
     waiting, version = proposal_in(ctx, world, "in_review", title=f"waiting_list {SECRET}")
     satisfy(ctx, world, waiting, procedure_of(ctx, waiting).transitions["put_on_waiting_list"], version)
@@ -226,7 +226,7 @@ def home_world(ctx: Context, world: World) -> tuple[Home, dict[str, str]]:
     }
     home = replace(world, alliance_id=hannover.id, round_id=round_id, organisation_id=organisation.id, actors=actors)
     at_bank, _ = proposal_in(ctx, home, "forwarded_to_bank", title="Pflegekräfte Region Hannover", plan=OWN_PLAN)
-    session = ctx.sessions.create(actors[Role.MANAGER], hannover.id, {
+    session = ctx.meetings.create(actors[Role.MANAGER], hannover.id, {
         "title": "Bündnissitzung Hannover", "held_at": AFTER_CLOSE}, now=AFTER_CLOSE)
     pool = ctx.priorisation.create_pool(SYSTEM, {"name": "Leistungsreserve Niedersachsen", "year": 2026,
                                                  "amount": "250000.00", "alliance_ids": [hannover.id]})

@@ -103,10 +103,10 @@ def state(ctx: Context, pid: int, *, now: datetime = AFTER_CLOSE) -> str:
 
 
 def fire(ctx: Context, actor: Actor, pid: int, step: str, *, now: datetime = AFTER_CLOSE, reason: str | None = REASON,
-         inputs: dict[str, Any] | None = None, session_id: int | None = None) -> int:
+         inputs: dict[str, Any] | None = None, meeting_id: int | None = None) -> int:
     """Fire a step on the proposal's current version; returns the new version."""
     return ctx.proposals.fire(actor, pid, step, expected_version=version(ctx, pid, now=now), now=now, reason=reason,
-                              inputs=inputs, session_id=session_id).version
+                              inputs=inputs, meeting_id=meeting_id).version
 
 
 def reviewer(world: World) -> Actor:

@@ -32,7 +32,7 @@ def count_draws(ctx: Context) -> int:
 
 def test_one_resolution_prioritises_waits_and_declines_and_is_versioned(ctx: Context, world: World) -> None:
     first, second, third = scored_proposals(ctx, world, "MINT-Netzwerk", "Berufsorientierung", "Pflegeschule")
-    session_id = ctx.sessions.create(manager(world), world.alliance_id, {
+    session_id = ctx.meetings.create(manager(world), world.alliance_id, {
         "title": "Lenkungsgruppe 30. Juni", "held_at": local(date(2026, 6, 30), time(16))}, now=AFTER_CLOSE).id
     v1 = ctx.priorisation.resolve(manager(world), world.round_id, {
         "decided_on": "2026-06-30", "session_id": session_id, "prioritised": [first], "waiting_list": [second],
@@ -49,7 +49,7 @@ def test_one_resolution_prioritises_waits_and_declines_and_is_versioned(ctx: Con
     last = ctx.proposals.history(manager(world), third)[-1]
     assert (last.transition, last.reason) == ("decline", "Fördergegenstand nicht erfüllt")
     assert ctx.proposals.history(manager(world), first)[-1].reason == "Beschluss der Lenkungsgruppe vom 30.06.2026"
-    minutes = ctx.sessions.get(manager(world), session_id)
+    minutes = ctx.meetings.get(manager(world), session_id)
     assert {d.proposal_id for d in minutes.decisions} == {first, second, third}
     assert minutes.resolutions == [v1.id]
 

@@ -129,4 +129,4 @@ def test_a_step_tells_and_offers_freed_money_through_the_effects_the_service_was
 def test_the_context_builds_the_services_with_the_same_effects(ctx: Context) -> None:
     """The proposal service and the migrations offer freed money the same way; nothing is attached afterwards."""
     assert ctx.migrations.freed_money is ctx.proposals.freed_money
-    assert ctx.sessions.proposals is ctx.proposals and ctx.priorisation.proposals is ctx.proposals
+    assert ctx.meetings.proposals is ctx.proposals and ctx.priorisation.proposals is ctx.proposals

@@ -292,7 +292,7 @@ def play(ctx: Context) -> DemoResult:
         users[key] = user.id
         actors[key] = admin.actor_for(user.id)
 
-    sessions = {key: ctx.sessions.create(actors["manager"], alliance.id, {"title": title, "held_at": moment(when)},
+    sessions = {key: ctx.meetings.create(actors["manager"], alliance.id, {"title": title, "held_at": moment(when)},
                                          now=moment("2016-05-02 09:00")).id
                 for key, (when, title) in SESSIONS.items()}
     ids: dict[str, int] = {}
@@ -320,7 +320,7 @@ def play(ctx: Context) -> DemoResult:
         else:
             version = ctx.proposals.get(SYSTEM, ids[step.proposal], now=now).version
             result = ctx.proposals.fire(actor, ids[step.proposal], step.action, expected_version=version, now=now,
-                                        reason=step.reason, inputs=step.inputs, session_id=session_id,
+                                        reason=step.reason, inputs=step.inputs, meeting_id=session_id,
                                         request_id=f"demo-{step.proposal}-{step.action}")
             reached.add(result.to_state)
     for proposal_id in ids.values():
@@ -334,7 +334,7 @@ def _score(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) ->
 
 
 def _agenda(ctx: Context, step: Step, actor: Actor, now: datetime, **ids: Any) -> None:
-    ctx.sessions.add_to_agenda(actor, ids["session_id"], {"proposal_id": ids["ids"][step.proposal],
+    ctx.meetings.add_to_agenda(actor, ids["session_id"], {"proposal_id": ids["ids"][step.proposal],
                                                           "purpose": step.inputs["purpose"]}, now=now)
 
 

@@ -43,7 +43,7 @@ from workflow.proposals import store as repo
 from workflow.proposals.queries import ProposalQueries, evaluate, plan_year
 from workflow.proposals.views import ProposalView, StepResult
 from workflow.review.effects import apply_input_effects
-from workflow.review.session_ref import check_session
+from workflow.review.meeting_ref import check_meeting
 from workflow.timeutil import require_aware, show
 
 
@@ -206,13 +206,13 @@ class ProposalService(ProposalQueries):
         reason: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
-        session_id: int | None = None,
+        meeting_id: int | None = None,
     ) -> StepResult:
         """Take one step inside the caller's transaction: the one way every adapter changes a proposal's state.
 
         Nothing is committed here: when the caller's block raises, the state, deadlines, audit row, outbox rows and
-        offer written below roll back with everything else it wrote. `session_id`: the steering-group session the
-        step was decided in."""
+        offer written below roll back with everything else it wrote. `meeting_id`: the steering-group meeting
+        (Sitzung) the step was decided in, stored as the audit row's session_id."""
         require_aware(now)
         row = self._load(session, actor, proposal_id)
         self._check_version(row, expected_version)
@@ -220,8 +220,8 @@ class ProposalService(ProposalQueries):
         definition, target = machine.step_target(row.state, actor.role, transition)
         values = normalise_transition_inputs(definition, inputs)
         reason = (clean_text("reason", reason) or None) if reason else None  # no control or bidi character
-        if session_id is not None:
-            check_session(session, session_id, alliance_id=row.alliance_id)
+        if meeting_id is not None:
+            check_meeting(session, meeting_id, alliance_id=row.alliance_id)
         facts = self._facts(session, row, definition.guards, now=now, reason=reason, inputs=values, for_update=True)
         failures = evaluate(definition.guards, facts)
         if failures:
@@ -237,10 +237,10 @@ class ProposalService(ProposalQueries):
         self._step_deadlines(session, machine, proposal_id, from_state=row.state, to_state=target, inputs=values,
                              now=now)
         apply_input_effects(session, definition, values, proposal_id=proposal_id, seq=version, now=now,
-                            session_id=session_id)
+                            meeting_id=meeting_id)
         self._audit(session, actor, proposal_id=proposal_id, seq=version, now=now,
                     kind="transition", transition=transition, from_state=row.state, to_state=target,
-                    reason=reason, inputs=values, request_id=request_id, machine=machine, session_id=session_id)
+                    reason=reason, inputs=values, request_id=request_id, machine=machine, meeting_id=meeting_id)
         self.notifier.write(session, proposal=row, actor=actor, transition=transition, from_state=row.state,
                             to_state=target, version=version, now=now)
         record_step(session, machine.procedure.key, transition)
@@ -262,12 +262,12 @@ class ProposalService(ProposalQueries):
         reason: str | None = None,
         inputs: Mapping[str, Any] | None = None,
         request_id: str | None = None,
-        session_id: int | None = None,
+        meeting_id: int | None = None,
     ) -> StepResult:
         """`step` in a transaction of its own, for callers with nothing else to do in it (the CLI, the demo)."""
         with self.db.write() as session:
             return self.step(session, actor, proposal_id, transition, expected_version=expected_version, now=now,
-                             reason=reason, inputs=inputs, request_id=request_id, session_id=session_id)
+                             reason=reason, inputs=inputs, request_id=request_id, meeting_id=meeting_id)
 
     # --- internals ---------------------------------------------------------------------------------------
 
@@ -321,11 +321,11 @@ class ProposalService(ProposalQueries):
     def _audit(session: Session, actor: Actor, *, proposal_id: int, seq: int, now: datetime, kind: str,
                transition: str | None, from_state: str | None, to_state: str, reason: str | None,
                inputs: dict[str, Any], request_id: str | None, machine: ProcedureMachine,
-               session_id: int | None = None) -> None:
+               meeting_id: int | None = None) -> None:
         repo.insert_audit(session, {
             "proposal_id": proposal_id, "seq": seq, "at": now, "kind": kind, "actor_id": actor.user_id,
             "actor_name": actor.name, "actor_role": actor.role.value, "transition": transition,
             "from_state": from_state, "to_state": to_state, "reason": reason, "inputs": inputs,
             "request_id": request_id, "procedure_key": machine.procedure.key,
-            "procedure_version": machine.procedure.version, "session_id": session_id,
+            "procedure_version": machine.procedure.version, "session_id": meeting_id,
         })

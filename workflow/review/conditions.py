@@ -22,7 +22,7 @@ from workflow.procedure.text_fields import MultiLine, OneLine
 from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import is_steward, require_steward
-from workflow.review.session_ref import check_session
+from workflow.review.meeting_ref import check_meeting
 from workflow.timeutil import require_aware
 
 Text = Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
@@ -107,7 +107,7 @@ class ConditionService(ProposalQueries):
                 raise Conflict("conditions are judged in the second reading, after the revised proposal came back; "
                                f"the proposal is in '{row.state}'")
             if judgement.session_id is not None:
-                check_session(session, judgement.session_id, alliance_id=row.alliance_id)
+                check_meeting(session, judgement.session_id, alliance_id=row.alliance_id)
             status = "met" if judgement.met else "not_met"
             store.update_condition(session, condition_id, {
                 "status": status, "judged_at": now, "judged_by": actor.user_id,

@@ -17,7 +17,7 @@ from workflow.review import store
 
 
 def apply_input_effects(session: Session, transition: TransitionDef, values: dict[str, Any], *, proposal_id: int,
-                        seq: int, now: datetime, session_id: int | None) -> None:
+                        seq: int, now: datetime, meeting_id: int | None) -> None:
     for spec in transition.inputs:
         if spec.name not in values:
             continue
@@ -27,7 +27,7 @@ def apply_input_effects(session: Session, transition: TransitionDef, values: dic
                 {"proposal_id": proposal_id, "reading_seq": seq, "position": position, "text": item["text"],
                  "responsible": item["responsible"],
                  "due_on": date.fromisoformat(due) if (due := item["due"] or default_due) else None,
-                 "status": "open", "evidence": [], "session_id": session_id, "created_at": now}
+                 "status": "open", "evidence": [], "session_id": meeting_id, "created_at": now}
                 for position, item in enumerate(values[spec.name], start=1)])
         elif spec.type == "amounts_by_year":
             _approve_amounts(session, proposal_id, spec.name, values[spec.name])

@@ -37,8 +37,8 @@ from workflow.proposals.money import format_eur, to_cents
 from workflow.proposals.service import ProposalService
 from workflow.review import store
 from workflow.review.access import OPERATORS, in_alliance, require_steward
+from workflow.review.meeting_ref import check_meeting
 from workflow.review.ranking import Ranking
-from workflow.review.session_ref import check_session
 from workflow.review.waiting_list import round_ranking
 from workflow.timeutil import require_aware
 
@@ -166,7 +166,7 @@ class PriorisationService:
             # Two resolutions of the round at once take turns: each gets its own version, each sees the other's steps.
             store.lock_round(session, round_id)
             if body.session_id is not None:
-                check_session(session, body.session_id, alliance_id=round_.alliance_id)
+                check_meeting(session, body.session_id, alliance_id=round_.alliance_id)
             rows = {r.id: r for r in store.round_proposals(session, round_id)}
             listed = body.prioritised + [d.proposal_id for d in body.declined] + body.waiting_list
             strangers = [pid for pid in listed if pid not in rows]
@@ -236,7 +236,7 @@ class PriorisationService:
         label = f"proposal {row.id} ('{row.title}')"
         try:
             self.proposals.step(session, actor, row.id, transition, expected_version=current.version, now=now,
-                                reason=reason, request_id=request_id, session_id=body.session_id)
+                                reason=reason, request_id=request_id, meeting_id=body.session_id)
         except GuardFailed as exc:
             return [FailedRule(rule=f.rule, why=f"{label}: {f.why}") for f in exc.failures]
         except InvalidTransition as exc:

@@ -62,7 +62,7 @@ def _page(request: Request, ctx: Context, actor: Actor, round_: models.Round, ra
         request, "ranking/page.html", status=status, round=round_, ranking=ranking, labels=labels,
         chart=budget_chart(ranking, t=texts_for(request), money=lambda c: money(c, lang)),
         resolutions=resolutions, steward=steward,
-        sessions=ctx.sessions.list(actor, round_.alliance_id) if steward else [], open_ids=open_ids,
+        sessions=ctx.meetings.list(actor, round_.alliance_id) if steward else [], open_ids=open_ids,
         year_typed=year_typed or str(ranking.year), values=values or {}, errors=errors or {},
         decisions=exports.decisions(resolutions),
         titles={e.candidate.proposal_id: e.candidate.title for e in ranking.entries})

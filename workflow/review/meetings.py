@@ -29,7 +29,7 @@ from workflow.review.access import in_alliance, require_steward
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 
 
-class NewSession(BaseModel):
+class NewMeeting(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: OneLine = Field(min_length=3, max_length=200)
     held_at: AwareDatetime
@@ -42,7 +42,7 @@ class NewAgendaItem(BaseModel):
 
 
 @dataclass(frozen=True)
-class SessionView:
+class MeetingView:
     id: int
     alliance_id: int
     title: str
@@ -66,21 +66,21 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class SessionDetail:
-    session: SessionView
+class MeetingDetail:
+    session: MeetingView
     agenda: list[AgendaEntry]
     decisions: list[Decision]
     resolutions: list[int]  # ids of the resolutions recorded in the session
 
 
-class SessionService:
+class MeetingService:
     def __init__(self, proposals: ProposalService) -> None:
         self.proposals = proposals
         self.db = proposals.db
 
-    def create(self, actor: Actor, alliance_id: int, data: Any, *, now: datetime) -> SessionView:
+    def create(self, actor: Actor, alliance_id: int, data: Any, *, now: datetime) -> MeetingView:
         require_aware(now)
-        new = parse_model(NewSession, data)
+        new = parse_model(NewMeeting, data)
         clean_line("title", new.title)
         if not 2000 <= new.held_at.year <= 2100:
             raise InvalidInput([FieldProblem("held_at", "must be between 2000 and 2100")])
@@ -92,18 +92,18 @@ class SessionService:
                                                         "held_at": new.held_at, "created_at": now})
             return _view(store.session_row(session, session_id))
 
-    def list(self, actor: Actor, alliance_id: int) -> list[SessionView]:
+    def list(self, actor: Actor, alliance_id: int) -> list[MeetingView]:
         if not in_alliance(actor, alliance_id):
             raise NotFound(f"alliance {alliance_id} has no sessions you may see")
         with self.db.read() as session:
             return [_view(r) for r in store.sessions_of(session, alliance_id)]
 
-    def get(self, actor: Actor, session_id: int) -> SessionDetail:
+    def get(self, actor: Actor, session_id: int) -> MeetingDetail:
         with self.db.read() as session:
             return self._detail(session, actor, self._session(session, actor, session_id))
 
     def add_to_agenda(self, actor: Actor, session_id: int, data: Any, *, now: datetime,
-                      request_id: str | None = None) -> SessionDetail:
+                      request_id: str | None = None) -> MeetingDetail:
         require_aware(now)
         item = parse_model(NewAgendaItem, data)
         with self.db.write() as session:
@@ -133,7 +133,7 @@ class SessionService:
         day = row.held_at.astimezone(DEFAULT_ZONE).date().isoformat()
         self.proposals.step(session, actor, proposal.id, step.name, expected_version=proposal.version, now=now,
                             reason=f"Anhörung in der Sitzung '{row.title}'", inputs={"next_session": day},
-                            request_id=request_id, session_id=row.id)
+                            request_id=request_id, meeting_id=row.id)
 
     def _session(self, session: Session, actor: Actor, session_id: int) -> Any:
         row = store.session_row(session, session_id)
@@ -142,8 +142,8 @@ class SessionService:
         return row
 
     @staticmethod
-    def _detail(session: Session, actor: Actor, row: Any) -> SessionDetail:
-        return SessionDetail(
+    def _detail(session: Session, actor: Actor, row: Any) -> MeetingDetail:
+        return MeetingDetail(
             session=_view(row),
             agenda=[AgendaEntry(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state,
                                 purpose=a.purpose) for a in store.agenda(session, row.id)],
@@ -154,6 +154,6 @@ class SessionService:
         )
 
 
-def _view(row: Any) -> SessionView:
-    return SessionView(id=row.id, alliance_id=row.alliance_id, title=row.title, held_at=row.held_at)
+def _view(row: Any) -> MeetingView:
+    return MeetingView(id=row.id, alliance_id=row.alliance_id, title=row.title, held_at=row.held_at)
 

@@ -18,28 +18,28 @@ HELD_AT = local(SESSION_DAY, time(16, 0))
 
 
 def steering_session(ctx: Context, world: World, title: str = "Lenkungsgruppe Juni") -> int:
-    return ctx.sessions.create(manager(world), world.alliance_id, {"title": title, "held_at": HELD_AT},
+    return ctx.meetings.create(manager(world), world.alliance_id, {"title": title, "held_at": HELD_AT},
                                now=AFTER_CLOSE).id
 
 
 def test_a_session_is_the_alliances_own(ctx: Context, world: World) -> None:
-    view = ctx.sessions.create(manager(world), world.alliance_id, {"title": "Lenkungsgruppe Juni",
+    view = ctx.meetings.create(manager(world), world.alliance_id, {"title": "Lenkungsgruppe Juni",
                                                                    "held_at": HELD_AT}, now=AFTER_CLOSE)
     assert (view.alliance_id, view.title, view.held_at) == (world.alliance_id, "Lenkungsgruppe Juni", HELD_AT)
-    assert [s.id for s in ctx.sessions.list(reviewer(world), world.alliance_id)] == [view.id]
+    assert [s.id for s in ctx.meetings.list(reviewer(world), world.alliance_id)] == [view.id]
     for outsider in (world.other_manager, world.actor(Role.APPLICANT)):
         with pytest.raises(NotFound):
-            ctx.sessions.get(outsider, view.id)
+            ctx.meetings.get(outsider, view.id)
     for not_steward in (reviewer(world), world.other_manager):
         with pytest.raises(Forbidden):
-            ctx.sessions.create(not_steward, world.alliance_id, {"title": "Sondersitzung", "held_at": HELD_AT},
+            ctx.meetings.create(not_steward, world.alliance_id, {"title": "Sondersitzung", "held_at": HELD_AT},
                                 now=AFTER_CLOSE)
 
 
 def test_a_hearing_on_the_agenda_sets_the_hearing_date_and_its_deadline(ctx: Context, world: World) -> None:
     pid = in_review(ctx, world, title="MINT-Netzwerk Leipzig")
     session_id = steering_session(ctx, world)
-    detail = ctx.sessions.add_to_agenda(manager(world), session_id, {"proposal_id": pid}, now=AFTER_CLOSE)
+    detail = ctx.meetings.add_to_agenda(manager(world), session_id, {"proposal_id": pid}, now=AFTER_CLOSE)
     assert [(a.position, a.proposal_id, a.purpose, a.state) for a in detail.agenda] == [
         (1, pid, "hearing", "in_review")]
     last = ctx.proposals.history(manager(world), pid)[-1]
@@ -54,11 +54,11 @@ def test_a_hearing_on_the_agenda_sets_the_hearing_date_and_its_deadline(ctx: Con
 def test_the_same_proposal_twice_on_one_agenda_is_a_conflict(ctx: Context, world: World) -> None:
     pid = in_review(ctx, world, title="MINT-Netzwerk Leipzig")
     session_id = steering_session(ctx, world)
-    ctx.sessions.add_to_agenda(manager(world), session_id, {"proposal_id": pid}, now=AFTER_CLOSE)
+    ctx.meetings.add_to_agenda(manager(world), session_id, {"proposal_id": pid}, now=AFTER_CLOSE)
     with pytest.raises(Conflict, match="on this session's agenda already"):
-        ctx.sessions.add_to_agenda(manager(world), session_id, {"proposal_id": pid, "purpose": "decision"},
+        ctx.meetings.add_to_agenda(manager(world), session_id, {"proposal_id": pid, "purpose": "decision"},
                                    now=AFTER_CLOSE)
-    assert len(ctx.sessions.get(manager(world), session_id).agenda) == 1
+    assert len(ctx.meetings.get(manager(world), session_id).agenda) == 1
 
 
 def test_a_decision_taken_in_the_session_is_in_its_minutes(ctx: Context, world: World) -> None:
@@ -68,13 +68,13 @@ def test_a_decision_taken_in_the_session_is_in_its_minutes(ctx: Context, world: 
     scored(ctx, world, chosen, 5, 10)
     session_id = steering_session(ctx, world)
     for pid in (declined, chosen):
-        ctx.sessions.add_to_agenda(manager(world), session_id, {"proposal_id": pid, "purpose": "decision"},
+        ctx.meetings.add_to_agenda(manager(world), session_id, {"proposal_id": pid, "purpose": "decision"},
                                    now=AFTER_CLOSE)
     assert state(ctx, declined) == "in_review"  # a decision item sets no hearing date
-    fire(ctx, manager(world), declined, "decline", reason="Fördergegenstand nicht erfüllt", session_id=session_id)
-    fire(ctx, manager(world), chosen, "prioritise", session_id=session_id)
+    fire(ctx, manager(world), declined, "decline", reason="Fördergegenstand nicht erfüllt", meeting_id=session_id)
+    fire(ctx, manager(world), chosen, "prioritise", meeting_id=session_id)
     fire(ctx, manager(world), elsewhere, "decline", reason=REASON)  # decided outside any session
-    minutes = ctx.sessions.get(reviewer(world), session_id).decisions
+    minutes = ctx.meetings.get(reviewer(world), session_id).decisions
     assert [(d.proposal_id, d.title, d.entry.transition, d.entry.to_state) for d in minutes] == [
         (declined, "Nicht förderfähig", "decline", "not_prioritised"),
         (chosen, "MINT-Netzwerk Leipzig", "prioritise", "prioritised"),
@@ -84,19 +84,19 @@ def test_a_decision_taken_in_the_session_is_in_its_minutes(ctx: Context, world: 
 
 def test_a_session_of_another_alliance_is_refused(ctx: Context, world: World) -> None:
     pid = in_review(ctx, world, title="MINT-Netzwerk Leipzig")
-    theirs = ctx.sessions.create(world.other_manager, world.other_alliance_id,
+    theirs = ctx.meetings.create(world.other_manager, world.other_alliance_id,
                                  {"title": "Lenkungsgruppe Mittelsachsen", "held_at": HELD_AT}, now=AFTER_CLOSE).id
     with pytest.raises(InvalidInput) as refused:
-        fire(ctx, manager(world), pid, "decline", reason=REASON, session_id=theirs)
+        fire(ctx, manager(world), pid, "decline", reason=REASON, meeting_id=theirs)
     assert [(p.field, p.problem) for p in refused.value.problems] == [
         ("session_id", f"no session {theirs} of this proposal's alliance")]
     assert state(ctx, pid) == "in_review"
     # Nor can their session hold our proposal, or our manager see it.
     with pytest.raises(NotFound):
-        ctx.sessions.add_to_agenda(manager(world), theirs, {"proposal_id": pid}, now=AFTER_CLOSE)
+        ctx.meetings.add_to_agenda(manager(world), theirs, {"proposal_id": pid}, now=AFTER_CLOSE)
     with pytest.raises(NotFound):
-        ctx.sessions.add_to_agenda(world.other_manager, theirs, {"proposal_id": pid}, now=AFTER_CLOSE)
-    assert ctx.sessions.get(world.other_manager, theirs).decisions == []
+        ctx.meetings.add_to_agenda(world.other_manager, theirs, {"proposal_id": pid}, now=AFTER_CLOSE)
+    assert ctx.meetings.get(world.other_manager, theirs).decisions == []
 
 
 def test_judgements_and_resolutions_name_only_their_own_alliances_sessions(ctx: Context, world: World) -> None:
@@ -109,7 +109,7 @@ def test_judgements_and_resolutions_name_only_their_own_alliances_sessions(ctx: 
                           now=AFTER_CLOSE)
     fire(ctx, world.actor(Role.APPLICANT), pid, "resubmit")
     ours = steering_session(ctx, world)
-    theirs = ctx.sessions.create(world.other_manager, world.other_alliance_id,
+    theirs = ctx.meetings.create(world.other_manager, world.other_alliance_id,
                                  {"title": "Lenkungsgruppe Mittelsachsen", "held_at": HELD_AT}, now=AFTER_CLOSE).id
     with pytest.raises(InvalidInput, match="session_id"):
         ctx.conditions.judge(manager(world), pid, condition.id, {"met": True, "session_id": theirs}, now=HELD_AT)
@@ -122,7 +122,7 @@ def test_judgements_and_resolutions_name_only_their_own_alliances_sessions(ctx: 
     assert judged.session_id == ours
     resolution = ctx.priorisation.resolve(manager(world), world.round_id, {
         "decided_on": "2026-06-23", "session_id": ours, "prioritised": [pid]}, now=HELD_AT)
-    minutes = ctx.sessions.get(manager(world), ours)
+    minutes = ctx.meetings.get(manager(world), ours)
     assert [(d.entry.kind, d.entry.transition) for d in minutes.decisions] == [
         ("condition", None), ("transition", "prioritise")]
     assert minutes.resolutions == [resolution.id]
