@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -25,6 +24,7 @@ from workflow.errors import FieldProblem, InvalidInput, StaleVersion
 from workflow.people.actors import Actor
 from workflow.persistence.db import Database
 from workflow.proposals import store as repo
+from workflow.proposals.records import IdempotencyEntry
 
 MAX_KEY_LENGTH = 200
 
@@ -103,7 +103,7 @@ def answer_once(db: Database, actor: Actor, once: Once, now: datetime,
         return _replay(stored, once)
 
 
-def _replay(stored: Row[Any], once: Once) -> StoredAnswer:
+def _replay(stored: IdempotencyEntry, once: Once) -> StoredAnswer:
     if (stored.scope, stored.fingerprint) != (once.scope, once.fingerprint):
         raise KeyReused(once.key)
     return StoredAnswer(status=stored.status, body=dict(stored.body), etag=stored.etag)

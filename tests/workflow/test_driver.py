@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tests.factories import WHILE_OPEN, make_world, proposal_in
 from workflow.context import Context
 from workflow.notify import store
-from workflow.notify.steps import _AUDIENCE
+from workflow.notify.store import _AUDIENCE
 from workflow.people.roles import Role
 from workflow.persistence.driver import DriverContext, prepared, unsupported
 from workflow.proposals import store as repo
@@ -120,7 +120,8 @@ def test_prepared_selects_give_the_rows_sqlalchemy_gives_with_the_same_types(ctx
         (repo._PLAN, {"id": proposal_id}),
         (repo._ROUND, {"id": row.round_id}),
         (repo._BOUND, {"alliance": row.alliance_id, "proposal": 0}),
-        (_AUDIENCE, {"organisation": row.organisation_id, "actor": 0, "alliance": row.alliance_id}),
+        (_AUDIENCE, {"organisation": row.organisation_id, "actor": 0, "alliance": row.alliance_id,
+                     "topic": "proposal_step"}),
         (review_store._MEMBERS_OF_ALLIANCE, {"role": "reviewer", "alliance": row.alliance_id}),
         (review_store._CONDITIONS, {"proposal": proposal_id}),
     ]

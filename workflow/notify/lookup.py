@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from workflow.notify import store
 from workflow.proposals import store as repo
+from workflow.proposals.records import ProposalHeadline
 
 
 class BatchLookup:
@@ -31,7 +32,7 @@ class BatchLookup:
         self._load_alliances({p.alliance_id for p in self._proposals.values()}
                              | {d.alliance_id for d in deadlines if d.alliance_id is not None})
 
-    def proposal(self, proposal_id: int) -> Row[Any] | None:
+    def proposal(self, proposal_id: int) -> ProposalHeadline | None:
         return self._proposals.get(proposal_id)
 
     def people(self, role: str, alliance_id: int | None, organisation_ids: Sequence[int]) -> list[Row[Any]]:

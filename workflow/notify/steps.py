@@ -24,6 +24,7 @@ from workflow.notify.messages import StepAbout, render_step
 from workflow.notify.writer import ROW_DEFAULTS
 from workflow.people.actors import Actor
 from workflow.procedure.definition import Procedure
+from workflow.proposals.records import ProposalRecord
 
 STEP_TOPIC = "proposal_step"
 STEP_KIND = "step"
@@ -45,7 +46,7 @@ class StepNotifier:
         self.email_enabled = email_enabled
         self.public_url = public_url.rstrip("/")
 
-    def write(self, session: Session, *, proposal: Row[Any], actor: Actor, transition: str, from_state: str,
+    def write(self, session: Session, *, proposal: ProposalRecord, actor: Actor, transition: str, from_state: str,
               to_state: str, version: int, now: datetime) -> int:
         """Write the step's notifications; returns how many rows it asked for (existing keys are left)."""
         webhook, people = _audience(session, proposal, actor)
@@ -82,7 +83,7 @@ class StepNotifier:
         return len(rows)
 
 
-def _audience(session: Session, proposal: Row[Any], actor: Actor) -> tuple[str | None, list[Recipient]]:
+def _audience(session: Session, proposal: ProposalRecord, actor: Actor) -> tuple[str | None, list[Recipient]]:
     """The alliance's webhook URL and the organisation's applicants (but the actor) with their mutes of steps."""
     return _recipients(store.step_audience(session, alliance_id=proposal.alliance_id,
                                            organisation_id=proposal.organisation_id, actor_id=actor.user_id,
@@ -104,7 +105,7 @@ def _recipients(rows: Sequence[Row[Any]]) -> tuple[str | None, list[Recipient]]:
     return webhook, list(found.values())
 
 
-def _payload(proposal: Row[Any], actor: Actor, *, transition: str, from_state: str, to_state: str, version: int,
+def _payload(proposal: ProposalRecord, actor: Actor, *, transition: str, from_state: str, to_state: str, version: int,
              now: datetime, about: StepAbout) -> dict[str, Any]:
     """What the alliance's systems learn of a step: ids, states and labels only, no person and no money."""
     return {

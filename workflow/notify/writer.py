@@ -24,6 +24,7 @@ from workflow.notify.messages import About, render
 from workflow.procedure.definition import Procedure
 from workflow.procedure.labels import Labels
 from workflow.proposals import store as repo
+from workflow.proposals.records import ProposalHeadline, ProposalRecord
 
 ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None, "user_id": None, "attempts": 0}
 
@@ -32,7 +33,7 @@ ROW_DEFAULTS: dict[str, Any] = {"payload": {}, "sent_at": None, "address": None,
 class Audience:
     """People told about one thing: a proposal (or, for a round or alliance deadline, nothing narrower)."""
 
-    proposal: Row[Any] | None
+    proposal: ProposalHeadline | ProposalRecord | None
     people: Sequence[Row[Any]]
 
 
@@ -160,7 +161,7 @@ class NotificationWriter:
             audiences.append(Audience(None, others))
         return Told(alliance_id, audiences, title)
 
-    def _about(self, deadline: Row[Any], definition: DeadlineDef, proposal: Row[Any] | None,
+    def _about(self, deadline: Row[Any], definition: DeadlineDef, proposal: ProposalHeadline | ProposalRecord | None,
                title: str | None) -> About:
         state = None
         if proposal is not None:
@@ -178,7 +179,7 @@ class NotificationWriter:
 
     @staticmethod
     def _payload(kind: str, deadline: Row[Any], definition: DeadlineDef, firing: Firing, *,
-                 proposal: Row[Any] | None, about: About) -> dict[str, Any]:
+                 proposal: ProposalHeadline | ProposalRecord | None, about: About) -> dict[str, Any]:
         return {
             "event": f"deadline.{kind}",
             "firing": firing.label,

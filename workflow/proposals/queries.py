@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.errors import FailedRule, FieldProblem, InvalidInput, NotFound
@@ -20,6 +19,7 @@ from workflow.procedure.machine import ProcedureMachine
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.procedure.rules import GUARDS, Facts, Need
 from workflow.proposals import store as repo
+from workflow.proposals.records import AuditRecord, FundingYearRecord, ProposalRecord
 from workflow.proposals.views import (
     AllowedTransition,
     DeadlineView,
@@ -93,16 +93,16 @@ class ProposalQueries:
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _load(self, session: Session, actor: Actor, proposal_id: int) -> Row[Any]:
+    def _load(self, session: Session, actor: Actor, proposal_id: int) -> ProposalRecord:
         row = repo.proposal(session, proposal_id)
         if row is None or not can_see(actor, row):
             raise NotFound(f"proposal {proposal_id} not found")
         return row
 
-    def _machine(self, row: Row[Any]) -> ProcedureMachine:
+    def _machine(self, row: ProposalRecord) -> ProcedureMachine:
         return self.procedures.machine(row.procedure_key, row.procedure_version)
 
-    def _reached_alliance(self, event: Row[Any]) -> bool:
+    def _reached_alliance(self, event: AuditRecord) -> bool:
         """Whether an audit event brought its proposal into a state the steering group sees, in the procedure
         version it ran on (a version or state this installation does not know counts as not)."""
         try:
@@ -112,7 +112,7 @@ class ProposalQueries:
         state = procedure.states.get(event.to_state)
         return state is not None and state.alliance_stage
 
-    def _facts(self, session: Session, row: Row[Any], guards: Iterable[str], *, now: datetime,
+    def _facts(self, session: Session, row: ProposalRecord, guards: Iterable[str], *, now: datetime,
                reason: str | None, inputs: dict[str, Any], for_update: bool = False) -> Facts:
         """What the guards need to judge, and nothing more; `for_update` locks what a write will rely on."""
         needs: set[Need] = set()
@@ -132,7 +132,7 @@ class ProposalQueries:
             conditions=condition_facts(session, row.id) if Need.CONDITIONS in needs else (),
         )
 
-    def _allowed(self, session: Session, actor: Actor, row: Row[Any], now: datetime, *,
+    def _allowed(self, session: Session, actor: Actor, row: ProposalRecord, now: datetime, *,
                  any_role: bool = False) -> list[AllowedTransition]:
         definitions = [d for d in self._machine(row).possible_from(row.state) if any_role or actor.role in d.roles]
         # Rules on what the caller will send (a reason) cannot be judged before they send it.
@@ -143,7 +143,7 @@ class ProposalQueries:
         return [AllowedTransition(transition=d, target=d.to, blocked_by=tuple(evaluate(judged[d.name], facts)))
                 for d in definitions]
 
-    def _view(self, session: Session, actor: Actor, row: Row[Any], now: datetime) -> ProposalView:
+    def _view(self, session: Session, actor: Actor, row: ProposalRecord, now: datetime) -> ProposalView:
         procedure = self._machine(row).procedure
         state = procedure.state(row.state)
         return ProposalView(
@@ -161,7 +161,7 @@ class ProposalQueries:
             allowed=self._allowed(session, actor, row, now),
         )
 
-    def _summary(self, row: Row[Any]) -> ProposalSummary:
+    def _summary(self, row: ProposalRecord) -> ProposalSummary:
         state = self._machine(row).procedure.state(row.state)
         return ProposalSummary(id=row.id, title=row.title, state=row.state, state_label=state.label.model_dump(),
                                terminal=state.terminal, version=row.version, round_id=row.round_id,
@@ -180,12 +180,12 @@ def evaluate(guards: Iterable[str], facts: Facts) -> list[FailedRule]:
 
 
 
-def plan_year(row: Row[Any]) -> dict[str, Any]:
+def plan_year(row: FundingYearRecord) -> dict[str, Any]:
     """A stored plan year as the same dict `FundingYearInput.as_row` writes (amounts in cents)."""
     return {key: getattr(row, key) for key in PLAN_YEAR_KEYS}
 
 
-def history_entry(row: Row[Any], inputs: dict[str, Any]) -> HistoryEntry:
+def history_entry(row: AuditRecord, inputs: dict[str, Any]) -> HistoryEntry:
     """An audit row as the history shows it, with the inputs the reader may see."""
     return HistoryEntry(seq=row.seq, at=row.at, kind=row.kind, actor_id=row.actor_id, actor_name=row.actor_name,
                         actor_role=row.actor_role, transition=row.transition, from_state=row.from_state,

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.deadlines.planner import OpenDeadline, plan_step, schedule_start
@@ -41,6 +40,7 @@ from workflow.procedure.machine import ProcedureMachine
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
 from workflow.proposals.queries import ProposalQueries, evaluate, plan_year
+from workflow.proposals.records import ProposalRecord
 from workflow.proposals.views import ProposalView, StepResult
 from workflow.review.effects import apply_input_effects
 from workflow.review.meeting_ref import check_meeting
@@ -50,14 +50,14 @@ from workflow.timeutil import require_aware, show
 class Notifier(Protocol):
     """Writes the outbox rows that tell people and systems of a step (workflow/notify/steps.py)."""
 
-    def write(self, session: Session, *, proposal: Row[Any], actor: Actor, transition: str, from_state: str,
+    def write(self, session: Session, *, proposal: ProposalRecord, actor: Actor, transition: str, from_state: str,
               to_state: str, version: int, now: datetime) -> int: ...
 
 
 class FreedMoneyOffer(Protocol):
     """Offers budget money a step freed to the waiting list (workflow/review/waiting_list.py)."""
 
-    def offer(self, session: Session, row: Row[Any], now: datetime) -> None: ...
+    def offer(self, session: Session, row: ProposalRecord, now: datetime) -> None: ...
 
 
 class ProposalService(ProposalQueries):
@@ -72,11 +72,11 @@ class ProposalService(ProposalQueries):
 
     # --- reading inside a caller's transaction -----------------------------------------------------------
 
-    def visible_row(self, session: Session, actor: Actor, proposal_id: int) -> Row[Any]:
+    def visible_row(self, session: Session, actor: Actor, proposal_id: int) -> ProposalRecord:
         """The proposal's row, if the actor may see it (NotFound if not), read in the caller's transaction."""
         return self._load(session, actor, proposal_id)
 
-    def machine_of(self, row: Row[Any]) -> ProcedureMachine:
+    def machine_of(self, row: ProposalRecord) -> ProcedureMachine:
         """The state machine of the procedure version the proposal runs on."""
         return self._machine(row)
 
@@ -272,7 +272,7 @@ class ProposalService(ProposalQueries):
     # --- internals ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_version(row: Row[Any], expected_version: int) -> None:
+    def _check_version(row: ProposalRecord, expected_version: int) -> None:
         if row.version != expected_version:
             raise StaleVersion(
                 f"proposal {row.id} is at version {row.version}, the request was made from version "

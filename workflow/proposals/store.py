@@ -8,11 +8,11 @@ unit of work costs several times more per step than the state machine and the SQ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import Session, SQLModel
 
 from workflow.people.actors import Actor
@@ -21,6 +21,17 @@ from workflow.persistence.db import Reader
 from workflow.persistence.driver import prepared
 from workflow.persistence.id_lists import in_ids
 from workflow.procedure.rules import BudgetYear, PlanYear, RoundFacts
+from workflow.proposals.records import (
+    AuditRecord,
+    ClosedDeadline,
+    ClosedRoundProposal,
+    DeadlineRecord,
+    FundingYearRecord,
+    IdempotencyEntry,
+    ProposalHeadline,
+    ProposalRecord,
+    RoundRecord,
+)
 from workflow.proposals.visibility import visible_clause
 
 T = TypeVar("T", bound=SQLModel)
@@ -28,6 +39,12 @@ T = TypeVar("T", bound=SQLModel)
 
 def table_of(model: type[SQLModel]) -> sa.Table:
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def record_columns(table: sa.Table, record: type[Any]) -> tuple[sa.Column[Any], ...]:
+    """The table's columns of a record's fields, in the record's field order: a row of a select of them makes the
+    record as `record(*row)` (workflow/proposals/records.py)."""
+    return tuple(table.c[f.name] for f in fields(record))
 
 
 PROPOSALS = table_of(models.Proposal)
@@ -43,32 +60,35 @@ IDEMPOTENCY = table_of(models.IdempotencyRecord)
 RESERVE_DRAWS = table_of(models.ReserveDraw)
 # What a plan year binds: the approved amount once the bank decided, the request until then.
 GRANT_BINDING = sa.func.coalesce(PLAN.c.grant_approved, PLAN.c.grant_requested)
+# The columns of the records read here, in their field order.
+PROPOSAL_COLUMNS = record_columns(PROPOSALS, ProposalRecord)
+_PLAN_COLUMNS = record_columns(PLAN, FundingYearRecord)
+_ROUND_COLUMNS = record_columns(ROUNDS, RoundRecord)
+AUDIT_COLUMNS = record_columns(AUDIT, AuditRecord)
+DEADLINE_COLUMNS = record_columns(DEADLINES, DeadlineRecord)
 
 
 # --- proposals ---------------------------------------------------------------------------------------------
 
 # Statements on the transition path are built once, with bound parameters: building a statement and its cache
 # key on every call costs more than running it (bench/, README "Performance").
-_PROPOSAL = prepared(sa.select(PROPOSALS).where(PROPOSALS.c.id == sa.bindparam("id")))
+_PROPOSAL = prepared(sa.select(*PROPOSAL_COLUMNS).where(PROPOSALS.c.id == sa.bindparam("id")))
 
 
-def proposal(session: Session, proposal_id: int) -> Row[Any] | None:
-    return session.execute(_PROPOSAL, {"id": proposal_id}).first()
+def proposal(session: Session, proposal_id: int) -> ProposalRecord | None:
+    row = session.execute(_PROPOSAL, {"id": proposal_id}).first()
+    return None if row is None else ProposalRecord(*row)
 
 
 # What a notification says of a proposal: who it belongs to, what it is called, where it stands.
-_HEADLINE = (PROPOSALS.c.id, PROPOSALS.c.alliance_id, PROPOSALS.c.organisation_id, PROPOSALS.c.title,
-             PROPOSALS.c.state, PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version)
+_HEADLINES = prepared(sa.select(*record_columns(PROPOSALS, ProposalHeadline)).where(in_ids(PROPOSALS.c.id, "ids")))
 
 
-_HEADLINES = prepared(sa.select(*_HEADLINE).where(in_ids(PROPOSALS.c.id, "ids")))
-
-
-def proposal_headlines(session: Session, proposal_ids: Iterable[int]) -> dict[int, Row[Any]]:
+def proposal_headlines(session: Session, proposal_ids: Iterable[int]) -> dict[int, ProposalHeadline]:
     ids = list(proposal_ids)
     if not ids:
         return {}
-    return {int(row.id): row for row in session.execute(_HEADLINES, {"ids": ids})}
+    return {int(row.id): ProposalHeadline(*row) for row in session.execute(_HEADLINES, {"ids": ids})}
 
 
 def insert_proposal(session: Session, values: dict[str, Any]) -> int:
@@ -118,20 +138,21 @@ def step_proposal(session: Session, proposal_id: int, expected_version: int, *, 
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-def proposals_in(session: Session, *, round_id: int, state: str) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.round_id == round_id, PROPOSALS.c.state == state)
-                           .order_by(PROPOSALS.c.id)).all()
+def proposals_in(session: Session, *, round_id: int, state: str) -> list[ProposalRecord]:
+    return [ProposalRecord(*row) for row in session.execute(
+        sa.select(*PROPOSAL_COLUMNS).where(PROPOSALS.c.round_id == round_id, PROPOSALS.c.state == state)
+        .order_by(PROPOSALS.c.id))]
 
 
-def proposals_of_closed_rounds(session: Session, now: datetime, states: Sequence[str]) -> Sequence[Row[Any]]:
-    """(id, state, procedure key and version, closes_at) of proposals in `states` whose round has closed."""
-    return session.execute(
+def proposals_of_closed_rounds(session: Session, now: datetime, states: Sequence[str]) -> list[ClosedRoundProposal]:
+    """The proposals in `states` whose round has closed."""
+    return [ClosedRoundProposal(*row) for row in session.execute(
         # The proposal's own version: a migrated proposal of an older round follows the newer rules.
         sa.select(PROPOSALS.c.id, PROPOSALS.c.state, PROPOSALS.c.procedure_key, PROPOSALS.c.procedure_version,
                   ROUNDS.c.closes_at)
         .join(ROUNDS, ROUNDS.c.id == PROPOSALS.c.round_id)
         .where(ROUNDS.c.closes_at <= now, PROPOSALS.c.state.in_(states))
-        .order_by(PROPOSALS.c.id)).all()
+        .order_by(PROPOSALS.c.id))]
 
 
 def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
@@ -140,11 +161,11 @@ def proposal_ids(session: Session, where: sa.ColumnElement[bool]) -> list[int]:
 
 # --- funding plan ------------------------------------------------------------------------------------------
 
-_PLAN = prepared(sa.select(PLAN).where(PLAN.c.proposal_id == sa.bindparam("id")).order_by(PLAN.c.year))
+_PLAN = prepared(sa.select(*_PLAN_COLUMNS).where(PLAN.c.proposal_id == sa.bindparam("id")).order_by(PLAN.c.year))
 
 
-def plan(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(_PLAN, {"id": proposal_id}).all()
+def plan(session: Session, proposal_id: int) -> list[FundingYearRecord]:
+    return [FundingYearRecord(*row) for row in session.execute(_PLAN, {"id": proposal_id})]
 
 
 def plan_facts(session: Session, proposal_id: int) -> tuple[PlanYear, ...]:
@@ -164,11 +185,12 @@ def replace_plan(session: Session, proposal_id: int, rows: Iterable[dict[str, An
 
 # --- rounds and budgets ------------------------------------------------------------------------------------
 
-_ROUND = prepared(sa.select(ROUNDS).where(ROUNDS.c.id == sa.bindparam("id")))
+_ROUND = prepared(sa.select(*_ROUND_COLUMNS).where(ROUNDS.c.id == sa.bindparam("id")))
 
 
-def round_row(session: Session, round_id: int) -> Row[Any] | None:
-    return session.execute(_ROUND, {"id": round_id}).first()
+def round_row(session: Session, round_id: int) -> RoundRecord | None:
+    row = session.execute(_ROUND, {"id": round_id}).first()
+    return None if row is None else RoundRecord(*row)
 
 
 def round_facts(session: Session, round_id: int) -> RoundFacts | None:
@@ -229,27 +251,28 @@ def insert_audit(session: Session, values: dict[str, Any]) -> None:
     session.execute(_INSERT_AUDIT, [values])
 
 
-def history(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(AUDIT).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq)).all()
+def history(session: Session, proposal_id: int) -> list[AuditRecord]:
+    return [AuditRecord(*row) for row in session.execute(
+        sa.select(*AUDIT_COLUMNS).where(AUDIT.c.proposal_id == proposal_id).order_by(AUDIT.c.seq))]
 
 
 # --- deadlines ---------------------------------------------------------------------------------------------
 
-_OPEN_DEADLINES = prepared(sa.select(DEADLINES)
+_OPEN_DEADLINES = prepared(sa.select(*DEADLINE_COLUMNS)
                    .where(DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status == "open")
                    .order_by(DEADLINES.c.due_at))
-_CLOSED_DEADLINES = prepared(sa.select(DEADLINES.c.kind, DEADLINES.c.due_at, DEADLINES.c.stage).where(
+_CLOSED_DEADLINES = prepared(sa.select(*record_columns(DEADLINES, ClosedDeadline)).where(
     DEADLINES.c.proposal_id == sa.bindparam("id"), DEADLINES.c.status != "open"))
 
 
-def open_deadlines(session: Session, proposal_id: int, *, lock: bool = False) -> Sequence[Row[Any]]:
+def open_deadlines(session: Session, proposal_id: int, *, lock: bool = False) -> list[DeadlineRecord]:
     """`lock`: on PostgreSQL a sweep cannot move them on while the caller re-plans them."""
     statement = _OPEN_DEADLINES.with_for_update() if lock else _OPEN_DEADLINES
-    return session.execute(statement, {"id": proposal_id}).all()
+    return [DeadlineRecord(*row) for row in session.execute(statement, {"id": proposal_id})]
 
 
-def closed_deadlines(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(_CLOSED_DEADLINES, {"id": proposal_id}).all()
+def closed_deadlines(session: Session, proposal_id: int) -> list[ClosedDeadline]:
+    return [ClosedDeadline(*row) for row in session.execute(_CLOSED_DEADLINES, {"id": proposal_id})]
 
 
 _RAN_OUT = prepared(sa.select(DEADLINES.c.due_at).where(
@@ -283,11 +306,11 @@ def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(_INSERT_DEADLINES, list(rows))
 
 
-def open_alliance_deadlines(session: Session, alliance_id: int) -> Sequence[Row[Any]]:
+def open_alliance_deadlines(session: Session, alliance_id: int) -> list[DeadlineRecord]:
     """An alliance's own open deadlines (not those of its rounds or proposals)."""
-    return session.execute(sa.select(DEADLINES).where(
+    return [DeadlineRecord(*row) for row in session.execute(sa.select(*DEADLINE_COLUMNS).where(
         DEADLINES.c.status == "open", DEADLINES.c.alliance_id == alliance_id, DEADLINES.c.proposal_id.is_(None),
-        DEADLINES.c.round_id.is_(None))).all()
+        DEADLINES.c.round_id.is_(None)))]
 
 
 # --- organisations, alliances, users -----------------------------------------------------------------------
@@ -327,9 +350,10 @@ def funding_bank_of(session: Session, alliance_id: int) -> int | None:
 
 # --- idempotency -------------------------------------------------------------------------------------------
 
-def idempotency_record(session: Session, actor_key: str, key: str) -> Row[Any] | None:
-    return session.execute(
-        sa.select(IDEMPOTENCY).where(IDEMPOTENCY.c.actor_key == actor_key, IDEMPOTENCY.c.key == key)).first()
+def idempotency_record(session: Session, actor_key: str, key: str) -> IdempotencyEntry | None:
+    row = session.execute(sa.select(*record_columns(IDEMPOTENCY, IdempotencyEntry))
+                          .where(IDEMPOTENCY.c.actor_key == actor_key, IDEMPOTENCY.c.key == key)).first()
+    return None if row is None else IdempotencyEntry(*row)
 
 
 def insert_idempotency_record(session: Session, values: dict[str, Any]) -> None:
@@ -337,7 +361,7 @@ def insert_idempotency_record(session: Session, values: dict[str, Any]) -> None:
 
 
 def visible_proposals_page(session: Reader, actor: Actor, *, state: str | None, round_id: int | None,
-                           alliance_id: int | None, after_id: int, limit: int) -> Sequence[Row[Any]]:
+                           alliance_id: int | None, after_id: int, limit: int) -> list[ProposalRecord]:
     """A page of the proposals the actor may see (workflow/proposals/visibility.py), in a state, a round or an
     alliance if given, in id order after `after_id` (keyset pagination)."""
     where = visible_clause(actor, PROPOSALS)
@@ -347,6 +371,5 @@ def visible_proposals_page(session: Reader, actor: Actor, *, state: str | None, 
         where = sa.and_(where, PROPOSALS.c.round_id == round_id)
     if alliance_id is not None:
         where = sa.and_(where, PROPOSALS.c.alliance_id == alliance_id)
-    return session.execute(
-        sa.select(PROPOSALS).where(where, PROPOSALS.c.id > after_id).order_by(PROPOSALS.c.id).limit(limit)
-    ).all()
+    return [ProposalRecord(*row) for row in session.execute(
+        sa.select(*PROPOSAL_COLUMNS).where(where, PROPOSALS.c.id > after_id).order_by(PROPOSALS.c.id).limit(limit))]

@@ -48,10 +48,16 @@ def served_alliances(actor: Actor) -> frozenset[int]:
 
 
 class ProposalScope(Protocol):
-    organisation_id: int
-    alliance_id: int
-    reached_alliance_at: datetime | None
-    reached_bank_at: datetime | None
+    """What `can_see` reads of a proposal (a record of the store, read-only)."""
+
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def alliance_id(self) -> int: ...
+    @property
+    def reached_alliance_at(self) -> datetime | None: ...
+    @property
+    def reached_bank_at(self) -> datetime | None: ...
 
 
 def can_see(actor: Actor, proposal: ProposalScope) -> bool:

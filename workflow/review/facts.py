@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.procedure.definition import Procedure
 from workflow.procedure.rules import ConditionFact, ScoringFacts
 from workflow.proposals import store as repo
+from workflow.proposals.records import ProposalRecord
 from workflow.review import store
 from workflow.review.results import Member, ProposalParties, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
@@ -29,11 +27,11 @@ def scheme_for(session: Session, procedure: Procedure, round_id: int) -> Scoring
     return procedure.scoring
 
 
-def parties(proposal: Row[Any]) -> ProposalParties:
+def parties(proposal: ProposalRecord) -> ProposalParties:
     return ProposalParties(organisation_id=proposal.organisation_id, partners=tuple(proposal.partners or ()))
 
 
-def scorers(session: Session, scheme: ScoringScheme, proposal: Row[Any]) -> list[Member]:
+def scorers(session: Session, scheme: ScoringScheme, proposal: ProposalRecord) -> list[Member]:
     """The alliance's voting members; or, where the bank scores, the officers of the alliance's funding bank (none
     when it names none), never another bank's."""
     if scheme.scorers == "reviewer":
@@ -42,7 +40,7 @@ def scorers(session: Session, scheme: ScoringScheme, proposal: Row[Any]) -> list
     return [] if bank is None else store.members(session, role=scheme.scorers, organisation_id=bank)
 
 
-def scoring_facts(session: Session, procedure: Procedure, proposal: Row[Any]) -> ScoringFacts:
+def scoring_facts(session: Session, procedure: Procedure, proposal: ProposalRecord) -> ScoringFacts:
     scheme = scheme_for(session, procedure, proposal.round_id)
     if scheme is None:
         return ScoringFacts(scheme=None, sheets=(), eligible=0, result=None)

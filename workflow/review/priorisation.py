@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.errors import (
@@ -34,6 +33,7 @@ from workflow.procedure.rules import MIN_REASON_LENGTH
 from workflow.procedure.text_fields import MultiLine, OneLine
 from workflow.proposals import store as repo
 from workflow.proposals.money import format_eur, to_cents
+from workflow.proposals.records import ProposalRecord
 from workflow.proposals.service import ProposalService
 from workflow.review import store
 from workflow.review.access import OPERATORS, in_alliance, require_steward
@@ -221,7 +221,7 @@ class PriorisationService:
         if problems:
             raise InvalidInput(problems)
 
-    def _decide(self, session: Session, actor: Actor, row: Row[Any], transition: str, *, reason: str,
+    def _decide(self, session: Session, actor: Actor, row: ProposalRecord, transition: str, *, reason: str,
                 now: datetime, request_id: str | None, body: ResolutionInput) -> list[FailedRule]:
         """Fire one step of the resolution; a proposal already where the step leads is left as it is."""
         procedure = self.proposals.machine_of(row).procedure

@@ -13,11 +13,14 @@ from sqlmodel import Session
 from workflow.people.actors import Actor
 from workflow.persistence import models
 from workflow.persistence.driver import prepared
+from workflow.proposals.records import ProposalRecord
 from workflow.proposals.store import (
     AUDIT,
+    AUDIT_COLUMNS,
     GRANT_BINDING,
     ORGANISATIONS,
     PLAN,
+    PROPOSAL_COLUMNS,
     PROPOSALS,
     RESERVE_DRAWS,
     ROUNDS,
@@ -25,6 +28,7 @@ from workflow.proposals.store import (
     insert_audit,
     table_of,
 )
+from workflow.review.records import DecisionRecord
 from workflow.review.results import Member, Sheet
 
 SCHEMES = table_of(models.RoundScoringScheme)
@@ -73,7 +77,7 @@ _BUMP_VERSION = prepared(sa.update(PROPOSALS).where(PROPOSALS.c.id == sa.bindpar
                          .returning(PROPOSALS.c.version))
 
 
-def record_act(session: Session, actor: Actor, proposal: Row[Any], *, kind: str, inputs: dict[str, Any],
+def record_act(session: Session, actor: Actor, proposal: ProposalRecord, *, kind: str, inputs: dict[str, Any],
                now: datetime, request_id: str | None = None, session_id: int | None = None) -> None:
     """An act on a proposal that does not change its state (a score, an answer, a request): an audit event at
     the proposal's next version, so the history stays one ordered list."""
@@ -214,20 +218,21 @@ def agenda_item(session: Session, session_id: int, proposal_id: int) -> Row[Any]
                                                  AGENDA.c.proposal_id == proposal_id))
 
 
-def decisions_in(session: Session, session_id: int) -> Sequence[Row[Any]]:
+def decisions_in(session: Session, session_id: int) -> list[DecisionRecord]:
     """The steps decided in the session, for its minutes."""
-    return session.execute(
-        sa.select(AUDIT, PROPOSALS.c.title).join(PROPOSALS, PROPOSALS.c.id == AUDIT.c.proposal_id)
-        .where(AUDIT.c.session_id == session_id).order_by(AUDIT.c.at, AUDIT.c.id)).all()
+    return [DecisionRecord(*row) for row in session.execute(
+        sa.select(*AUDIT_COLUMNS, PROPOSALS.c.title).join(PROPOSALS, PROPOSALS.c.id == AUDIT.c.proposal_id)
+        .where(AUDIT.c.session_id == session_id).order_by(AUDIT.c.at, AUDIT.c.id))]
 
 
 # --- ranking, resolutions and reserves ---------------------------------------------------------------------
 
-def round_proposals(session: Session, round_id: int) -> Sequence[Row[Any]]:
+def round_proposals(session: Session, round_id: int) -> list[ProposalRecord]:
     """The round's proposals that reached the steering group."""
-    return session.execute(sa.select(PROPOSALS).where(PROPOSALS.c.round_id == round_id,
-                                                      PROPOSALS.c.reached_alliance_at.is_not(None))
-                           .order_by(PROPOSALS.c.id)).all()
+    return [ProposalRecord(*row) for row in session.execute(
+        sa.select(*PROPOSAL_COLUMNS).where(PROPOSALS.c.round_id == round_id,
+                                           PROPOSALS.c.reached_alliance_at.is_not(None))
+        .order_by(PROPOSALS.c.id))]
 
 
 def grants(session: Session, proposal_ids: Sequence[int], year: int) -> dict[int, tuple[int, int | None]]:

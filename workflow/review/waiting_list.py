@@ -8,9 +8,7 @@ priorisation, which takes steps through the proposal service, reads its rankings
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.alliances import store as alliance_store
@@ -20,6 +18,7 @@ from workflow.procedure.definition import StateDef
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
 from workflow.proposals.money import format_eur
+from workflow.proposals.records import ProposalRecord
 from workflow.review import store
 from workflow.review.facts import scheme_for, scoring_facts
 from workflow.review.ranking import BudgetLine, Candidate, Ranking, rank
@@ -35,7 +34,7 @@ def round_ranking(session: Session, procedures: ProcedureRegistry, round_: model
     procedure = procedures.get(round_.procedure_key, round_.procedure_version)
     scheme = scheme_for(session, procedure, round_.id)
 
-    def state_of(row: Any) -> StateDef:
+    def state_of(row: ProposalRecord) -> StateDef:
         # A proposal's own version: a migration may have moved it on from its round's.
         return procedures.get(row.procedure_key, row.procedure_version).state(row.state)
 
@@ -90,7 +89,7 @@ class WaitingListOffer:
     def __init__(self, procedures: ProcedureRegistry) -> None:
         self.procedures = procedures
 
-    def offer(self, session: Session, row: Row[Any], now: datetime) -> None:
+    def offer(self, session: Session, row: ProposalRecord, now: datetime) -> None:
         """A step (or a migration's move) freed budget money; `row` is the proposal as it was before it.
 
         The budget is the alliance's, so the waiting lists of all its rounds are looked at, oldest round first.

@@ -27,6 +27,7 @@ from workflow.persistence.db import Database
 from workflow.procedure.definition import Procedure
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
+from workflow.proposals.records import ProposalRecord
 from workflow.proposals.service import FreedMoneyOffer
 from workflow.versioning import store
 from workflow.versioning.deadline_moves import DeadlineMoves, OpenRow, deadline_moves
@@ -316,7 +317,7 @@ class MigrationService:
         return self.status(migration_id, now)
 
     @staticmethod
-    def _plan_one(session: Session, route: _Route, row: Row[Any], now: datetime, *,
+    def _plan_one(session: Session, route: _Route, row: ProposalRecord, now: datetime, *,
                   lock: bool = False) -> ProposalMove:
         old, new = route.old, route.new
         move = route.plan.moves[row.state]
