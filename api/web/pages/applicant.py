@@ -19,9 +19,10 @@ from api.web.render import grouped, language_of, render, texts_for
 from api.web.session import Form, Viewer
 from api.web.texts import Texts
 from workflow.context import Context
-from workflow.errors import FieldProblem, Forbidden, InvalidInput, InvalidTransition, StaleVersion
-from workflow.people.roles import Role
+from workflow.errors import FieldProblem, InvalidInput, InvalidTransition, StaleVersion
+from workflow.people.desks import desks_of
 from workflow.procedure.inputs import MAX_EUROS, MAX_ID, MAX_YEARS
+from workflow.proposals.permissions import require_editable, require_writer
 from workflow.proposals.views import ProposalView
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
@@ -239,7 +240,7 @@ def my_proposals(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now,
     language = language_of(request)
     lines, more = _lines(ctx, viewer, language, now, after)
     rounds = []
-    if viewer.actor.role == Role.APPLICANT:
+    if desks_of(viewer.actor).own_proposals:  # the open rounds, to start a proposal in
         names = {a.id: a.name for a, _ in ctx.admin.alliances()}
         rounds = [(r, names.get(r.alliance_id, "")) for r in ctx.admin.rounds() if r.is_open(now)]
     return render(request, "applicant/list.html", lines=lines, rounds=rounds,
@@ -247,11 +248,6 @@ def my_proposals(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now,
 
 
 # --- new draft and edit -----------------------------------------------------------------------------------------
-
-def _require_applicant(viewer: Viewer) -> None:
-    if viewer.actor.role != Role.APPLICANT or viewer.actor.organisation_id is None:
-        raise Forbidden("only applicants of an organisation write proposals")
-
 
 def _open_round(ctx: Context, round_id: int, now: datetime) -> Any:
     found = ctx.admin.round(round_id)
@@ -263,7 +259,7 @@ def _open_round(ctx: Context, round_id: int, now: datetime) -> Any:
 @router.get("/proposals/new")
 def new_draft_form(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now,
                    round: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Response:
-    _require_applicant(viewer)
+    require_writer(viewer.actor)
     found = _open_round(ctx, round, now)
     t = texts_for(request)
     return show_form(request, DraftForm(), action=f"/app/proposals/new?round={round}",
@@ -273,7 +269,7 @@ def new_draft_form(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now,
 @router.post("/proposals/new")
 def create_draft(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, rid: RequestId, form: Form,
                  round: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Response:
-    _require_applicant(viewer)
+    require_writer(viewer.actor)
     found = ctx.admin.round(round)
     t = texts_for(request)
     typed, content, _ = read_form(form, t)
@@ -289,10 +285,7 @@ def create_draft(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, rid: R
 
 def _editable(ctx: Context, viewer: Viewer, proposal_id: int, now: datetime) -> ProposalView:
     view = ctx.proposals.get(viewer.actor, proposal_id, now=now)
-    _require_applicant(viewer)
-    if not view.editable:
-        raise InvalidTransition(f"a proposal in state '{view.state_label['de']}' cannot be edited",
-                                state=view.state, transition="edit")
+    require_editable(viewer.actor, view)
     return view
 
 

@@ -17,10 +17,8 @@ from api.web.errors import PageRoute
 from api.web.pages.rounds import all_visible
 from api.web.render import language_of, render
 from api.web.session import Viewer
-from workflow.errors import Forbidden
-from workflow.people.roles import Role
+from workflow.people.desks import require_bank_desk
 from workflow.proposals.views import ProposalSummary
-from workflow.review.access import OPERATORS
 from workflow.review.bank import BankRecord
 
 
@@ -32,14 +30,12 @@ class Forwarded:
 
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
-BANK_DESK = (Role.BANK, Role.MANAGER, *OPERATORS)
 
 
 @router.get("/bank", response_class=HTMLResponse)
 def bank_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
     actor = viewer.actor
-    if actor.role not in BANK_DESK:
-        raise Forbidden(f"role '{actor.role}' has no bank desk")
+    require_bank_desk(actor)
     lang = language_of(request)
     rows: list[Forwarded] = []
     for p in all_visible(ctx, actor):

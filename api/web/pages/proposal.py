@@ -22,9 +22,9 @@ from api.web.session import Form, Viewer
 from api.web.texts import catalogue
 from workflow.context import Context
 from workflow.errors import FieldProblem, GuardFailed, InvalidInput, StaleVersion
-from workflow.people.roles import Role
 from workflow.procedure.definition import InputDef, Procedure
 from workflow.procedure.inputs import MAX_ID
+from workflow.proposals.permissions import proposal_actions
 from workflow.proposals.views import HistoryEntry
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
@@ -117,10 +117,11 @@ def show_page(request: Request, ctx: Context, viewer: Viewer, proposal_id: int, 
     procedure = ctx.procedures.get(view.procedure_key, view.procedure_version)
     history = history_rows(ctx.proposals.history(actor, proposal_id), procedure, language, t)
     conditions = [c for c in ctx.conditions.conditions(actor, proposal_id) if c.current]
+    actions = proposal_actions(actor, view, conditions)  # what the forms offer: the services' own rules
     errors = errors or {}
     plan_problems = list(errors.get("funding_plan", []))
     if not plan_problems:  # what keeps the applicant's submission back, shown beside the plan before they try
-        plan_problems = [rule_message(t, f.rule, f.why) for a in view.allowed for f in a.blocked_by
+        plan_problems = [rule_message(t, f.rule, f.why) for a in actions.steps for f in a.blocked_by
                          if f.rule == PLAN_RULE][:1]
     steps = [{"name": a.transition.name, "label": a.transition.label.get(language),
               "to": procedure.states[a.target].label.get(language) if a.target in procedure.states
@@ -128,12 +129,11 @@ def show_page(request: Request, ctx: Context, viewer: Viewer, proposal_id: int, 
               "inputs": [{"spec": i, "label": i.label.get(language), "name": f"{a.transition.name}-{i.name}",
                           "kind": i.type} for i in a.transition.inputs],
               "reason_required": "reason_given" in a.transition.guards,
-              "blocked": [rule_message(t, f.rule, f.why) for f in a.blocked_by]} for a in view.allowed]
+              "blocked": [rule_message(t, f.rule, f.why) for f in a.blocked_by]} for a in actions.steps]
     return render(
         request, "proposal/page.html", status=status, view=view, procedure=procedure, history=history,
         conditions=conditions, steps=steps, active=active, typed=typed or {}, errors=errors, notice=notice,
-        plan_problems=plan_problems, answering=actor.role == Role.APPLICANT and view.editable,
-        may_edit=actor.role == Role.APPLICANT and view.editable, show_salaries=any(
+        plan_problems=plan_problems, answerable=actions.answerable, may_edit=actions.may_edit, show_salaries=any(
             y.staff_costs is not None for y in view.funding_plan),
         review=review_section(ctx, actor, proposal_id),
         diagram=procedure_svg(procedure, language=language, highlight=view.state),
@@ -152,7 +152,7 @@ def fire_transition(request: Request, *, ctx: Ctx, viewer: Viewer, now: Now, rid
     t = texts_for(request)
     view = ctx.proposals.get(viewer.actor, proposal_id, now=now)
     name = form_text(form, "transition").strip()
-    allowed = {a.transition.name: a.transition for a in view.allowed}
+    allowed = {a.transition.name: a.transition for a in proposal_actions(viewer.actor, view).steps}
     step = allowed.get(name)
     typed = {key: form_text(form, key) for key in form if isinstance(key, str) and key.startswith(f"{name}-")}
     errors: dict[str, list[str]] = {}

@@ -15,7 +15,7 @@ from api.web import exports
 from api.web.budget_chart import budget_chart
 from api.web.errors import PageRoute
 from api.web.forms import form_text
-from api.web.pages.rounds import procedure_of, visible_round
+from api.web.pages.rounds import procedure_of, seen_round
 from api.web.render import language_of, money, render, texts_for
 from api.web.session import Form, Viewer
 from workflow.context import Context
@@ -23,7 +23,7 @@ from workflow.errors import GuardFailed, InvalidInput
 from workflow.people.actors import Actor
 from workflow.persistence import models
 from workflow.procedure.inputs import MAX_ID
-from workflow.review.access import is_steward
+from workflow.review.access import may_resolve
 from workflow.review.ranking import Ranking
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
@@ -31,11 +31,6 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 YearText = Annotated[str | None, Query(max_length=20)]
 DECISIONS = ("prioritise", "waiting_list", "decline")
 NAMED = re.compile(r"^proposal (\d+)\b")
-
-
-def _steward(actor: Actor, round_: models.Round) -> bool:
-    """Who sees the resolution form: operators, and the round's alliance's managing member."""
-    return is_steward(actor, round_.alliance_id)
 
 
 def _year(typed: str | None) -> int | None:
@@ -53,7 +48,7 @@ def _page(request: Request, ctx: Context, actor: Actor, round_: models.Round, ra
     assert round_.id is not None
     lang = language_of(request)
     procedure = procedure_of(ctx, round_)
-    steward = _steward(actor, round_)
+    steward = may_resolve(actor, round_)  # the resolution form, and the sessions to name in it
     labels = {name: state.label.get(lang) for name, state in procedure.states.items()}
     open_ids = {e.candidate.proposal_id for e in ranking.entries
                 if not e.candidate.terminal and not e.candidate.binds_budget}
@@ -72,7 +67,7 @@ def _page(request: Request, ctx: Context, actor: Actor, round_: models.Round, ra
 def ranking_page(request: Request, *, round_id: Id, ctx: Ctx, viewer: Viewer, now: Now,
                  year: YearText = None) -> HTMLResponse:
     actor = viewer.actor
-    round_ = visible_round(ctx, actor, round_id)
+    round_ = seen_round(ctx, actor, round_id)
     try:
         ranking = ctx.priorisation.ranking(actor, round_id, _year(year), now=now)
     except InvalidInput:
@@ -139,7 +134,7 @@ def _refusal_fields(exc: GuardFailed | InvalidInput, declined: list[int]) -> dic
 def record_resolution(request: Request, *, round_id: Id, ctx: Ctx, viewer: Viewer, now: Now, rid: RequestId,
                       form: Form) -> Response:
     actor = viewer.actor
-    round_ = visible_round(ctx, actor, round_id)
+    round_ = seen_round(ctx, actor, round_id)
     ranking = ctx.priorisation.ranking(actor, round_id, now=now)
     body, values, errors, declined = _read_resolution(form, ranking, texts_for(request))
     if not errors:
@@ -153,7 +148,7 @@ def record_resolution(request: Request, *, round_id: Id, ctx: Ctx, viewer: Viewe
 
 def _priority_list(request: Request, ctx: Context, actor: Actor, round_id: int, year: str | None, *,
                    now: datetime) -> exports.PriorityList:
-    round_ = visible_round(ctx, actor, round_id)
+    round_ = seen_round(ctx, actor, round_id)
     ranking = ctx.priorisation.ranking(actor, round_id, _year(year), now=now)
     procedure = procedure_of(ctx, round_)
     return exports.PriorityList(

@@ -14,33 +14,24 @@ from api.web.errors import PageRoute
 from api.web.render import language_of, render
 from api.web.session import Viewer
 from workflow.context import Context
-from workflow.errors import Forbidden, NotFound
 from workflow.people.actors import Actor
-from workflow.people.roles import Role
+from workflow.people.desks import require_rounds_desk
 from workflow.persistence import models
 from workflow.procedure.definition import Procedure
 from workflow.procedure.inputs import MAX_ID
 from workflow.proposals.views import ProposalSummary
-from workflow.review.access import OPERATORS, in_alliance
+from workflow.review.access import rounds_scope, visible_round
 from workflow.review.ranking import Entry
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-STEERING = (Role.REVIEWER, Role.MANAGER, *OPERATORS)
 PAGE = 200
 
 
-def steering_only(actor: Actor) -> None:
-    if actor.role not in STEERING:
-        raise Forbidden(f"role '{actor.role}' has no rounds to steer")
-
-
-def visible_round(ctx: Context, actor: Actor, round_id: int) -> models.Round:
-    """The round, if the viewer belongs to its alliance's steering group (or runs the service); else not found."""
-    round_ = ctx.admin.round(round_id)
-    if not in_alliance(actor, round_.alliance_id):
-        raise NotFound(f"round {round_id} not found")
-    return round_
+def seen_round(ctx: Context, actor: Actor, round_id: int) -> models.Round:
+    """The round, if the viewer belongs to its alliance's steering group (or runs the service); else not found
+    (review/access.py decides)."""
+    return visible_round(actor, round_id, ctx.admin.round(round_id))
 
 
 def procedure_of(ctx: Context, round_: models.Round) -> Procedure:
@@ -85,8 +76,8 @@ class Column:
 @router.get("/rounds", response_class=HTMLResponse)
 def rounds_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
     actor = viewer.actor
-    steering_only(actor)
-    rounds = ctx.admin.rounds(None if actor.role in OPERATORS else actor.alliance_id)
+    require_rounds_desk(actor)
+    rounds = ctx.admin.rounds(rounds_scope(actor))
     lang = language_of(request)
     listed = []
     for r in rounds:
@@ -103,7 +94,7 @@ def rounds_page(request: Request, ctx: Ctx, viewer: Viewer) -> HTMLResponse:
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
 def round_board(request: Request, round_id: Id, ctx: Ctx, viewer: Viewer, now: Now) -> HTMLResponse:
     actor = viewer.actor
-    round_ = visible_round(ctx, actor, round_id)
+    round_ = seen_round(ctx, actor, round_id)
     procedure = procedure_of(ctx, round_)
     proposals = all_visible(ctx, actor, round_id=round_id)
     ranking = ctx.priorisation.ranking(actor, round_id, now=now)
