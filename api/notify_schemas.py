@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.notify.outbox import MUTABLE_CHANNELS, Notification
+from api.schemas import READS
+from workflow.notify.outbox import MUTABLE_CHANNELS
 from workflow.procedure.inputs import CenturyDate
 from workflow.procedure.text_fields import ONE_LINE_REFUSED_CLASS
 
@@ -16,26 +17,25 @@ WEBHOOK_URL = f"^https?://[^\\s{ONE_LINE_REFUSED_CLASS}]+$"
 
 
 class NotificationOut(BaseModel):
+    # A Notification (workflow/notify/outbox.py) as its recipient sees it; its topic is the `deadline`.
+    model_config = READS
     id: int
     kind: str = Field(description="reminder (before a deadline), escalation (after it passed) or step (it moved)")
-    deadline: str = Field(description="the deadline's name in the procedure, e.g. revision")
+    deadline: str = Field(validation_alias="topic", description="the deadline's name in the procedure, e.g. revision")
     subject: str
     body: str
     proposal_id: int | None
     created_at: datetime
     read_at: datetime | None
 
-    @classmethod
-    def of(cls, n: Notification) -> NotificationOut:
-        return cls(id=n.id, kind=n.kind, deadline=n.topic, subject=n.subject, body=n.body,
-                   proposal_id=n.proposal_id, created_at=n.created_at, read_at=n.read_at)
-
 
 class OutboxMessageOut(BaseModel):
+    # A Notification as the operator sees it: where it goes and how sending it went, not its body.
+    model_config = READS
     id: int
     channel: str
     kind: str
-    deadline: str
+    deadline: str = Field(validation_alias="topic")
     status: str = Field(description="pending, sending, sent, failed (parked after the last attempt) or skipped")
     address: str | None
     subject: str
@@ -47,13 +47,6 @@ class OutboxMessageOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime | None
-
-    @classmethod
-    def of(cls, n: Notification) -> OutboxMessageOut:
-        return cls(id=n.id, channel=n.channel, kind=n.kind, deadline=n.topic, status=n.status, address=n.address,
-                   subject=n.subject, user_id=n.user_id, alliance_id=n.alliance_id, proposal_id=n.proposal_id,
-                   attempts=n.attempts, last_error=n.last_error, created_at=n.created_at, sent_at=n.sent_at,
-                   next_attempt_at=n.next_attempt_at)
 
 
 class Mute(BaseModel):

@@ -1,8 +1,8 @@
 """Bodies of the steering group's endpoints: scoring, conditions, sessions, priorisation, reserves, the bank.
 
 Request bodies are the engine's own input models (workflow/review/*.py), as for drafts: one definition of what is
-valid. Responses present the services' views field by field; amounts are EUR strings ("19800.00") and scores are
-decimal strings ("4.33"), both exact.
+valid. Responses read the services' views (`Out.model_validate(view)`, `from_attributes`); amounts are EUR strings
+("19800.00") and scores are decimal strings ("4.33"), both exact (api/formats.py).
 """
 
 from __future__ import annotations
@@ -13,33 +13,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.presenters import euros, history
-from api.schemas import HistoryEventOut, Labels
+from api.formats import DecimalOrNone, DecimalString, EurAmount, EurAmountOrNone, With
+from api.schemas import READS, HistoryEventOut, Labels
 from workflow.procedure.inputs import CenturyTime
 from workflow.procedure.text_fields import OneLine
-from workflow.proposals.money import to_euros
-from workflow.review.bank import BankRecord, EarlyStartView, YearAmounts
-from workflow.review.conditions import ConditionView
-from workflow.review.meetings import AgendaEntry, Decision, MeetingDetail, MeetingView
-from workflow.review.priorisation import DrawView, PoolView, ResolutionView
 from workflow.review.ranking import BudgetLine, Candidate, Entry, Ranking
-from workflow.review.results import Result
-from workflow.review.scheme import ScoringScheme
-from workflow.review.scoring import MemberStatus, SchemeView, ScoringView, SheetView
+from workflow.review.scoring import ScoringView
 from workflow.timeutil import DEFAULT_ZONE
-
-
-def _eur(cents: int) -> str:
-    return str(to_euros(cents))
-
-
-def _score(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
 
 # --- scoring -------------------------------------------------------------------------------------------------
 
 class CriterionOut(BaseModel):
+    model_config = READS
     key: str
     label: Labels
     weight: int
@@ -47,11 +32,13 @@ class CriterionOut(BaseModel):
 
 
 class KoCriterionOut(BaseModel):
+    model_config = READS
     key: str
     label: Labels
 
 
 class ScoringSchemeOut(BaseModel):
+    model_config = READS
     scorers: str = Field(description="who scores: reviewer (the steering group's voting members) or bank")
     fixed: bool = Field(description="the procedure fixes the scheme; no round may change it")
     criteria: list[CriterionOut]
@@ -63,40 +50,25 @@ class ScoringSchemeOut(BaseModel):
     tie_break: str
     max_total: int = Field(description="the maximum weighted total")
 
-    @classmethod
-    def of(cls, s: ScoringScheme) -> ScoringSchemeOut:
-        return cls(scorers=s.scorers, fixed=s.fixed,
-                   criteria=[CriterionOut(key=c.key, label=Labels(**c.label.model_dump()), weight=c.weight,
-                                          max_points=c.max_points) for c in s.criteria],
-                   ko=[KoCriterionOut(key=k.key, label=Labels(**k.label.model_dump())) for k in s.ko],
-                   min_share=s.min_share, quorum=s.quorum, blind=s.blind, tie_break=s.tie_break,
-                   max_total=s.max_total)
-
 
 class SchemeOut(BaseModel):
+    model_config = READS
     round_id: int
     scheme: ScoringSchemeOut | None = Field(description="null while the round has none")
     source: str = Field(description="procedure, round or none")
     changeable: bool = Field(description="the manager may still replace it (not fixed, nobody has scored yet)")
 
-    @classmethod
-    def of(cls, v: SchemeView) -> SchemeOut:
-        return cls(round_id=v.round_id, scheme=ScoringSchemeOut.of(v.scheme) if v.scheme is not None else None,
-                   source=v.source, changeable=v.changeable)
-
 
 class MemberOut(BaseModel):
+    model_config = READS
     user_id: int
     name: str
     scored: bool
     conflict: str | None = Field(description="why the member may not score this proposal; null if they may")
 
-    @classmethod
-    def of(cls, m: MemberStatus) -> MemberOut:
-        return cls(user_id=m.user_id, name=m.name, scored=m.scored, conflict=m.conflict)
-
 
 class SheetOut(BaseModel):
+    model_config = READS
     scorer_id: int
     scorer_name: str
     points: dict[str, int]
@@ -104,29 +76,20 @@ class SheetOut(BaseModel):
     comment: str
     updated_at: datetime
 
-    @classmethod
-    def of(cls, s: SheetView) -> SheetOut:
-        return cls(scorer_id=s.scorer_id, scorer_name=s.scorer_name, points=s.points, ko=s.ko, comment=s.comment,
-                   updated_at=s.updated_at)
-
 
 class ResultOut(BaseModel):
+    model_config = READS
     scores: int = Field(description="sheets that count (members without a conflict of interest)")
-    per_criterion: dict[str, str] = Field(description="mean points per criterion, two places")
-    total: str = Field(description="weighted sum of the means, two places")
+    per_criterion: dict[str, DecimalString] = Field(description="mean points per criterion, two places")
+    total: DecimalString = Field(description="weighted sum of the means, two places")
     max_total: int
-    share: str = Field(description="percent of the maximum, two places")
+    share: DecimalString = Field(description="percent of the maximum, two places")
     ko_failed: list[str]
     passes: bool = Field(description="scored, no k.o. criterion failed, at least the scheme's minimum share")
 
-    @classmethod
-    def of(cls, r: Result, scheme: ScoringScheme) -> ResultOut:
-        return cls(scores=r.scores, per_criterion={k: str(v) for k, v in r.per_criterion.items()},
-                   total=str(r.total), max_total=r.max_total, share=str(r.share), ko_failed=list(r.ko_failed),
-                   passes=r.passes(scheme))
-
 
 class ScoringOut(BaseModel):
+    model_config = READS
     proposal_id: int
     scheme: ScoringSchemeOut | None
     members: list[MemberOut]
@@ -138,12 +101,9 @@ class ScoringOut(BaseModel):
 
     @classmethod
     def of(cls, v: ScoringView) -> ScoringOut:
-        return cls(
-            proposal_id=v.proposal_id, scheme=ScoringSchemeOut.of(v.scheme) if v.scheme is not None else None,
-            members=[MemberOut.of(m) for m in v.members], quorum_reached=v.quorum_reached,
-            result=ResultOut.of(v.result, v.scheme) if v.result is not None and v.scheme is not None else None,
-            own=SheetOut.of(v.own) if v.own is not None else None, sheets=[SheetOut.of(s) for s in v.sheets],
-            hidden_until_scored=v.hidden_until_scored)
+        """Whether the result passes is the scheme's to say: a Result does not know its scheme."""
+        result = None if v.result is None or v.scheme is None else With(v.result, passes=v.result.passes(v.scheme))
+        return cls.model_validate(With(v, result=result))
 
 
 SCHEME_EXAMPLE = {
@@ -163,6 +123,7 @@ SCORE_EXAMPLE = {"points": {"regional_need": 4, "concept": 3}, "ko": {"documents
 # --- conditions ----------------------------------------------------------------------------------------------
 
 class ConditionOut(BaseModel):
+    model_config = READS
     id: int
     reading_seq: int = Field(description="the history position of the second reading that set it")
     position: int
@@ -178,13 +139,6 @@ class ConditionOut(BaseModel):
     judgement_note: str | None
     session_id: int | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, c: ConditionView) -> ConditionOut:
-        return cls(id=c.id, reading_seq=c.reading_seq, position=c.position, current=c.current, text=c.text,
-                   responsible=c.responsible, due_on=c.due_on, status=c.status, answer=c.answer,
-                   evidence=c.evidence, answered_at=c.answered_at, judged_at=c.judged_at,
-                   judgement_note=c.judgement_note, session_id=c.session_id, created_at=c.created_at)
 
 
 ANSWER_EXAMPLE = {"text": "Kooperativer Ansatz mit HTWK und Inspirata e.V. vereinbart",
@@ -212,48 +166,35 @@ class SessionIn(BaseModel):
 
 
 class SessionOut(BaseModel):
+    model_config = READS
     id: int
     alliance_id: int
     title: str
     held_at: datetime
 
-    @classmethod
-    def of(cls, s: MeetingView) -> SessionOut:
-        return cls(id=s.id, alliance_id=s.alliance_id, title=s.title, held_at=s.held_at)
-
 
 class AgendaEntryOut(BaseModel):
+    model_config = READS
     position: int
     proposal_id: int
     title: str
     state: str
     purpose: str = Field(description="hearing, second_reading or decision")
 
-    @classmethod
-    def of(cls, a: AgendaEntry) -> AgendaEntryOut:
-        return cls(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state, purpose=a.purpose)
-
 
 class DecisionOut(BaseModel):
+    model_config = READS
     proposal_id: int
     title: str
     entry: HistoryEventOut
 
-    @classmethod
-    def of(cls, d: Decision) -> DecisionOut:
-        return cls(proposal_id=d.proposal_id, title=d.title, entry=history(d.entry))
-
 
 class SessionDetailOut(BaseModel):
+    model_config = READS
     session: SessionOut
     agenda: list[AgendaEntryOut]
     decisions: list[DecisionOut] = Field(description="the minutes: every step taken in the session")
     resolutions: list[int] = Field(description="ids of the resolutions recorded in the session")
-
-    @classmethod
-    def of(cls, d: MeetingDetail) -> SessionDetailOut:
-        return cls(session=SessionOut.of(d.session), agenda=[AgendaEntryOut.of(a) for a in d.agenda],
-                   decisions=[DecisionOut.of(x) for x in d.decisions], resolutions=list(d.resolutions))
 
 
 AGENDA_EXAMPLE = {"proposal_id": 1, "purpose": "hearing"}
@@ -262,61 +203,47 @@ AGENDA_EXAMPLE = {"proposal_id": 1, "purpose": "hearing"}
 # --- ranking, resolutions, reserve pools ---------------------------------------------------------------------
 
 class CandidateOut(BaseModel):
+    model_config = READS
     proposal_id: int
     title: str
     state: str
     terminal: bool
     binds_budget: bool
     submitted_at: datetime | None
-    requested: str = Field(description="the grant requested for the year")
-    approved: str | None = Field(description="the grant the bank approved for the year")
-    grant: str = Field(description="what counts: the approved grant if any, else the requested one")
-    total: str | None = Field(description="weighted total score; null while not scored")
-    share: str | None = Field(description="percent of the maximum score")
+    requested: EurAmount = Field(description="the grant requested for the year")
+    approved: EurAmountOrNone = Field(description="the grant the bank approved for the year")
+    grant: EurAmount = Field(description="what counts: the approved grant if any, else the requested one")
+    total: DecimalOrNone = Field(description="weighted total score; null while not scored")
+    share: DecimalOrNone = Field(description="percent of the maximum score")
     passes: bool
     quorum_reached: bool
     ko_failed: list[str]
 
-    @classmethod
-    def of(cls, c: Candidate) -> CandidateOut:
-        return cls(proposal_id=c.proposal_id, title=c.title, state=c.state, terminal=c.terminal,
-                   binds_budget=c.binds_budget, submitted_at=c.submitted_at, requested=_eur(c.requested),
-                   approved=euros(c.approved), grant=_eur(c.grant), total=_score(c.total), share=_score(c.share),
-                   passes=c.passes, quorum_reached=c.quorum_reached, ko_failed=list(c.ko_failed))
-
 
 class EntryOut(BaseModel):
+    model_config = READS
     rank: int
     candidate: CandidateOut
     counts: bool = Field(description="counts towards the budget line")
     why_not: str | None = Field(description="why it does not count")
-    running_sum: str
+    running_sum: EurAmount
     within_budget: bool
     tie_broken: bool = Field(description="ranked after an equal total by the tie-break rule")
 
-    @classmethod
-    def of(cls, e: Entry) -> EntryOut:
-        return cls(rank=e.rank, candidate=CandidateOut.of(e.candidate), counts=e.counts, why_not=e.why_not,
-                   running_sum=_eur(e.running_sum), within_budget=e.within_budget, tie_broken=e.tie_broken)
-
 
 class BudgetLineOut(BaseModel):
+    model_config = READS
     year: int
-    budget: str | None = Field(description="the alliance's budget for the year; null if it has none")
-    reserve: str = Field(description="drawn from reserve pools for the year")
-    bound_elsewhere: str = Field(description="bound by the alliance's other rounds")
-    available: str = Field(description="budget + reserve - bound elsewhere")
-    bound_here: str = Field(description="what this round's binding proposals take")
-    free: str = Field(description="available - bound here (negative: over budget)")
-
-    @classmethod
-    def of(cls, b: BudgetLine) -> BudgetLineOut:
-        return cls(year=b.year, budget=euros(b.budget), reserve=_eur(b.reserve),
-                   bound_elsewhere=_eur(b.bound_elsewhere), available=_eur(b.available),
-                   bound_here=_eur(b.bound_here), free=_eur(b.free))
+    budget: EurAmountOrNone = Field(description="the alliance's budget for the year; null if it has none")
+    reserve: EurAmount = Field(description="drawn from reserve pools for the year")
+    bound_elsewhere: EurAmount = Field(description="bound by the alliance's other rounds")
+    available: EurAmount = Field(description="budget + reserve - bound elsewhere")
+    bound_here: EurAmount = Field(description="what this round's binding proposals take")
+    free: EurAmount = Field(description="available - bound here (negative: over budget)")
 
 
 class RankingOut(BaseModel):
+    model_config = READS
     round_id: int
     year: int
     tie_break: str
@@ -324,11 +251,6 @@ class RankingOut(BaseModel):
     line: BudgetLineOut
     entries: list[EntryOut]
     offer: int | None = Field(description="the next proposal on the waiting list the free money would cover")
-
-    @classmethod
-    def of(cls, r: Ranking) -> RankingOut:
-        return cls(round_id=r.round_id, year=r.year, tie_break=r.tie_break, min_share=r.min_share,
-                   line=BudgetLineOut.of(r.line), entries=[EntryOut.of(e) for e in r.entries], offer=r.offer)
 
 
 def _stored_ranking(document: dict[str, Any]) -> Ranking:
@@ -352,11 +274,13 @@ def _stored_ranking(document: dict[str, Any]) -> Ranking:
 
 
 class DeclinedOut(BaseModel):
+    model_config = READS
     proposal_id: int
     reason: str
 
 
 class ResolutionOut(BaseModel):
+    model_config = READS
     id: int
     round_id: int
     version: int = Field(description="the resolution's version within the round; a later one supersedes")
@@ -372,14 +296,10 @@ class ResolutionOut(BaseModel):
     recorded_at: datetime
     current: bool = Field(description="the latest version")
 
+    @field_validator("ranking", mode="before")
     @classmethod
-    def of(cls, r: ResolutionView) -> ResolutionOut:
-        return cls(id=r.id, round_id=r.round_id, version=r.version, session_id=r.session_id,
-                   decided_on=r.decided_on, note=r.note, prioritised=r.prioritised,
-                   declined=[DeclinedOut(proposal_id=d["proposal_id"], reason=d["reason"]) for d in r.declined],
-                   waiting_list=r.waiting_list, reserve_draws=r.reserve_draws,
-                   ranking=RankingOut.of(_stored_ranking(r.ranking)), recorded_by=r.recorded_by,
-                   recorded_at=r.recorded_at, current=r.current)
+    def _read_back(cls, ranking: Any) -> Any:
+        return _stored_ranking(ranking) if isinstance(ranking, dict) else ranking
 
 
 RESOLUTION_EXAMPLE = {
@@ -392,36 +312,28 @@ RESOLUTION_EXAMPLE = {
 
 
 class DrawOut(BaseModel):
+    model_config = READS
     id: int
     pool_id: int
     alliance_id: int
     year: int
-    amount: str
+    amount: EurAmount
     reason: str
     round_id: int | None
     drawn_by: int | None
     drawn_at: datetime
 
-    @classmethod
-    def of(cls, d: DrawView) -> DrawOut:
-        return cls(id=d.id, pool_id=d.pool_id, alliance_id=d.alliance_id, year=d.year, amount=_eur(d.amount),
-                   reason=d.reason, round_id=d.round_id, drawn_by=d.drawn_by, drawn_at=d.drawn_at)
-
 
 class PoolOut(BaseModel):
+    model_config = READS
     id: int
     name: str
     year: int
-    amount: str
-    drawn: str
-    remaining: str
+    amount: EurAmount
+    drawn: EurAmount
+    remaining: EurAmount
     alliance_ids: list[int] = Field(description="the alliances that may draw on it")
     draws: list[DrawOut]
-
-    @classmethod
-    def of(cls, p: PoolView) -> PoolOut:
-        return cls(id=p.id, name=p.name, year=p.year, amount=_eur(p.amount), drawn=_eur(p.drawn),
-                   remaining=_eur(p.remaining), alliance_ids=p.alliance_ids, draws=[DrawOut.of(d) for d in p.draws])
 
 
 POOL_EXAMPLE = {"name": "Leistungsreserve Niedersachsen", "year": 2026, "amount": "250000.00",
@@ -433,16 +345,14 @@ DRAW_EXAMPLE = {"alliance_id": 1, "year": 2026, "amount": "20000.00", "round_id"
 # --- the bank ------------------------------------------------------------------------------------------------
 
 class YearAmountsOut(BaseModel):
+    model_config = READS
     year: int
-    requested: str
-    approved: str | None = Field(description="null until the bank approved an amount for the year")
-
-    @classmethod
-    def of(cls, y: YearAmounts) -> YearAmountsOut:
-        return cls(year=y.year, requested=_eur(y.requested), approved=euros(y.approved))
+    requested: EurAmount
+    approved: EurAmountOrNone = Field(description="null until the bank approved an amount for the year")
 
 
 class EarlyStartOut(BaseModel):
+    model_config = READS
     id: int
     wanted_from: date
     reason: str
@@ -451,13 +361,9 @@ class EarlyStartOut(BaseModel):
     answer_note: str | None
     answered_at: datetime | None
 
-    @classmethod
-    def of(cls, e: EarlyStartView) -> EarlyStartOut:
-        return cls(id=e.id, wanted_from=e.wanted_from, reason=e.reason, requested_at=e.requested_at,
-                   status=e.status, answer_note=e.answer_note, answered_at=e.answered_at)
-
 
 class BankRecordOut(BaseModel):
+    model_config = READS
     proposal_id: int
     forwarded_at: datetime | None
     documents: list[str] = Field(description="what was sent with the forwarding")
@@ -468,13 +374,6 @@ class BankRecordOut(BaseModel):
     reason: str | None
     amounts: list[YearAmountsOut]
     early_starts: list[EarlyStartOut]
-
-    @classmethod
-    def of(cls, b: BankRecord) -> BankRecordOut:
-        return cls(proposal_id=b.proposal_id, forwarded_at=b.forwarded_at, documents=b.documents,
-                   decision=b.decision, decided_at=b.decided_at, bank_reference=b.bank_reference,
-                   decision_date=b.decision_date, reason=b.reason, amounts=[YearAmountsOut.of(y) for y in b.amounts],
-                   early_starts=[EarlyStartOut.of(e) for e in b.early_starts])
 
 
 EARLY_START_EXAMPLE = {"wanted_from": "2016-08-01",

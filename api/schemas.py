@@ -1,19 +1,26 @@
 """Request and response bodies of the HTTP API. Amounts are decimal strings in EUR ("19800.00"): exact, readable.
 
 Request bodies for drafts are the engine's own input models (workflow/procedure/inputs.py): one definition of what a
-valid proposal is, shown in /docs with examples from here.
+valid proposal is, shown in /docs with examples from here. Response bodies read the engine's read models
+(`Out.model_validate(view)`, `from_attributes`); a field whose answer differs from the attribute says how by its
+type (api/formats.py) or its alias.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from api.formats import Count, EurAmount, EurAmountOrNone, InLanguage, With, language
 from workflow.procedure.inputs import MAX_ID, CenturyDate, CenturyTime, Euros
 from workflow.procedure.labels import Labels as EngineLabels
+from workflow.procedure.rules import GUARDS
 from workflow.procedure.text_fields import MultiLine, OneLine
+
+# Response bodies read the engine's read models.
+READS = ConfigDict(from_attributes=True)
 
 
 class Problem(BaseModel):
@@ -36,15 +43,17 @@ Labels = EngineLabels
 
 
 class ProcedureSummary(BaseModel):
+    model_config = READS
     key: str
     version: int
     title: Labels
     initial: str
-    states: int
-    transitions: int
+    states: Count
+    transitions: Count
 
 
 class StateOut(BaseModel):
+    model_config = READS
     name: str
     label: Labels
     terminal: bool
@@ -54,6 +63,7 @@ class StateOut(BaseModel):
 
 
 class InputOut(BaseModel):
+    model_config = READS
     name: str
     type: str
     required: bool
@@ -61,27 +71,48 @@ class InputOut(BaseModel):
 
 
 class GuardOut(BaseModel):
+    # A guard of workflow/procedure/rules.py (GUARDS), named in a transition.
+    model_config = READS
     name: str
     description: str
 
 
+def _guard(name: Any) -> Any:
+    return GUARDS[name] if isinstance(name, str) else name
+
+
 class TransitionOut(BaseModel):
+    model_config = READS
     name: str
     label: Labels
     sources: list[str] = Field(serialization_alias="from")
     to: str
     roles: list[str]
-    guards: list[GuardOut]
+    guards: list[Annotated[GuardOut, BeforeValidator(_guard)]]
     inputs: list[InputOut]
 
 
 class ProcedureOut(BaseModel):
+    model_config = READS
     key: str
     version: int
     title: Labels
     initial: str
     states: list[StateOut]
     transitions: list[TransitionOut]
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _named(cls, states: Any) -> Any:
+        """A procedure keeps its states by name; a StateDef does not know its own."""
+        if not isinstance(states, dict):
+            return states
+        return [{"name": name, **dict(state)} for name, state in states.items()]
+
+    @field_validator("transitions", mode="before")
+    @classmethod
+    def _listed(cls, transitions: Any) -> Any:
+        return list(transitions.values()) if isinstance(transitions, dict) else transitions
 
 
 # --- alliances and rounds ------------------------------------------------------------------------------------
@@ -111,12 +142,15 @@ class BudgetIn(BaseModel):
 
 
 class BudgetOut(BaseModel):
+    model_config = READS
     alliance_id: int
     year: int
-    amount: str
+    amount: EurAmount
 
 
 class AllianceOut(BaseModel):
+    # An alliance as stored, with its budgets and its funding bank's name (read beside it).
+    model_config = READS
     id: int
     name: str
     region: str
@@ -124,6 +158,10 @@ class AllianceOut(BaseModel):
     budgets: list[BudgetOut]
     funding_bank_id: int | None = None
     funding_bank: str | None = None  # the organisation's name
+
+    @classmethod
+    def of(cls, alliance: object, budgets: list[Any], funding_bank: str | None) -> AllianceOut:
+        return cls.model_validate(With(alliance, budgets=budgets, funding_bank=funding_bank))
 
 
 class RoundIn(BaseModel):
@@ -141,6 +179,7 @@ class RoundIn(BaseModel):
 
 
 class RoundOut(BaseModel):
+    model_config = READS
     id: int
     alliance_id: int
     name: str
@@ -168,17 +207,19 @@ class TransitionRequest(BaseModel):
 
 
 class PlanYearOut(BaseModel):
+    model_config = READS
     year: int
     staff_fte: float
-    total_cost: str
-    grant_requested: str
-    own_share: str
+    total_cost: EurAmount
+    grant_requested: EurAmount
+    own_share: EurAmount
     own_share_source: str
-    staff_costs: str | None = Field(description="salary lines; null for steering-group members")
-    material_costs: str | None = Field(description="null for steering-group members")
+    staff_costs: EurAmountOrNone = Field(description="salary lines; null for steering-group members")
+    material_costs: EurAmountOrNone = Field(description="null for steering-group members")
 
 
 class DeadlineOut(BaseModel):
+    model_config = READS
     id: int
     kind: str = Field(description="the deadline's name in the procedure, e.g. revision")
     label: str
@@ -186,22 +227,38 @@ class DeadlineOut(BaseModel):
     overdue: bool = Field(description="the due moment has passed and the deadline is still open")
     state: str | None
 
+    @field_validator("label", mode="before")
+    @classmethod
+    def _in_language(cls, labels: Any, info: ValidationInfo) -> Any:
+        """In the caller's language; the deadline's name where the procedure gives no label in it."""
+        return labels.get(language(info), info.data.get("kind")) if isinstance(labels, dict) else labels
+
 
 class FailedRuleOut(BaseModel):
+    model_config = READS
     rule: str
     why: str
 
 
+def _needs_reason(guards: Any) -> Any:
+    return "reason_given" in guards if isinstance(guards, tuple | list) else guards
+
+
 class AllowedTransitionOut(BaseModel):
-    name: str
-    label: str
-    to: str
-    reason_required: bool
-    inputs: list[InputOut]
+    # An AllowedTransition: its TransitionDef's name, label and inputs, its target, the rules blocking it.
+    model_config = READS
+    name: str = Field(validation_alias=AliasPath("transition", "name"))
+    label: InLanguage = Field(validation_alias=AliasPath("transition", "label"))
+    to: str = Field(validation_alias="target")
+    reason_required: Annotated[bool, BeforeValidator(_needs_reason)] = Field(
+        validation_alias=AliasPath("transition", "guards"))
+    inputs: list[InputOut] = Field(validation_alias=AliasPath("transition", "inputs"))
     blocked_by: list[FailedRuleOut] = Field(description="rules that would refuse it now; empty when it can be fired")
 
 
 class ProposalOut(BaseModel):
+    # A ProposalView; labels in the language of the validation context (`context={"language": ...}`).
+    model_config = READS
     id: int
     title: str
     summary: str
@@ -209,7 +266,7 @@ class ProposalOut(BaseModel):
     goals: str
     partners: list[str]
     state: str
-    state_label: str
+    state_label: InLanguage
     terminal: bool
     editable: bool
     version: int
@@ -222,20 +279,29 @@ class ProposalOut(BaseModel):
     updated_at: datetime
     funding_plan: list[PlanYearOut]
     deadlines: list[DeadlineOut]
-    allowed_transitions: list[AllowedTransitionOut]
+    allowed_transitions: list[AllowedTransitionOut] = Field(validation_alias="allowed")
+
+    @classmethod
+    def of(cls, view: object, language: str) -> ProposalOut:
+        return cls.model_validate(view, context={"language": language})
 
 
 class ProposalSummaryOut(BaseModel):
+    model_config = READS
     id: int
     title: str
     state: str
-    state_label: str
+    state_label: InLanguage
     terminal: bool
     version: int
     round_id: int
     alliance_id: int
     organisation_id: int
     updated_at: datetime
+
+    @classmethod
+    def of(cls, item: object, language: str) -> ProposalSummaryOut:
+        return cls.model_validate(item, context={"language": language})
 
 
 class ProposalPage(BaseModel):
@@ -244,6 +310,7 @@ class ProposalPage(BaseModel):
 
 
 class HistoryEventOut(BaseModel):
+    model_config = READS
     seq: int
     at: datetime
     kind: str

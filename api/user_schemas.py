@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.people.accounts import MAX_TOKEN_DAYS, Account
+from workflow.people.accounts import MAX_TOKEN_DAYS
 
 
 class UserOut(BaseModel):
@@ -28,10 +28,6 @@ class UserOut(BaseModel):
     token_expired: bool
     has_password: bool = Field(description="may sign in to the web pages with e-mail and password")
     signed_in_browsers: int = Field(description="web sign-ins of the account that are running now")
-
-    @classmethod
-    def of(cls, account: Account) -> UserOut:
-        return cls.model_validate(account)
 
 
 class TokenIn(BaseModel):

@@ -1,4 +1,5 @@
-"""Request and response bodies of procedure versions, diffs and migrations."""
+"""Request and response bodies of procedure versions, diffs and migrations. Version rows and a migration's
+preview are read from the engine's read models (`from_attributes`); diffs and migrations from their fields."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import READS
+
 
 class VersionOut(BaseModel):
+    model_config = READS
     key: str
     version: int
     title: str
@@ -65,6 +69,7 @@ class MigrationIn(BaseModel):
 
 
 class StateMoveOut(BaseModel):
+    model_config = READS
     source: str
     target: str
     because: str
@@ -74,11 +79,13 @@ class StateMoveOut(BaseModel):
 
 
 class DeadlineNoteOut(BaseModel):
+    model_config = READS
     kind: str
     due_at: datetime
 
 
 class DeadlineMovesOut(BaseModel):
+    model_config = READS
     kept: list[DeadlineNoteOut]
     cancelled: list[DeadlineNoteOut]
     created: list[DeadlineNoteOut]
@@ -86,6 +93,7 @@ class DeadlineMovesOut(BaseModel):
 
 
 class ProposalMoveOut(BaseModel):
+    model_config = READS
     proposal_id: int
     title: str
     from_state: str

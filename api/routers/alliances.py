@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api import presenters, schemas
+from api import schemas
 from api.deps import Caller, Ctx, Now
 from api.notify_schemas import ActionConceptIn, WebhookIn, WebhookOut
 from workflow.context import Context
@@ -49,7 +49,7 @@ def put_funding_bank(alliance_id: Id, body: schemas.FundingBankIn, ctx: Ctx, cal
 def put_budget(alliance_id: Id, year: Annotated[int, Path(ge=2000, le=2100)], body: schemas.BudgetIn, ctx: Ctx,
                caller: Caller) -> schemas.BudgetOut:
     """Set the Regionalbudget of one calendar year (admins, or the alliance's managing member)."""
-    return presenters.budget(ctx.admin.set_budget(caller, alliance_id, year, to_cents(body.amount)))
+    return schemas.BudgetOut.model_validate(ctx.admin.set_budget(caller, alliance_id, year, to_cents(body.amount)))
 
 
 @router.put("/{alliance_id}/webhook", response_model=WebhookOut)
@@ -73,4 +73,4 @@ def put_action_concept(alliance_id: Id, body: ActionConceptIn, ctx: Ctx, caller:
 def _out(ctx: Context, rows: list[tuple[models.Alliance, list[models.Budget]]]) -> list[schemas.AllianceOut]:
     """Alliances with their budgets and the name of their funding bank."""
     banks = ctx.admin.organisation_names([a.funding_bank_id for a, _ in rows])
-    return [presenters.alliance(a, budgets, banks.get(a.funding_bank_id or 0)) for a, budgets in rows]
+    return [schemas.AllianceOut.of(a, budgets, banks.get(a.funding_bank_id or 0)) for a, budgets in rows]

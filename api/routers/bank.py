@@ -19,7 +19,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 def bank_record(proposal_id: Id, ctx: Ctx, caller: Caller) -> BankRecordOut:
     """When the proposal was forwarded and with which documents, the bank's reference, decision and date, the
     approved amount per year beside the requested one, and the requests to start early."""
-    return BankRecordOut.of(ctx.bank.record(caller, proposal_id))
+    return BankRecordOut.model_validate(ctx.bank.record(caller, proposal_id))
 
 
 @router.post("/early-start", status_code=201, response_model=EarlyStartOut)
@@ -29,7 +29,7 @@ def request_early_start(
                                                                         "value": EARLY_START_EXAMPLE}})],
 ) -> EarlyStartOut:
     """Ask to start before the grant decision (vorzeitiger Maßnahmebeginn; the applicant)."""
-    return EarlyStartOut.of(ctx.bank.request_early_start(caller, proposal_id, body, now=now))
+    return EarlyStartOut.model_validate(ctx.bank.request_early_start(caller, proposal_id, body, now=now))
 
 
 @router.post("/early-start/{request_id}/answer", response_model=EarlyStartOut)
@@ -39,4 +39,4 @@ def answer_early_start(
                                                                          "value": EARLY_ANSWER_EXAMPLE}})],
 ) -> EarlyStartOut:
     """Record the bank's answer (the bank officer, or the alliance's managing member on the bank's letter)."""
-    return EarlyStartOut.of(ctx.bank.answer_early_start(caller, proposal_id, request_id, body, now=now))
+    return EarlyStartOut.model_validate(ctx.bank.answer_early_start(caller, proposal_id, request_id, body, now=now))

@@ -18,7 +18,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get("", response_model=list[ConditionOut])
 def list_conditions(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[ConditionOut]:
     """Every condition of every second reading, oldest first; `current` marks those of the latest one."""
-    return [ConditionOut.of(c) for c in ctx.conditions.conditions(caller, proposal_id)]
+    return [ConditionOut.model_validate(c) for c in ctx.conditions.conditions(caller, proposal_id)]
 
 
 @router.post("/{condition_id}/answer", response_model=ConditionOut)
@@ -28,7 +28,8 @@ def answer_condition(
                                                                    "value": ANSWER_EXAMPLE}})],
 ) -> ConditionOut:
     """Answer a condition while the proposal is being revised (the applicant); a new answer replaces the last."""
-    return ConditionOut.of(ctx.conditions.answer(caller, proposal_id, condition_id, body, now=now, request_id=rid))
+    condition = ctx.conditions.answer(caller, proposal_id, condition_id, body, now=now, request_id=rid)
+    return ConditionOut.model_validate(condition)
 
 
 @router.post("/{condition_id}/judgement", response_model=ConditionOut)
@@ -38,4 +39,5 @@ def judge_condition(
                                                                    "value": JUDGEMENT_EXAMPLE}})],
 ) -> ConditionOut:
     """Mark a condition met or not in the second reading (admins, or the alliance's managing member)."""
-    return ConditionOut.of(ctx.conditions.judge(caller, proposal_id, condition_id, body, now=now, request_id=rid))
+    condition = ctx.conditions.judge(caller, proposal_id, condition_id, body, now=now, request_id=rid)
+    return ConditionOut.model_validate(condition)

@@ -20,7 +20,7 @@ def notifications(ctx: Ctx, caller: Caller, unread: bool = False,
                   before: Annotated[int, Query(ge=0, le=MAX_ID, description="page on: the last id you got")] = 0,
                   limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> list[NotificationOut]:
     """Your in-app notifications (reminders and escalations), newest first."""
-    return [NotificationOut.of(n) for n in ctx.outbox.inbox(caller, unread_only=unread, before_id=before,
+    return [NotificationOut.model_validate(n) for n in ctx.outbox.inbox(caller, unread_only=unread, before_id=before,
                                                              limit=limit)]
 
 
@@ -28,7 +28,7 @@ def notifications(ctx: Ctx, caller: Caller, unread: bool = False,
 def mark_read(notification_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, caller: Caller,
               now: Now) -> NotificationOut:
     """Mark one of your notifications as read (again: no change)."""
-    return NotificationOut.of(ctx.outbox.mark_read(caller, notification_id, now))
+    return NotificationOut.model_validate(ctx.outbox.mark_read(caller, notification_id, now))
 
 
 @router.get("/preferences", response_model=Preferences)

@@ -20,10 +20,11 @@ def list_outbox(ctx: Ctx, caller: Caller, status: Status | None = None,
                 after: Annotated[int, Query(ge=0, le=MAX_ID, description="page on: the last id you got")] = 0,
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> list[OutboxMessageOut]:
     """Messages of the outbox in id order (admins), e.g. `?status=failed` for those parked after the last retry."""
-    return [OutboxMessageOut.of(n) for n in ctx.outbox.messages(caller, status=status, after_id=after, limit=limit)]
+    messages = ctx.outbox.messages(caller, status=status, after_id=after, limit=limit)
+    return [OutboxMessageOut.model_validate(n) for n in messages]
 
 
 @router.post("/{message_id}/retry", response_model=OutboxMessageOut)
 def retry(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, caller: Caller, now: Now) -> OutboxMessageOut:
     """Send a failed or skipped message again (admins): it is queued now with a fresh count of attempts."""
-    return OutboxMessageOut.of(ctx.outbox.retry(caller, message_id, now))
+    return OutboxMessageOut.model_validate(ctx.outbox.retry(caller, message_id, now))

@@ -22,7 +22,7 @@ def get_ranking(
 ) -> RankingOut:
     """The round's proposals ranked by total score, each one's grant for the year, the running sum and the
     budget line (the alliance's budget and reserve drawings, less what other rounds bind)."""
-    return RankingOut.of(ctx.priorisation.ranking(caller, round_id, year, now=now))
+    return RankingOut.model_validate(ctx.priorisation.ranking(caller, round_id, year, now=now))
 
 
 @router.post("/resolutions", status_code=201, response_model=ResolutionOut)
@@ -36,10 +36,10 @@ def record_resolution(
     Each proposal's step (prioritise, waiting list, decline) is checked by its own rules; a refusal names every
     refused proposal. The resolution is stored as the round's next version with the ranking as it then stood.
     """
-    return ResolutionOut.of(ctx.priorisation.resolve(caller, round_id, body, now=now, request_id=rid))
+    return ResolutionOut.model_validate(ctx.priorisation.resolve(caller, round_id, body, now=now, request_id=rid))
 
 
 @router.get("/resolutions", response_model=list[ResolutionOut])
 def list_resolutions(round_id: Id, ctx: Ctx, caller: Caller) -> list[ResolutionOut]:
     """Every version of the round's resolution, oldest first; `current` marks the latest."""
-    return [ResolutionOut.of(r) for r in ctx.priorisation.resolutions(caller, round_id)]
+    return [ResolutionOut.model_validate(r) for r in ctx.priorisation.resolutions(caller, round_id)]

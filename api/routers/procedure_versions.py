@@ -23,7 +23,7 @@ MigrationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get("/{key}/versions", response_model=list[schemas.VersionOut])
 def list_versions(key: str, ctx: Ctx, _: Caller) -> list[schemas.VersionOut]:
     """Every version of a procedure: when it was published here, its rounds and its running proposals."""
-    return [schemas.VersionOut(**asdict(row)) for row in version_rows(ctx.db, ctx.procedures, key)]
+    return [schemas.VersionOut.model_validate(row) for row in version_rows(ctx.db, ctx.procedures, key)]
 
 
 @router.get("/{key}/diff", response_model=schemas.DiffOut)
@@ -54,10 +54,8 @@ def post_migration(key: str, body: schemas.MigrationIn, ctx: Ctx, caller: Caller
         for move in ctx.migrations.preview(plan, now):
             if len(moves) >= body.limit:
                 break
-            moves.append(schemas.ProposalMoveOut(proposal_id=move.proposal_id, title=move.title,
-                                                 from_state=move.from_state, to_state=move.to_state,
-                                                 deadlines=schemas.DeadlineMovesOut(**move.as_record())))
-        return schemas.DryRunOut(plan=plan.data, states=[schemas.StateMoveOut(**asdict(s)) for s in states],
+            moves.append(schemas.ProposalMoveOut.model_validate(move))
+        return schemas.DryRunOut(plan=plan.data, states=[schemas.StateMoveOut.model_validate(s) for s in states],
                                  proposals_total=sum(s.proposals for s in states), proposals=moves)
     status = ctx.migrations.start(caller, plan, now)
     response.headers["Location"] = f"/procedures/{key}/migrations/{status.id}"

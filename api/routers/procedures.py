@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from api import presenters, schemas
+from api import schemas
 from api.deps import Caller, Ctx
 from workflow.procedure.diagram import mermaid
 
@@ -18,13 +18,13 @@ Version = Annotated[int | None, Query(ge=1, description="procedure version (defa
 @router.get("", response_model=list[schemas.ProcedureSummary])
 def list_procedures(ctx: Ctx, _: Caller) -> list[schemas.ProcedureSummary]:
     """Every procedure and version this installation knows."""
-    return [presenters.procedure_summary(p) for p in ctx.procedures.all()]
+    return [schemas.ProcedureSummary.model_validate(p) for p in ctx.procedures.all()]
 
 
 @router.get("/{key}", response_model=schemas.ProcedureOut)
 def get_procedure(key: str, ctx: Ctx, _: Caller, version: Version = None) -> schemas.ProcedureOut:
     """States with labels, and transitions with the roles that may fire them, their rules and inputs."""
-    return presenters.procedure(ctx.procedures.get(key, version))
+    return schemas.ProcedureOut.model_validate(ctx.procedures.get(key, version))
 
 
 @router.get("/{key}/diagram", response_class=PlainTextResponse,

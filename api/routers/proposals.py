@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session
 
-from api import presenters, schemas
+from api import schemas
 from api.deps import Caller, Ctx, Now, RequestId
 from api.errors import PRECONDITION_RESPONSES
 from api.etag import etag, expected_version
@@ -68,7 +68,7 @@ def _answer(body: schemas.ProposalOut, version: int, status: int = 200) -> Respo
 
 def _kept(view: ProposalView, language: str, status: int) -> StoredAnswer:
     """The answer as an idempotent request keeps it for replays."""
-    return StoredAnswer(status=status, body=presenters.proposal(view, language).model_dump(mode="json"),
+    return StoredAnswer(status=status, body=schemas.ProposalOut.of(view, language).model_dump(mode="json"),
                         etag=etag(view.version))
 
 
@@ -87,7 +87,7 @@ def create_proposal(
             ctx.proposals.create(session, caller, draft, now=now, request_id=rid), caller.language, 201)).response()
     with ctx.db.write() as session:
         view = ctx.proposals.create(session, caller, draft, now=now, request_id=rid)
-    return _answer(presenters.proposal(view, caller.language), view.version, 201)
+    return _answer(schemas.ProposalOut.of(view, caller.language), view.version, 201)
 
 
 @router.get("", response_model=schemas.ProposalPage)
@@ -103,7 +103,7 @@ def list_proposals(
     """The proposals the caller may see, oldest first, a page at a time."""
     items, more = ctx.proposals.visible(caller, state=state, round_id=round, alliance_id=alliance,
                                         after_id=_decode(cursor), limit=limit)
-    return schemas.ProposalPage(items=[presenters.summary(i, caller.language) for i in items],
+    return schemas.ProposalPage(items=[schemas.ProposalSummaryOut.of(i, caller.language) for i in items],
                                 next_cursor=_encode(items[-1].id) if more else None)
 
 
@@ -111,7 +111,7 @@ def list_proposals(
 def get_proposal(proposal_id: Id, ctx: Ctx, caller: Caller, now: Now) -> Response:
     """Where the proposal stands, what the caller may do next (and what blocks it now), open deadlines."""
     view = ctx.proposals.get(caller, proposal_id, now=now)
-    return _answer(presenters.proposal(view, caller.language), view.version)
+    return _answer(schemas.ProposalOut.of(view, caller.language), view.version)
 
 
 @router.patch("/{proposal_id}", response_model=schemas.ProposalOut)
@@ -124,7 +124,7 @@ def patch_proposal(
     """Change the content while the proposal may be edited (draft, revision requested). Needs If-Match."""
     version = expected_version(if_match)
     view = ctx.proposals.edit_draft(caller, proposal_id, body, expected_version=version, now=now, request_id=rid)
-    return _answer(presenters.proposal(view, caller.language), view.version)
+    return _answer(schemas.ProposalOut.of(view, caller.language), view.version)
 
 
 @router.post("/{proposal_id}/transitions", response_model=schemas.ProposalOut)
@@ -147,13 +147,13 @@ def fire_transition(
                            lambda session: _kept(step(session), caller.language, 200)).response()
     with ctx.db.write() as session:
         view = step(session)
-    return _answer(presenters.proposal(view, caller.language), view.version)
+    return _answer(schemas.ProposalOut.of(view, caller.language), view.version)
 
 
 @router.get("/{proposal_id}/history", response_model=list[schemas.HistoryEventOut])
 def get_history(proposal_id: Id, ctx: Ctx, caller: Caller) -> list[schemas.HistoryEventOut]:
     """Every event of the proposal, oldest first: who, when, from, to, why, with which inputs."""
-    return [presenters.history(e) for e in ctx.proposals.history(caller, proposal_id)]
+    return [schemas.HistoryEventOut.model_validate(e) for e in ctx.proposals.history(caller, proposal_id)]
 
 
 def _encode(last_id: int) -> str:

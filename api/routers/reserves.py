@@ -21,13 +21,13 @@ def create_pool(
                                                                "value": POOL_EXAMPLE}})],
 ) -> PoolOut:
     """Set up a reserve pool for a year and the alliances that may draw on it (admins)."""
-    return PoolOut.of(ctx.priorisation.create_pool(caller, body))
+    return PoolOut.model_validate(ctx.priorisation.create_pool(caller, body))
 
 
 @router.get("", response_model=list[PoolOut])
 def list_pools(ctx: Ctx, caller: Caller) -> list[PoolOut]:
     """The pools the caller's alliance may draw on (admins: all), with what is drawn and what is left."""
-    return [PoolOut.of(p) for p in ctx.priorisation.pools(caller)]
+    return [PoolOut.model_validate(p) for p in ctx.priorisation.pools(caller)]
 
 
 @router.post("/{pool_id}/draws", response_model=PoolOut)
@@ -38,4 +38,4 @@ def draw(
 ) -> PoolOut:
     """Draw on the pool for an alliance, with a recorded reason (admins, or the alliance's managing member).
     Answers with the pool, the drawing among its draws."""
-    return PoolOut.of(ctx.priorisation.draw(caller, pool_id, body, now=now))
+    return PoolOut.model_validate(ctx.priorisation.draw(caller, pool_id, body, now=now))

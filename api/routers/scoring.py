@@ -19,7 +19,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get("/rounds/{round_id}/scoring-scheme", response_model=SchemeOut)
 def get_scheme(round_id: Id, ctx: Ctx, caller: Caller) -> SchemeOut:
     """The scheme the round's proposals are scored by: the procedure's, or the one the manager set."""
-    return SchemeOut.of(ctx.scoring.scheme(caller, round_id))
+    return SchemeOut.model_validate(ctx.scoring.scheme(caller, round_id))
 
 
 @router.put("/rounds/{round_id}/scoring-scheme", response_model=SchemeOut)
@@ -32,7 +32,7 @@ def put_scheme(
 
     A procedure that fixes its scheme (Lower Saxony's bank criteria) refuses this with 409.
     """
-    return SchemeOut.of(ctx.scoring.set_scheme(caller, round_id, body, now=now))
+    return SchemeOut.model_validate(ctx.scoring.set_scheme(caller, round_id, body, now=now))
 
 
 @router.get("/proposals/{proposal_id}/scores", response_model=ScoringOut)
