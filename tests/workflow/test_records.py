@@ -12,6 +12,7 @@ import pytest
 
 from workflow.persistence import models
 from workflow.proposals import records
+from workflow.review import records as review
 from workflow.proposals.store import table_of
 
 WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
@@ -21,6 +22,15 @@ WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
     (records.AuditRecord, models.AuditEvent),
     (records.DeadlineRecord, models.Deadline),
     (records.IdempotencyEntry, models.IdempotencyRecord),
+    (review.SchemeRecord, models.RoundScoringScheme),
+    (review.ScoreRecord, models.Score),
+    (review.ConditionRecord, models.Condition),
+    (review.MeetingRecord, models.SteeringSession),
+    (review.AgendaItemRecord, models.AgendaItem),
+    (review.ResolutionRecord, models.Resolution),
+    (review.PoolRecord, models.ReservePool),
+    (review.DrawRecord, models.ReserveDraw),
+    (review.EarlyStartRecord, models.EarlyStart),
 ]
 
 

@@ -6,6 +6,7 @@ answer and each judgement is an audit event of its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import is_steward, require_steward
 from workflow.review.meeting_ref import check_meeting
+from workflow.review.records import ConditionRecord
 from workflow.timeutil import require_aware
 
 Text = Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
@@ -136,7 +138,7 @@ class ConditionService(ProposalQueries):
         return next(v for v in condition_views(store.condition_rows(session, proposal_id)) if v.id == condition_id)
 
 
-def condition_views(rows: Any) -> list[ConditionView]:
+def condition_views(rows: Sequence[ConditionRecord]) -> list[ConditionView]:
     """A proposal's condition rows as read models, each marked whether it belongs to the latest second reading."""
     latest = {r.id for r in store.latest_reading(rows)}
     return [ConditionView(id=r.id, reading_seq=r.reading_seq, position=r.position, current=r.id in latest,

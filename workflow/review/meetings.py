@@ -21,11 +21,13 @@ from workflow.procedure.inputs import MAX_ID, clean_line, parse_model
 from workflow.procedure.text_fields import OneLine
 from workflow.proposals import store as repo
 from workflow.proposals.queries import history_entry
+from workflow.proposals.records import ProposalRecord
 from workflow.proposals.service import ProposalService
 from workflow.proposals.views import HistoryEntry
 from workflow.proposals.visibility import shown_inputs
 from workflow.review import store
 from workflow.review.access import in_alliance, require_steward
+from workflow.review.records import MeetingRecord
 from workflow.timeutil import DEFAULT_ZONE, require_aware
 
 
@@ -90,7 +92,9 @@ class MeetingService:
                 raise NotFound(f"alliance {alliance_id} not found")
             session_id = store.insert_session(session, {"alliance_id": alliance_id, "title": new.title,
                                                         "held_at": new.held_at, "created_at": now})
-            return _view(store.session_row(session, session_id))
+            row = store.session_row(session, session_id)
+            assert row is not None
+            return _view(row)
 
     def list(self, actor: Actor, alliance_id: int) -> list[MeetingView]:
         if not in_alliance(actor, alliance_id):
@@ -121,8 +125,8 @@ class MeetingService:
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _set_hearing(self, session: Session, actor: Actor, proposal: Any, row: Any, *, now: datetime,
-                     request_id: str | None) -> None:
+    def _set_hearing(self, session: Session, actor: Actor, proposal: ProposalRecord, row: MeetingRecord, *,
+                     now: datetime, request_id: str | None) -> None:
         """Fire the procedure's step that sets the hearing date, if the proposal's state has one."""
         machine = self.proposals.machine_of(proposal)
         step = next((t for t in machine.procedure.transitions_from(proposal.state)
@@ -135,14 +139,14 @@ class MeetingService:
                             reason=f"Anhörung in der Sitzung '{row.title}'", inputs={"next_session": day},
                             request_id=request_id, meeting_id=row.id)
 
-    def _session(self, session: Session, actor: Actor, session_id: int) -> Any:
+    def _session(self, session: Session, actor: Actor, session_id: int) -> MeetingRecord:
         row = store.session_row(session, session_id)
         if row is None or not in_alliance(actor, row.alliance_id):
             raise NotFound(f"session {session_id} not found")
         return row
 
     @staticmethod
-    def _detail(session: Session, actor: Actor, row: Any) -> MeetingDetail:
+    def _detail(session: Session, actor: Actor, row: MeetingRecord) -> MeetingDetail:
         return MeetingDetail(
             session=_view(row),
             agenda=[AgendaEntry(position=a.position, proposal_id=a.proposal_id, title=a.title, state=a.state,
@@ -150,10 +154,10 @@ class MeetingService:
             decisions=[Decision(proposal_id=d.proposal_id, title=d.title, entry=history_entry(
                 d, shown_inputs(actor, kind=d.kind, author_id=d.actor_id, inputs=d.inputs)))
                 for d in store.decisions_in(session, row.id)],
-            resolutions=[r.id for r in store.resolutions_in_session(session, row.id)],
+            resolutions=store.resolutions_in_session(session, row.id),
         )
 
 
-def _view(row: Any) -> MeetingView:
+def _view(row: MeetingRecord) -> MeetingView:
     return MeetingView(id=row.id, alliance_id=row.alliance_id, title=row.title, held_at=row.held_at)
 

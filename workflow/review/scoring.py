@@ -17,10 +17,12 @@ from workflow.procedure.inputs import clean_text, parse_model
 from workflow.procedure.text_fields import MultiLine
 from workflow.proposals import store as repo
 from workflow.proposals.queries import ProposalQueries
+from workflow.proposals.records import ProposalRecord
 from workflow.review import store
 from workflow.review.access import OPERATORS, require_steward
 from workflow.review.conditions import ConditionView, condition_views, may_judge
 from workflow.review.facts import parties, scheme_for, scorers
+from workflow.review.records import ScoreRecord
 from workflow.review.results import Result, Sheet, check_sheet, conflict_of, result_of
 from workflow.review.scheme import ScoringScheme
 from workflow.timeutil import require_aware
@@ -189,7 +191,7 @@ class ScoringService(ProposalQueries):
         return SchemeView(round_id=round_.id, scheme=scheme, source=source,
                           changeable=not fixed and store.scores_in_round(session, round_.id) == 0)
 
-    def _scoring_view(self, session: Any, actor: Actor, row: Any) -> ScoringView:
+    def _scoring_view(self, session: Any, actor: Actor, row: ProposalRecord) -> ScoringView:
         procedure = self._machine(row).procedure
         scheme = scheme_for(session, procedure, row.round_id)
         if scheme is None:
@@ -215,7 +217,7 @@ class ScoringService(ProposalQueries):
         opened = sees_all or (is_scorer and free_of_conflict and (own_row is not None or not scheme.blind))
         shows_result = opened or (actor.role == Role.BANK and scheme.scorers == "reviewer")
 
-        def view(r: Any) -> SheetView:
+        def view(r: ScoreRecord) -> SheetView:
             return SheetView(scorer_id=r.scorer_id, scorer_name=names.get(r.scorer_id, "?"),
                              points=dict(r.points), ko=dict(r.ko or {}), comment=r.comment, updated_at=r.updated_at)
 

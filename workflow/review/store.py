@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.people.actors import Actor
@@ -26,9 +25,22 @@ from workflow.proposals.store import (
     ROUNDS,
     USERS,
     insert_audit,
+    record_columns,
     table_of,
 )
-from workflow.review.records import DecisionRecord
+from workflow.review.records import (
+    AgendaItemRecord,
+    AgendaLine,
+    ConditionRecord,
+    DecisionRecord,
+    DrawRecord,
+    EarlyStartRecord,
+    MeetingRecord,
+    PoolRecord,
+    ResolutionRecord,
+    SchemeRecord,
+    ScoreRecord,
+)
 from workflow.review.results import Member, Sheet
 
 SCHEMES = table_of(models.RoundScoringScheme)
@@ -39,10 +51,11 @@ AGENDA = table_of(models.AgendaItem)
 RESOLUTIONS = table_of(models.Resolution)
 POOLS = table_of(models.ReservePool)
 EARLY_STARTS = table_of(models.EarlyStart)
-
-
-def _one(session: Session, query: sa.Select[Any]) -> Row[Any] | None:
-    return session.execute(query).first()
+# The columns of the records read here, in their field order.
+_MEETING_COLUMNS = record_columns(SESSIONS, MeetingRecord)
+_AGENDA_COLUMNS = record_columns(AGENDA, AgendaItemRecord)
+_RESOLUTION_COLUMNS = record_columns(RESOLUTIONS, ResolutionRecord)
+_POOL_COLUMNS = record_columns(POOLS, PoolRecord)
 
 
 def _insert(session: Session, table: sa.Table, values: dict[str, Any]) -> int:
@@ -93,20 +106,23 @@ def record_act(session: Session, actor: Actor, proposal: ProposalRecord, *, kind
 # --- scoring -----------------------------------------------------------------------------------------------
 
 # The statements every view of a proposal in review runs (the guards' facts) are built once (repository.py).
-_SCHEME = prepared(sa.select(SCHEMES).where(SCHEMES.c.round_id == sa.bindparam("round")))
-_SCORES = prepared(sa.select(SCORES).where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id))
+_SCHEME = prepared(sa.select(*record_columns(SCHEMES, SchemeRecord)).where(SCHEMES.c.round_id == sa.bindparam("round")))
+_SCORES = prepared(sa.select(*record_columns(SCORES, ScoreRecord))
+                   .where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id))
 _MEMBERS = (sa.select(USERS.c.id, USERS.c.name, USERS.c.organisation_id, ORGANISATIONS.c.name.label("org"))
             .select_from(USERS.outerjoin(ORGANISATIONS, ORGANISATIONS.c.id == USERS.c.organisation_id))
             .where(USERS.c.role == sa.bindparam("role")).order_by(USERS.c.id))
 _MEMBERS_OF_ALLIANCE = prepared(_MEMBERS.where(USERS.c.alliance_id == sa.bindparam("alliance")))
 _MEMBERS_OF_ORGANISATION = prepared(_MEMBERS.where(USERS.c.organisation_id == sa.bindparam("organisation")))
 _MEMBERS = prepared(_MEMBERS)
-_CONDITIONS = prepared(sa.select(CONDITIONS).where(CONDITIONS.c.proposal_id == sa.bindparam("proposal"))
-               .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position))
+_CONDITIONS = prepared(sa.select(*record_columns(CONDITIONS, ConditionRecord))
+                       .where(CONDITIONS.c.proposal_id == sa.bindparam("proposal"))
+                       .order_by(CONDITIONS.c.reading_seq, CONDITIONS.c.position))
 
 
-def round_scheme(session: Session, round_id: int) -> Row[Any] | None:
-    return session.execute(_SCHEME, {"round": round_id}).first()
+def round_scheme(session: Session, round_id: int) -> SchemeRecord | None:
+    row = session.execute(_SCHEME, {"round": round_id}).first()
+    return None if row is None else SchemeRecord(*row)
 
 
 def put_round_scheme(session: Session, round_id: int, scheme: dict[str, Any], user_id: int | None,
@@ -122,11 +138,11 @@ def scores_in_round(session: Session, round_id: int) -> int:
         .where(PROPOSALS.c.round_id == round_id)).scalar_one())
 
 
-def score_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(_SCORES, {"proposal": proposal_id}).all()
+def score_rows(session: Session, proposal_id: int) -> list[ScoreRecord]:
+    return [ScoreRecord(*row) for row in session.execute(_SCORES, {"proposal": proposal_id})]
 
 
-def sheets(rows: Iterable[Row[Any]]) -> list[Sheet]:
+def sheets(rows: Iterable[ScoreRecord]) -> list[Sheet]:
     return [Sheet(scorer_id=r.scorer_id, points={k: int(v) for k, v in (r.points or {}).items()},
                   ko={k: bool(v) for k, v in (r.ko or {}).items()}) for r in rows]
 
@@ -160,11 +176,11 @@ def members(session: Session, *, role: str, alliance_id: int | None = None,
 
 # --- conditions --------------------------------------------------------------------------------------------
 
-def condition_rows(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(_CONDITIONS, {"proposal": proposal_id}).all()
+def condition_rows(session: Session, proposal_id: int) -> list[ConditionRecord]:
+    return [ConditionRecord(*row) for row in session.execute(_CONDITIONS, {"proposal": proposal_id})]
 
 
-def latest_reading(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+def latest_reading(rows: Sequence[ConditionRecord]) -> list[ConditionRecord]:
     """The conditions of the most recent second reading (earlier readings were judged in their time)."""
     if not rows:
         return []
@@ -190,20 +206,22 @@ def insert_session(session: Session, values: dict[str, Any]) -> int:
     return _insert(session, SESSIONS, values)
 
 
-def session_row(session: Session, session_id: int) -> Row[Any] | None:
-    return _one(session, sa.select(SESSIONS).where(SESSIONS.c.id == session_id))
+def session_row(session: Session, session_id: int) -> MeetingRecord | None:
+    row = session.execute(sa.select(*_MEETING_COLUMNS).where(SESSIONS.c.id == session_id)).first()
+    return None if row is None else MeetingRecord(*row)
 
 
-def sessions_of(session: Session, alliance_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(SESSIONS).where(SESSIONS.c.alliance_id == alliance_id)
-                           .order_by(SESSIONS.c.held_at, SESSIONS.c.id)).all()
+def sessions_of(session: Session, alliance_id: int) -> list[MeetingRecord]:
+    return [MeetingRecord(*row) for row in session.execute(
+        sa.select(*_MEETING_COLUMNS).where(SESSIONS.c.alliance_id == alliance_id)
+        .order_by(SESSIONS.c.held_at, SESSIONS.c.id))]
 
 
-def agenda(session: Session, session_id: int) -> Sequence[Row[Any]]:
-    return session.execute(
-        sa.select(AGENDA, PROPOSALS.c.title, PROPOSALS.c.state)
+def agenda(session: Session, session_id: int) -> list[AgendaLine]:
+    return [AgendaLine(*row) for row in session.execute(
+        sa.select(*_AGENDA_COLUMNS, PROPOSALS.c.title, PROPOSALS.c.state)
         .join(PROPOSALS, PROPOSALS.c.id == AGENDA.c.proposal_id)
-        .where(AGENDA.c.session_id == session_id).order_by(AGENDA.c.position)).all()
+        .where(AGENDA.c.session_id == session_id).order_by(AGENDA.c.position))]
 
 
 def add_agenda_item(session: Session, session_id: int, proposal_id: int, purpose: str) -> int:
@@ -213,9 +231,10 @@ def add_agenda_item(session: Session, session_id: int, proposal_id: int, purpose
                                      "position": int(position) + 1, "purpose": purpose})
 
 
-def agenda_item(session: Session, session_id: int, proposal_id: int) -> Row[Any] | None:
-    return _one(session, sa.select(AGENDA).where(AGENDA.c.session_id == session_id,
-                                                 AGENDA.c.proposal_id == proposal_id))
+def agenda_item(session: Session, session_id: int, proposal_id: int) -> AgendaItemRecord | None:
+    row = session.execute(sa.select(*_AGENDA_COLUMNS).where(AGENDA.c.session_id == session_id,
+                                                            AGENDA.c.proposal_id == proposal_id)).first()
+    return None if row is None else AgendaItemRecord(*row)
 
 
 def decisions_in(session: Session, session_id: int) -> list[DecisionRecord]:
@@ -258,9 +277,9 @@ def submitted_at(session: Session, proposal_ids: Sequence[int]) -> dict[int, dat
         sa.select(PROPOSALS.c.id, PROPOSALS.c.reached_alliance_at).where(PROPOSALS.c.id.in_(list(proposal_ids))))}
 
 
-def resolutions(session: Session, round_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(RESOLUTIONS).where(RESOLUTIONS.c.round_id == round_id)
-                           .order_by(RESOLUTIONS.c.version)).all()
+def resolutions(session: Session, round_id: int) -> list[ResolutionRecord]:
+    return [ResolutionRecord(*row) for row in session.execute(
+        sa.select(*_RESOLUTION_COLUMNS).where(RESOLUTIONS.c.round_id == round_id).order_by(RESOLUTIONS.c.version))]
 
 
 def insert_resolution(session: Session, values: dict[str, Any]) -> int:
@@ -271,22 +290,23 @@ def insert_pool(session: Session, values: dict[str, Any]) -> int:
     return _insert(session, POOLS, values)
 
 
-def pool_row(session: Session, pool_id: int, *, lock: bool = False) -> Row[Any] | None:
-    query = sa.select(POOLS).where(POOLS.c.id == pool_id)
-    return _one(session, query.with_for_update() if lock else query)
+def pool_row(session: Session, pool_id: int, *, lock: bool = False) -> PoolRecord | None:
+    query = sa.select(*_POOL_COLUMNS).where(POOLS.c.id == pool_id)
+    row = session.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else PoolRecord(*row)
 
 
-def pools(session: Session) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(POOLS).order_by(POOLS.c.year, POOLS.c.id)).all()
+def pools(session: Session) -> list[PoolRecord]:
+    return [PoolRecord(*row) for row in session.execute(sa.select(*_POOL_COLUMNS).order_by(POOLS.c.year, POOLS.c.id))]
 
 
-def draws(session: Session, *, pool_id: int | None = None, round_id: int | None = None) -> Sequence[Row[Any]]:
-    query = sa.select(RESERVE_DRAWS).order_by(RESERVE_DRAWS.c.id)
+def draws(session: Session, *, pool_id: int | None = None, round_id: int | None = None) -> list[DrawRecord]:
+    query = sa.select(*record_columns(RESERVE_DRAWS, DrawRecord)).order_by(RESERVE_DRAWS.c.id)
     if pool_id is not None:
         query = query.where(RESERVE_DRAWS.c.pool_id == pool_id)
     if round_id is not None:
         query = query.where(RESERVE_DRAWS.c.round_id == round_id)
-    return session.execute(query).all()
+    return [DrawRecord(*row) for row in session.execute(query)]
 
 
 def drawn_from(session: Session, pool_id: int) -> int:
@@ -309,9 +329,10 @@ def set_approved(session: Session, proposal_id: int, year: int, amount: int) -> 
     session.execute(_SET_APPROVED, {"proposal": proposal_id, "plan_year": year, "amount": amount})
 
 
-def early_starts(session: Session, proposal_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(EARLY_STARTS).where(EARLY_STARTS.c.proposal_id == proposal_id)
-                           .order_by(EARLY_STARTS.c.id)).all()
+def early_starts(session: Session, proposal_id: int) -> list[EarlyStartRecord]:
+    return [EarlyStartRecord(*row) for row in session.execute(
+        sa.select(*record_columns(EARLY_STARTS, EarlyStartRecord)).where(EARLY_STARTS.c.proposal_id == proposal_id)
+        .order_by(EARLY_STARTS.c.id))]
 
 
 def insert_early_start(session: Session, values: dict[str, Any]) -> int:
@@ -322,9 +343,10 @@ def update_early_start(session: Session, request_id: int, values: dict[str, Any]
     session.execute(sa.update(EARLY_STARTS).where(EARLY_STARTS.c.id == request_id).values(**values))
 
 
-def resolutions_in_session(session: Session, session_id: int) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(RESOLUTIONS.c.id).where(RESOLUTIONS.c.session_id == session_id)
-                           .order_by(RESOLUTIONS.c.id)).all()
+def resolutions_in_session(session: Session, session_id: int) -> list[int]:
+    """The ids of the resolutions recorded in the session."""
+    return [int(i) for i in session.execute(sa.select(RESOLUTIONS.c.id).where(RESOLUTIONS.c.session_id == session_id)
+                                            .order_by(RESOLUTIONS.c.id)).scalars()]
 
 
 def manager_ids(session: Session, alliance_id: int) -> list[int]:
