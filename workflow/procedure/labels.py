@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 # Surrounding white space is stripped, so a label needs a character that is not white space; the pattern says so
 # in the API's schema too (a lone vertical tab has length 1 but strips to nothing).
 _SHOWN = r"\S"
