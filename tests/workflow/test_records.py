@@ -10,10 +10,11 @@ from dataclasses import fields
 
 import pytest
 
+from workflow.notify import records as notify
 from workflow.persistence import models
 from workflow.proposals import records
-from workflow.review import records as review
 from workflow.proposals.store import table_of
+from workflow.review import records as review
 
 WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
     (records.ProposalRecord, models.Proposal),
@@ -31,6 +32,7 @@ WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
     (review.PoolRecord, models.ReservePool),
     (review.DrawRecord, models.ReserveDraw),
     (review.EarlyStartRecord, models.EarlyStart),
+    (notify.OutboxRecord, models.OutboxMessage),
 ]
 
 

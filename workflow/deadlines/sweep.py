@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.deadlines.book import DeadlineBook
@@ -24,6 +23,7 @@ from workflow.deadlines.definition import DeadlineDef
 from workflow.deadlines.schedule import Firing, firing
 from workflow.errors import DomainError
 from workflow.notify import store
+from workflow.notify.records import SweptDeadline
 from workflow.notify.writer import DueFiring, NotificationWriter, Outcome
 from workflow.people.actors import SYSTEM
 from workflow.persistence.db import Database
@@ -47,7 +47,7 @@ class _Schedule:
             self._known[key] = firing(definition, due_at, index)
         return self._known[key]
 
-    def due(self, definition: DeadlineDef, row: Row[Any], now: datetime) -> list[Firing]:
+    def due(self, definition: DeadlineDef, row: SweptDeadline, now: datetime) -> list[Firing]:
         """The row's firings from its stage on whose moment has come."""
         due = []
         index = row.stage
@@ -155,7 +155,7 @@ class DeadlineSweeper:
             status = "open" if following is not None or definition.overdue.notify else "done"
             moves.append(store.advance(row.id, stage=stage, next_fire_at=None if following is None else following.at,
                                        status=status, now=now))
-            if transition:
+            if transition and row.proposal_id is not None:  # a transition falls due on a proposal's deadline only
                 steps.append((row.proposal_id, transition, f"{definition.label.de} abgelaufen ({show(row.due_at)})"))
         for item, written in zip(firings, self.writer.write_many(session, firings, now=now), strict=True):
             if item.outcome.status == "skipped":

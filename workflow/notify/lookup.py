@@ -11,22 +11,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.notify import store
+from workflow.notify.records import AllianceAddress, Person, SweptDeadline
 from workflow.proposals import store as repo
 from workflow.proposals.records import ProposalHeadline
 
 
 class BatchLookup:
-    def __init__(self, session: Session, deadlines: Sequence[Row[Any]]) -> None:
+    def __init__(self, session: Session, deadlines: Sequence[SweptDeadline]) -> None:
         self.session = session
         self._proposals = repo.proposal_headlines(
             session, {d.proposal_id for d in deadlines if d.proposal_id is not None})
-        self._applicants: dict[int, list[Row[Any]]] = {}
-        self._staff: dict[tuple[str, int | None], Sequence[Row[Any]]] = {}
-        self._alliances: dict[int, Row[Any]] = {}
+        self._applicants: dict[int, list[Person]] = {}
+        self._staff: dict[tuple[str, int | None], Sequence[Person]] = {}
+        self._alliances: dict[int, AllianceAddress] = {}
         self._muted: dict[int, set[tuple[str, str]]] = {}
         self.load_applicants(p.organisation_id for p in self._proposals.values())
         self._load_alliances({p.alliance_id for p in self._proposals.values()}
@@ -35,7 +35,7 @@ class BatchLookup:
     def proposal(self, proposal_id: int) -> ProposalHeadline | None:
         return self._proposals.get(proposal_id)
 
-    def people(self, role: str, alliance_id: int | None, organisation_ids: Sequence[int]) -> list[Row[Any]]:
+    def people(self, role: str, alliance_id: int | None, organisation_ids: Sequence[int]) -> list[Person]:
         if role == "applicant":
             # Only ever the applicants of the organisations named: never everyone's.
             self.load_applicants(organisation_ids)
@@ -71,7 +71,7 @@ class BatchLookup:
         missing = set(organisation_ids) - set(self._applicants)
         if not missing:
             return
-        found: dict[int, list[Row[Any]]] = defaultdict(list)
+        found: dict[int | None, list[Person]] = defaultdict(list)
         for person in store.users(self.session, role="applicant", organisation_ids=missing):
             found[person.organisation_id].append(person)
         for org in missing:

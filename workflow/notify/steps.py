@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.notify import store
 from workflow.notify.messages import StepAbout, render_step
+from workflow.notify.records import AudienceRow
 from workflow.notify.writer import ROW_DEFAULTS
 from workflow.people.actors import Actor
 from workflow.procedure.definition import Procedure
@@ -90,12 +90,12 @@ def _audience(session: Session, proposal: ProposalRecord, actor: Actor) -> tuple
                                            topic=STEP_TOPIC))
 
 
-def _recipients(rows: Sequence[Row[Any]]) -> tuple[str | None, list[Recipient]]:
+def _recipients(rows: Sequence[AudienceRow]) -> tuple[str | None, list[Recipient]]:
     webhook: str | None = None
     found: dict[int, Recipient] = {}
     for row in rows:
         webhook = row.webhook_url
-        if row.id is None:
+        if row.id is None or row.name is None or row.language is None:  # nobody to tell (both NOT NULL columns)
             continue
         person = found.get(row.id)
         if person is None:

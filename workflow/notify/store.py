@@ -14,18 +14,19 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
+from workflow.notify.records import AllianceAddress, AudienceRow, Delivery, OutboxRecord, Person, SweptDeadline
 from workflow.people.roles import Role
 from workflow.persistence import models
 from workflow.persistence.driver import prepared
 from workflow.persistence.id_lists import in_ids
-from workflow.proposals.store import ALLIANCES, DEADLINES, USERS, table_of
+from workflow.proposals.store import ALLIANCES, DEADLINES, USERS, record_columns, table_of
 
 OUTBOX = table_of(models.OutboxMessage)
 MUTES = table_of(models.NotificationMute)
 DELIVERED_BY_SENDING = ("email", "webhook")
+_OUTBOX_COLUMNS = record_columns(OUTBOX, OutboxRecord)
 
 
 _INSERT_OUTBOX = {"postgresql": prepared(postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])),
@@ -86,9 +87,7 @@ def claim_due_deadlines(session: Session, now: datetime, *, limit: int, token: s
 
 
 # What the sweep and the notifications read of a claimed row (each time column read costs a conversion per row).
-_SWEPT_COLUMNS = [DEADLINES.c[name] for name in ("id", "proposal_id", "round_id", "alliance_id", "kind",
-                                                 "procedure_key", "procedure_version", "state", "due_at", "status",
-                                                 "stage")]
+_SWEPT_COLUMNS = record_columns(DEADLINES, SweptDeadline)
 # By primary key only: with `status = 'open'` in the WHERE, SQLite walks the (status, next_fire_at) index over
 # every open row instead (4 s per 10,000 claimed among 1,000,000; bench/sweep.py).
 _CLAIMED = prepared(sa.select(*_SWEPT_COLUMNS)
@@ -96,11 +95,11 @@ _CLAIMED = prepared(sa.select(*_SWEPT_COLUMNS)
                    .order_by(DEADLINES.c.id).with_for_update())
 
 
-def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> Sequence[Row[Any]]:
+def claimed_deadlines(session: Session, deadline_ids: Sequence[int], token: str) -> list[SweptDeadline]:
     """The claimed rows still open and still ours, locked for this transaction; a row cancelled by a step or
     taken over by another sweeper after our lease ran out is left out."""
     rows = session.execute(_CLAIMED, {"ids": deadline_ids, "token": token})
-    return [row for row in rows if row.status == "open"]
+    return [SweptDeadline(*row) for row in rows if row.status == "open"]
 
 
 _ADVANCE = prepared(sa.update(DEADLINES)
@@ -133,17 +132,17 @@ _CLAIM_DELIVERIES = _claim_statement(
                     _claimable(OUTBOX, OUTBOX.c.next_attempt_at, "pending", "sending")),
     OUTBOX.c.next_attempt_at, {"status": "sending", "attempts": OUTBOX.c.attempts + 1})
 _CLAIMED_DELIVERIES = prepared(
-    sa.select(OUTBOX, ALLIANCES.c.webhook_secret)
+    sa.select(*_OUTBOX_COLUMNS, ALLIANCES.c.webhook_secret)
     .join(ALLIANCES, ALLIANCES.c.id == OUTBOX.c.alliance_id, isouter=True)
     .where(in_ids(OUTBOX.c.id, "ids")).order_by(OUTBOX.c.id))
 
 
 def claim_deliveries(session: Session, now: datetime, *, limit: int, token: str,
-                     lease: timedelta) -> Sequence[Row[Any]]:
+                     lease: timedelta) -> list[Delivery]:
     ids = _claim(session, _CLAIM_DELIVERIES, now=now, limit=limit, token=token, lease=lease)
     if not ids:
         return []
-    return session.execute(_CLAIMED_DELIVERIES, {"ids": ids}).all()
+    return [Delivery(*row) for row in session.execute(_CLAIMED_DELIVERIES, {"ids": ids})]
 
 
 def settle(session: Session, message_id: int, token: str, values: dict[str, Any]) -> bool:
@@ -156,18 +155,21 @@ def settle(session: Session, message_id: int, token: str, values: dict[str, Any]
 # --- outbox: reading ---------------------------------------------------------------------------------------
 
 def outbox_row(session: Session, message_id: int,
-               where: sa.ColumnElement[bool] | None = None) -> Row[Any] | None:
-    return session.execute(sa.select(OUTBOX).where(OUTBOX.c.id == message_id, sa.true() if where is None else where)
-                           ).first()
+               where: sa.ColumnElement[bool] | None = None) -> OutboxRecord | None:
+    row = session.execute(sa.select(*_OUTBOX_COLUMNS).where(OUTBOX.c.id == message_id,
+                                                            sa.true() if where is None else where)).first()
+    return None if row is None else OutboxRecord(*row)
 
 
 def outbox_page(session: Session, where: sa.ColumnElement[bool], *, after_id: int, limit: int,
-                newest_first: bool = False) -> Sequence[Row[Any]]:
-    query = sa.select(OUTBOX).where(where)
+                newest_first: bool = False) -> list[OutboxRecord]:
+    query = sa.select(*_OUTBOX_COLUMNS).where(where)
     if newest_first:
         query = query.where(OUTBOX.c.id < after_id) if after_id else query
-        return session.execute(query.order_by(OUTBOX.c.id.desc()).limit(limit)).all()
-    return session.execute(query.where(OUTBOX.c.id > after_id).order_by(OUTBOX.c.id).limit(limit)).all()
+        query = query.order_by(OUTBOX.c.id.desc()).limit(limit)
+    else:
+        query = query.where(OUTBOX.c.id > after_id).order_by(OUTBOX.c.id).limit(limit)
+    return [OutboxRecord(*row) for row in session.execute(query)]
 
 
 def update_outbox(session: Session, message_id: int, where: sa.ColumnElement[bool], values: dict[str, Any]) -> bool:
@@ -175,20 +177,20 @@ def update_outbox(session: Session, message_id: int, where: sa.ColumnElement[boo
     return cast(sa.CursorResult[Any], result).rowcount == 1
 
 
-_ALLIANCES_BY_ID = prepared(sa.select(ALLIANCES.c.id, ALLIANCES.c.name, ALLIANCES.c.webhook_url)
+_ALLIANCES_BY_ID = prepared(sa.select(*record_columns(ALLIANCES, AllianceAddress))
                             .where(in_ids(ALLIANCES.c.id, "ids")))
 
 
-def alliances_by_id(session: Session, alliance_ids: Iterable[int]) -> dict[int, Row[Any]]:
+def alliances_by_id(session: Session, alliance_ids: Iterable[int]) -> dict[int, AllianceAddress]:
     ids = list(alliance_ids)
     if not ids:
         return {}
-    return {int(row.id): row for row in session.execute(_ALLIANCES_BY_ID, {"ids": ids})}
+    return {int(row.id): AllianceAddress(*row) for row in session.execute(_ALLIANCES_BY_ID, {"ids": ids})}
 
 
 # --- people and mutes --------------------------------------------------------------------------------------
 
-_PEOPLE = sa.select(USERS.c.id, USERS.c.name, USERS.c.email, USERS.c.language, USERS.c.organisation_id).where(
+_PEOPLE = sa.select(*record_columns(USERS, Person)).where(
     USERS.c.role == sa.bindparam("role", type_=sa.String)).order_by(USERS.c.id)
 # Whom a notification tells: everyone of a role, of some organisations, or of one alliance.
 _PEOPLE_BY = {
@@ -201,14 +203,14 @@ _PEOPLE_BY = {
 
 
 def users(session: Session, *, role: str, organisation_ids: Iterable[int] = (),
-          alliance_id: int | None = None) -> Sequence[Row[Any]]:
+          alliance_id: int | None = None) -> list[Person]:
     org_ids = list(organisation_ids)
     params: dict[str, Any] = {"role": role}
     if org_ids:
         params["organisations"] = org_ids
     if alliance_id is not None:
         params["alliance"] = alliance_id
-    return session.execute(_PEOPLE_BY[bool(org_ids), alliance_id is not None], params).all()
+    return [Person(*row) for row in session.execute(_PEOPLE_BY[bool(org_ids), alliance_id is not None], params)]
 
 
 _MUTES_OF_MANY = prepared(sa.select(MUTES.c.user_id, MUTES.c.topic, MUTES.c.channel)
@@ -269,7 +271,7 @@ class Notification:
     next_attempt_at: datetime | None
 
 
-def _notification(row: Row[Any]) -> Notification:
+def _notification(row: OutboxRecord) -> Notification:
     return Notification(
         id=row.id, channel=row.channel, kind=row.kind, topic=row.topic, status=row.status, subject=row.subject,
         body=row.body, proposal_id=row.proposal_id, user_id=row.user_id, alliance_id=row.alliance_id,
@@ -333,9 +335,9 @@ _AUDIENCE = prepared(
 
 
 def step_audience(session: Session, *, alliance_id: int, organisation_id: int | None, actor_id: int | None,
-                  topic: str) -> Sequence[Row[Any]]:
+                  topic: str) -> list[AudienceRow]:
     """The alliance's webhook URL on every row, and the organisation's applicants (but the actor) with their mutes
     of `topic`, one row per mute. One query: the alliance row always exists, so its webhook comes back even when
     nobody else is to be told."""
-    return session.execute(_AUDIENCE, {"organisation": organisation_id, "actor": actor_id or 0,
-                                       "alliance": alliance_id, "topic": topic}).all()
+    return [AudienceRow(*row) for row in session.execute(_AUDIENCE, {
+        "organisation": organisation_id, "actor": actor_id or 0, "alliance": alliance_id, "topic": topic})]

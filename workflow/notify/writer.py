@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.deadlines.definition import DeadlineDef
@@ -21,6 +20,7 @@ from workflow.deadlines.schedule import Firing
 from workflow.notify import store
 from workflow.notify.lookup import BatchLookup
 from workflow.notify.messages import About, render
+from workflow.notify.records import Person, SweptDeadline
 from workflow.procedure.definition import Procedure
 from workflow.procedure.labels import Labels
 from workflow.proposals import store as repo
@@ -34,7 +34,7 @@ class Audience:
     """People told about one thing: a proposal (or, for a round or alliance deadline, nothing narrower)."""
 
     proposal: ProposalHeadline | ProposalRecord | None
-    people: Sequence[Row[Any]]
+    people: Sequence[Person]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Outcome:
 class DueFiring:
     """One firing of one deadline, to be written as notifications."""
 
-    deadline: Row[Any]
+    deadline: SweptDeadline
     definition: DeadlineDef
     firing: Firing
     outcome: Outcome
@@ -161,8 +161,8 @@ class NotificationWriter:
             audiences.append(Audience(None, others))
         return Told(alliance_id, audiences, title)
 
-    def _about(self, deadline: Row[Any], definition: DeadlineDef, proposal: ProposalHeadline | ProposalRecord | None,
-               title: str | None) -> About:
+    def _about(self, deadline: SweptDeadline, definition: DeadlineDef,
+               proposal: ProposalHeadline | ProposalRecord | None, title: str | None) -> About:
         state = None
         if proposal is not None:
             procedure = self.procedure_of(proposal.procedure_key, proposal.procedure_version)
@@ -178,7 +178,7 @@ class NotificationWriter:
                      due_at=deadline.due_at, title=title, state=state, link=link)
 
     @staticmethod
-    def _payload(kind: str, deadline: Row[Any], definition: DeadlineDef, firing: Firing, *,
+    def _payload(kind: str, deadline: SweptDeadline, definition: DeadlineDef, firing: Firing, *,
                  proposal: ProposalHeadline | ProposalRecord | None, about: About) -> dict[str, Any]:
         return {
             "event": f"deadline.{kind}",
