@@ -23,7 +23,6 @@ from workflow.errors import (
     GuardFailed,
     InvalidInput,
     InvalidTransition,
-    NotFound,
 )
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
@@ -36,7 +35,7 @@ from workflow.proposals.money import format_eur, to_cents
 from workflow.proposals.records import ProposalRecord
 from workflow.proposals.service import ProposalService
 from workflow.review import store
-from workflow.review.access import OPERATORS, in_alliance, require_steward
+from workflow.review.access import OPERATORS, may_resolve, require_steward, visible_round
 from workflow.review.meeting_ref import check_meeting
 from workflow.review.ranking import Ranking
 from workflow.review.waiting_list import round_ranking
@@ -162,7 +161,8 @@ class PriorisationService:
         self._check_resolution(body)
         with self.db.write() as session:
             round_ = self._round(session, actor, round_id)
-            require_steward(actor, round_.alliance_id, "record the steering group's resolution")
+            if not may_resolve(actor, round_):  # the ranking page offers its form by the same answer
+                raise Forbidden(f"role '{actor.role}' may not record the steering group's resolution")
             # Two resolutions of the round at once take turns: each gets its own version, each sees the other's steps.
             store.lock_round(session, round_id)
             if body.session_id is not None:
@@ -332,10 +332,7 @@ class PriorisationService:
 
     @staticmethod
     def _round(session: Session, actor: Actor, round_id: int) -> models.Round:
-        round_ = repo.get(session, models.Round, round_id)
-        if round_ is None or not in_alliance(actor, round_.alliance_id):
-            raise NotFound(f"round {round_id} not found")
-        return round_
+        return visible_round(actor, round_id, repo.get(session, models.Round, round_id))
 
 
 def ranking_document(ranking: Ranking) -> dict[str, Any]:
