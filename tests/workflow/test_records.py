@@ -15,6 +15,7 @@ from workflow.persistence import models
 from workflow.proposals import records
 from workflow.proposals.store import table_of
 from workflow.review import records as review
+from workflow.versioning import records as versioning
 
 WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
     (records.ProposalRecord, models.Proposal),
@@ -33,6 +34,7 @@ WHOLE_TABLES: list[tuple[type[object], type[object]]] = [
     (review.DrawRecord, models.ReserveDraw),
     (review.EarlyStartRecord, models.EarlyStart),
     (notify.OutboxRecord, models.OutboxMessage),
+    (versioning.MigrationRecord, models.ProcedureMigration),
 ]
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -33,6 +32,7 @@ from workflow.versioning import store
 from workflow.versioning.deadline_moves import DeadlineMoves, OpenRow, deadline_moves
 from workflow.versioning.diff import carried_names
 from workflow.versioning.plan import MigrationPlan, PlanFile, check_plan, parse_plan
+from workflow.versioning.records import MigrationRecord
 
 log = logging.getLogger("foerderweg.migrations")
 
@@ -269,7 +269,7 @@ class MigrationService:
 
     # --- internals -----------------------------------------------------------------------------------------
 
-    def _movable(self, row: Row[Any]) -> list[str]:
+    def _movable(self, row: MigrationRecord) -> list[str]:
         """The states a stored migration moves proposals out of (all but the terminal ones of its older version)."""
         try:
             older = self.procedures.get(row.procedure_key, row.from_version)
@@ -289,7 +289,7 @@ class MigrationService:
                       carried_names(self.procedures, plan.procedure_key, plan.from_version, plan.to_version,
                                     "states"))
 
-    def _claim(self, migration_id: int, token: str, now: datetime) -> tuple[MigrationPlan, Row[Any]]:
+    def _claim(self, migration_id: int, token: str, now: datetime) -> tuple[MigrationPlan, MigrationRecord]:
         with self.db.read() as session:
             row = store.migration(session, migration_id)
             if row is None:
@@ -391,7 +391,7 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden("only an administrator migrates proposals to another procedure version")
 
 
-def _status(row: Row[Any], remaining: int, now: datetime) -> MigrationStatus:
+def _status(row: MigrationRecord, remaining: int, now: datetime) -> MigrationStatus:
     return MigrationStatus(
         id=row.id, plan_id=row.plan_id, procedure_key=row.procedure_key, from_version=row.from_version,
         to_version=row.to_version, status=row.status, planned=row.planned, moved=row.moved, remaining=remaining,

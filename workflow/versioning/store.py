@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from workflow.persistence import models
 from workflow.persistence.db import Reader
-from workflow.proposals.store import DEADLINES, PROPOSALS, ROUNDS
+from workflow.proposals.store import DEADLINES, PROPOSALS, ROUNDS, record_columns
+from workflow.versioning.records import MigrationRecord
 
 MIGRATIONS = cast(sa.Table, models.ProcedureMigration.__table__)  # type: ignore[attr-defined]
 VERSIONS = cast(sa.Table, models.ProcedureVersion.__table__)  # type: ignore[attr-defined]
+_MIGRATION_COLUMNS = record_columns(MIGRATIONS, MigrationRecord)
 
 
 @dataclass(frozen=True)
@@ -149,18 +150,20 @@ def repoint_deadlines(session: Session, rows: Sequence[tuple[int, int, datetime 
                                           "renamed": renamed} for row, stage, fire_at, renamed in rows])
 
 
-def migration(session: Reader, migration_id: int) -> Row[Any] | None:
-    return session.execute(sa.select(MIGRATIONS).where(MIGRATIONS.c.id == migration_id)).first()
+def migration(session: Reader, migration_id: int) -> MigrationRecord | None:
+    row = session.execute(sa.select(*_MIGRATION_COLUMNS).where(MIGRATIONS.c.id == migration_id)).first()
+    return None if row is None else MigrationRecord(*row)
 
 
-def migration_by_plan(session: Reader, key: str, plan_id: str) -> Row[Any] | None:
-    return session.execute(sa.select(MIGRATIONS).where(
+def migration_by_plan(session: Reader, key: str, plan_id: str) -> MigrationRecord | None:
+    row = session.execute(sa.select(*_MIGRATION_COLUMNS).where(
         MIGRATIONS.c.procedure_key == key, MIGRATIONS.c.plan_id == plan_id)).first()
+    return None if row is None else MigrationRecord(*row)
 
 
-def migrations_of(session: Reader, key: str) -> Sequence[Row[Any]]:
-    return session.execute(sa.select(MIGRATIONS).where(MIGRATIONS.c.procedure_key == key)
-                           .order_by(MIGRATIONS.c.id.desc())).all()
+def migrations_of(session: Reader, key: str) -> list[MigrationRecord]:
+    return [MigrationRecord(*row) for row in session.execute(
+        sa.select(*_MIGRATION_COLUMNS).where(MIGRATIONS.c.procedure_key == key).order_by(MIGRATIONS.c.id.desc()))]
 
 
 def insert_migration(session: Session, values: dict[str, Any]) -> int:
