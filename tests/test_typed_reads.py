@@ -1,8 +1,7 @@
 """The stores return typed records, not SQLAlchemy rows (issue 23, point 4).
 
 Every module of workflow/ is read with `ast`: an annotation that names `Row` (`Row[Any]`, `Sequence[Row[Any]]`,
-`Row | None`, ...) fails, unless its package is on the TODO list below. A listed package that has become clean
-fails too, so the list only shrinks.
+`Row | None`, ...) fails.
 """
 
 from __future__ import annotations
@@ -11,10 +10,6 @@ import ast
 from pathlib import Path
 
 WORKFLOW = Path(__file__).resolve().parent.parent / "workflow"
-
-# Packages of workflow/ whose reads still return rows: to be done, never to grow.
-TODO: frozenset[str] = frozenset()
-
 
 def annotations(tree: ast.AST) -> list[ast.expr]:
     found: list[ast.expr] = []
@@ -60,15 +55,10 @@ def rows_by_package() -> dict[str, list[str]]:
     return found
 
 
-def test_no_store_returns_rows_outside_the_todo_list() -> None:
+def test_no_store_returns_rows() -> None:
     found = rows_by_package()
-    offending = {package: where for package, where in found.items() if package not in TODO}
+    offending = {package: where for package, where in found.items() if where}
     assert not offending, f"annotated with Row: {offending}; return a typed record (e.g. proposals/records.py)"
-
-
-def test_the_todo_list_only_shrinks() -> None:
-    clean = sorted(TODO - set(rows_by_package()))
-    assert not clean, f"no Row annotation left in {clean}: take them off the TODO list"
 
 
 def test_the_check_finds_rows() -> None:

@@ -33,12 +33,12 @@ from workflow.errors import (
 )
 from workflow.metrics import record_step
 from workflow.people.actors import Actor
-from workflow.people.roles import Role
 from workflow.persistence.db import Database
 from workflow.procedure.inputs import DraftContent, NewDraft, clean_text, normalise_transition_inputs, parse_model
 from workflow.procedure.machine import ProcedureMachine
 from workflow.procedure.registry import ProcedureRegistry
 from workflow.proposals import store as repo
+from workflow.proposals.permissions import writes_proposals
 from workflow.proposals.queries import ProposalQueries, evaluate, plan_year
 from workflow.proposals.records import ProposalRecord
 from workflow.proposals.views import ProposalView, StepResult
@@ -99,7 +99,7 @@ class ProposalService(ProposalQueries):
         """Whether the actor may create proposals at all, and the draft they sent, checked before any transaction
         (so that a request refused for these reasons is refused the same with or without an Idempotency-Key)."""
         require_aware(now)
-        if actor.role != Role.APPLICANT or actor.organisation_id is None:
+        if not writes_proposals(actor):
             raise Forbidden("only applicants of an organisation create proposals")
         return parse_model(NewDraft, data)
 
@@ -163,7 +163,7 @@ class ProposalService(ProposalQueries):
             raise InvalidInput([FieldProblem("body", "no changes given")])
         with self.db.write() as session:
             row = self._load(session, actor, proposal_id)
-            if actor.role != Role.APPLICANT:
+            if not writes_proposals(actor):
                 raise Forbidden("only the applicant edits a proposal's content")
             self._check_version(row, expected_version)
             machine = self._machine(row)

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.people.actors import Actor
-from workflow.people.roles import Role
 from workflow.procedure.definition import StateDef
 from workflow.procedure.inputs import parse_model
 from workflow.procedure.text_fields import MultiLine, OneLine
+from workflow.proposals.permissions import writes_proposals
 from workflow.proposals.queries import ProposalQueries
 from workflow.review import store
 from workflow.review.access import is_steward, require_steward
@@ -85,7 +85,7 @@ class ConditionService(ProposalQueries):
         answer = parse_model(AnswerInput, data)
         with self.db.write() as session:
             row, condition = self._condition(session, actor, proposal_id, condition_id)
-            if actor.role != Role.APPLICANT:
+            if not writes_proposals(actor):
                 raise Forbidden("the applicant answers the conditions of a second reading")
             if not self._machine(row).procedure.state(row.state).editable:
                 raise Conflict(f"conditions are answered while the proposal is being revised; it is in '{row.state}'")
