@@ -100,11 +100,12 @@ class _Plan:
         """The cursor's rows through the result processors, as SQLAlchemy's own Result gives them."""
         assert self.keys is not None
         rows = cursor.fetchall()
-        codes = tuple(d[1] for d in cursor.description or ())
+        # sqlite3 gives no type codes: its description need not be read (it is built anew on every call).
+        codes = () if dialect.name == "sqlite" else tuple(d[1] for d in cursor.description or ())
         processors = self.processors.get(codes)
         if processors is None:
             found = [t.dialect_impl(dialect).result_processor(dialect, code)
-                     for t, code in zip(self.types, codes, strict=True)]
+                     for t, code in zip(self.types, codes or (None,) * len(self.types), strict=True)]
             processors = self.processors[codes] = tuple((i, p) for i, p in enumerate(found) if p is not None)
         if processors:
             rows = [_processed(row, processors) for row in rows]
@@ -245,12 +246,14 @@ class DriverSession(Session):
     _driver_off = False  # True: SQLAlchemy's own execution runs every statement (bench, tests)
     # The session's connection while its transaction lasts.
     _connection: sa.Connection | None = None
+    _dbapi: Any = None  # the driver's own connection under it, asked for a cursor per statement
     _managed = False
 
     def attach_driver(self, connection: sa.Connection, *, managed: bool = False) -> None:
         """Run prepared statements on this connection. `managed`: in the transaction that Database began there
         and ends itself; the session then neither commits nor rolls back by itself (`finish` does)."""
         self._connection = connection
+        self._dbapi = connection.connection.dbapi_connection
         self._managed = managed
 
     def commit(self) -> None:
@@ -279,6 +282,7 @@ class DriverSession(Session):
             # The session's connection in the session's transaction; inside begin_nested() its first use begins
             # the SAVEPOINT, which the statement then runs in (tests/workflow/test_savepoints.py).
             connection = self._connection = self.connection()
+            self._dbapi = connection.connection.dbapi_connection
         many = isinstance(params, (list, tuple)) and len(params) != 1
         if isinstance(params, (list, tuple)):
             if not params:
@@ -291,7 +295,7 @@ class DriverSession(Session):
         plan = entry.plan(connection.dialect, tuple(values[0] if many else values), many)
         if plan is None:
             return super().execute(statement, params)
-        cursor = _run(connection, plan, values, many, statement)
+        cursor = _run(connection, self._dbapi, plan, values, many=many, statement=statement)
         try:
             if plan.keys is None:
                 return DriverResult(_NO_COLUMNS, (), cursor.rowcount)
@@ -300,13 +304,14 @@ class DriverSession(Session):
             cursor.close()
 
 
-def _run(connection: sa.Connection, plan: _Plan, values: Any, many: bool, statement: ClauseElement) -> Any:
+def _run(connection: sa.Connection, dbapi: Any, plan: _Plan, values: Any, *, many: bool,
+         statement: ClauseElement) -> Any:
     """The statement with its processed parameters on a cursor of the connection, between the cursor listeners;
     the cursor."""
     sql, parameters, cursor = plan.sql, values, None
     try:
         parameters = plan.many(values) if many else plan.one(values)
-        cursor = connection.connection.cursor()
+        cursor = dbapi.cursor()
         dispatch = connection.dispatch
         context = None
         if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
@@ -347,4 +352,4 @@ def _wrapped(error: Exception, connection: sa.Connection, cursor: Any, sql: str,
 @event.listens_for(DriverSession, "after_transaction_end")
 def _forget_connection(session: DriverSession, _transaction: Any) -> None:
     # The connection goes back to the pool when the transaction ends; the next statement takes the next one.
-    session._connection = None
+    session._connection = session._dbapi = None
