@@ -67,6 +67,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if own_files:
             config.hook.pytest_deselected(items=own_files)
             items[:] = [item for item in items if item not in own_files]
+    # The tests that start processes first (a stable sort keeps each module's order): started last, one of them
+    # would run alone at the end of a pass while the other process sits idle.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(optionalhook=True)

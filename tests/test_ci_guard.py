@@ -12,6 +12,9 @@ import pytest
 
 from tests.serving import REPO
 
+# Each test runs pytest in a process of its own.
+pytestmark = pytest.mark.slow
+
 A_SMALL_TEST_FILE = "tests/workflow/test_timeutil.py"
 
 

@@ -16,6 +16,7 @@ GOALS = {"http_vs_raw_sqlite", "http_vs_sqlmodel", "http_p99", "inprocess_vs_spi
          "sweep_growth_with_all_rows", "server_rss_growth"}
 
 
+@pytest.mark.slow
 @pytest.mark.own_sqlite_files
 @pytest.mark.usefixtures("wrk_installed")
 def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
