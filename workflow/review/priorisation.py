@@ -38,6 +38,7 @@ from workflow.review import store
 from workflow.review.access import OPERATORS, may_resolve, require_steward, visible_round
 from workflow.review.meeting_ref import check_meeting
 from workflow.review.ranking import Ranking
+from workflow.review.records import DrawRecord
 from workflow.review.waiting_list import round_ranking
 from workflow.timeutil import require_aware
 
@@ -91,19 +92,6 @@ class StandaloneDraw(BaseModel):
 
 
 @dataclass(frozen=True)
-class DrawView:
-    id: int
-    pool_id: int
-    alliance_id: int
-    year: int
-    amount: int
-    reason: str
-    round_id: int | None
-    drawn_by: int | None
-    drawn_at: datetime
-
-
-@dataclass(frozen=True)
 class PoolView:
     id: int
     name: str
@@ -112,7 +100,7 @@ class PoolView:
     drawn: int
     remaining: int
     alliance_ids: list[int]
-    draws: list[DrawView]
+    draws: list[DrawRecord]  # as stored
 
 
 @dataclass(frozen=True)
@@ -321,9 +309,7 @@ class PriorisationService:
     def _pool(session: Session, pool_id: int) -> PoolView:
         pool = store.pool_row(session, pool_id)
         assert pool is not None
-        draws = [DrawView(id=d.id, pool_id=d.pool_id, alliance_id=d.alliance_id, year=d.year, amount=d.amount,
-                          reason=d.reason, round_id=d.round_id, drawn_by=d.drawn_by, drawn_at=d.drawn_at)
-                 for d in store.draws(session, pool_id=pool_id)]
+        draws = list(store.draws(session, pool_id=pool_id))
         drawn = sum(d.amount for d in draws)
         return PoolView(id=pool.id, name=pool.name, year=pool.year, amount=pool.amount, drawn=drawn,
                         remaining=pool.amount - drawn, alliance_ids=list(pool.alliance_ids or []), draws=draws)
