@@ -7,6 +7,7 @@ presented the same way whether it was just read or just changed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -187,7 +188,4 @@ def plan_year(row: FundingYearRecord) -> dict[str, Any]:
 
 def history_entry(row: AuditRecord, inputs: dict[str, Any]) -> HistoryEntry:
     """An audit row as the history shows it, with the inputs the reader may see."""
-    return HistoryEntry(seq=row.seq, at=row.at, kind=row.kind, actor_id=row.actor_id, actor_name=row.actor_name,
-                        actor_role=row.actor_role, transition=row.transition, from_state=row.from_state,
-                        to_state=row.to_state, reason=row.reason, inputs=inputs, request_id=row.request_id,
-                        procedure_version=row.procedure_version)
+    return replace(row, inputs=inputs)

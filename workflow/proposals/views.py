@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from workflow.errors import FailedRule
 from workflow.procedure.definition import TransitionDef
+from workflow.proposals.records import AuditRecord
 
 
 @dataclass(frozen=True)
@@ -85,21 +85,8 @@ class ProposalSummary:
     procedure_version: int = 0
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    seq: int
-    at: datetime
-    kind: str
-    actor_id: int | None
-    actor_name: str
-    actor_role: str
-    transition: str | None
-    from_state: str | None
-    to_state: str
-    reason: str | None
-    inputs: dict[str, Any]
-    request_id: str | None
-    procedure_version: int
+# An entry of a proposal's history is its audit row, with the inputs its reader may see (queries.history_entry).
+HistoryEntry = AuditRecord
 
 
 @dataclass(frozen=True)
