@@ -200,9 +200,13 @@ def conditions_answered(facts: Facts) -> str | None:
     return None
 
 
+# A condition of a second reading is not judged yet while it is open or answered; until then it may be answered.
+UNJUDGED = ("open", "answered")
+
+
 def conditions_met(facts: Facts) -> str | None:
     problems = []
-    unjudged = [c.position for c in facts.conditions if c.status in ("open", "answered")]
+    unjudged = [c.position for c in facts.conditions if c.status in UNJUDGED]
     if unjudged:
         problems.append(f"condition(s) {', '.join(map(str, unjudged))} of the second reading are not judged yet")
     failed = [c.position for c in facts.conditions if c.status == "not_met"]

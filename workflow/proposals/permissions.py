@@ -14,10 +14,11 @@ from typing import Protocol
 from workflow.errors import Forbidden, InvalidTransition
 from workflow.people.actors import Actor
 from workflow.people.roles import Role
+from workflow.procedure.rules import UNJUDGED
 from workflow.proposals.views import AllowedTransition, ProposalView
 
 # A condition is answered until it is judged: an answer may be improved while the proposal is being revised.
-ANSWERABLE = ("open", "answered")
+ANSWERABLE = UNJUDGED
 
 
 class Condition(Protocol):

@@ -1,4 +1,4 @@
-"""The SQL of the steering group's work. Core statements, like the transition path (repository.py)."""
+"""The SQL of the steering group's work. Core statements, like the transition path (proposals/store.py)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def record_act(session: Session, actor: Actor, proposal: ProposalRecord, *, kind
 
 # --- scoring -----------------------------------------------------------------------------------------------
 
-# The statements every view of a proposal in review runs (the guards' facts) are built once (repository.py).
+# The statements every view of a proposal in review runs (the guards' facts) are built once (proposals/store.py).
 _SCHEME = prepared(sa.select(*record_columns(SCHEMES, SchemeRecord)).where(SCHEMES.c.round_id == sa.bindparam("round")))
 _SCORES = prepared(sa.select(*record_columns(SCORES, ScoreRecord))
                    .where(SCORES.c.proposal_id == sa.bindparam("proposal")).order_by(SCORES.c.id))
