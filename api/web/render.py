@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from api.web.texts import LANGUAGES, Texts
+from workflow.people.desks import desks_of
 from workflow.proposals.money import to_euros
 from workflow.timeutil import DEFAULT_ZONE
 
@@ -21,6 +22,8 @@ LANGUAGE_COOKIE = "fw_lang"
 templates = Jinja2Templates(directory=FOLDER / "templates")
 # A name a template uses but no page gives is a bug to see in the tests, not a blank on the page.
 templates.env.undefined = StrictUndefined
+# The navigation (base.html) offers the desks the engine opens to the viewer, not desks it works out from roles.
+templates.env.globals["desks_of"] = desks_of
 
 
 def grouped(cents: int, language: str = "de") -> str:
