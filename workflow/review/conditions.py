@@ -21,6 +21,7 @@ from workflow.procedure.inputs import parse_model
 from workflow.procedure.text_fields import MultiLine, OneLine
 from workflow.proposals.permissions import writes_proposals
 from workflow.proposals.queries import ProposalQueries
+from workflow.proposals.records import ProposalRecord
 from workflow.review import store
 from workflow.review.access import is_steward, require_steward
 from workflow.review.meeting_ref import check_meeting
@@ -121,7 +122,8 @@ class ConditionService(ProposalQueries):
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _condition(self, session: Session, actor: Actor, proposal_id: int, condition_id: int) -> tuple[Any, Any]:
+    def _condition(self, session: Session, actor: Actor, proposal_id: int, condition_id: int
+                   ) -> tuple[ProposalRecord, ConditionRecord]:
         # Read the proposal's state and reading only once a step changing them at the same moment is done.
         store.lock_proposal(session, proposal_id)
         row = self._load(session, actor, proposal_id)
